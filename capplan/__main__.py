@@ -1,0 +1,5 @@
+"""Allow ``python -m capplan``."""
+
+from capplan.cli import main
+
+main()

@@ -1,0 +1,396 @@
+"""The topology file as pydantic models: the single source of its rules and its JSON Schema.
+
+Field validation (types, ranges, unknown keys) lives on the models. Rules that look across
+fields or tiers (exactly one traffic form, unknown upstreams, cycles) are in
+:func:`cross_check`, which returns every problem at once with the path of the key to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from capplan.units import NumberError, parse_count, parse_number
+
+#: Largest node count a file may declare; beyond it capplan refuses rather than guess.
+MAX_NODES = 1_000_000
+#: Largest number of tiers in one topology.
+MAX_TIERS = 10_000
+#: Planning horizons beyond a century are refused (the growth factor would be meaningless).
+MAX_HORIZON_MONTHS = 1200
+#: Slots in a day's profile: up to one a minute.
+MAX_PROFILE_SLOTS = 1440
+
+Path = tuple[str | int, ...]
+
+_NUMBER_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?[kMG]?\s*$"},
+    ]
+}
+_RATIO_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?%?\s*$"},
+    ]
+}
+_COUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer"},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d*)?([eE][+-]?\d+)?\s?[kMG]?\s*$"},
+    ]
+}
+
+
+def _bounded(
+    parse: Callable[[object], Fraction | int],
+    low: Fraction | int | None,
+    high: Fraction | int | None,
+    *,
+    low_open: bool = False,
+    hint: str = "",
+) -> Callable[[object], Any]:
+    """Build a validator: parse a number, then check it lies within [low, high]."""
+
+    def validate(value: object) -> Fraction | int:
+        try:
+            number = parse(value)
+        except NumberError as error:
+            raise PydanticCustomError("number", str(error)) from None
+        too_low = low is not None and (number <= low if low_open else number < low)
+        too_high = high is not None and number > high
+        if too_low or too_high:
+            raise PydanticCustomError(
+                "range", "{value} is out of range: {bounds}{hint}",
+                {"value": _show(number), "bounds": _bounds(low, high, low_open), "hint": hint},
+            )
+        return number
+
+    return validate
+
+
+def _show(number: Fraction | int) -> str:
+    if isinstance(number, int) or number.denominator == 1:
+        return str(int(number))
+    return f"{float(number):g}"
+
+
+def _bounds(low: Fraction | int | None, high: Fraction | int | None, low_open: bool) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'more than' if low_open else 'at least'} {_show(low)}")
+    if high is not None:
+        parts.append(f"at most {_show(high)}")
+    return "must be " + " and ".join(parts)
+
+
+def _quantity(*, positive: bool, high: Fraction | int | None = None) -> Any:
+    return Annotated[
+        Fraction,
+        PlainValidator(_bounded(parse_number, 0, high, low_open=positive)),
+        WithJsonSchema(_NUMBER_SCHEMA),
+    ]
+
+
+def _ratio(low: Fraction = Fraction(0), *, low_open: bool = False) -> Any:
+    def parse_ratio(value: object) -> Fraction:
+        return parse_number(value, percent=True)
+
+    hint = " (write a share as 80% or 0.8)"
+    return Annotated[
+        Fraction,
+        PlainValidator(_bounded(parse_ratio, low, 1, low_open=low_open, hint=hint)),
+        WithJsonSchema(_RATIO_SCHEMA),
+    ]
+
+
+def _count(low: int, high: int = MAX_NODES) -> Any:
+    return Annotated[
+        int,
+        PlainValidator(_bounded(parse_count, low, high)),
+        WithJsonSchema(_COUNT_SCHEMA),
+    ]
+
+
+def _growth(value: object) -> Fraction:
+    return parse_number(value, percent=True)
+
+
+PositiveQuantity = _quantity(positive=True)
+NonNegativeQuantity = _quantity(positive=False)
+Ratio = _ratio()
+Utilization = _ratio(Fraction(0), low_open=True)
+Months = _quantity(positive=False, high=MAX_HORIZON_MONTHS)
+Growth = Annotated[
+    Fraction,
+    PlainValidator(_bounded(_growth, Fraction(-1), 10, low_open=True, hint=" (e.g. 4% a month)")),
+    WithJsonSchema(_RATIO_SCHEMA),
+]
+NodeCount = _count(1)
+FailureCount = _count(0)
+PositiveCount = _count(1)
+
+Redundancy = Literal["pool", "ring", "active-passive"]
+REDUNDANCIES: tuple[Redundancy, ...] = ("pool", "ring", "active-passive")
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a misspelt key must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Traffic(_Strict):
+    """Entry traffic: exactly one of peak_rps, daily_requests (+ peak_to_average), profile."""
+
+    peak_rps: PositiveQuantity | None = Field(
+        None, description="Peak requests per second at the front door."
+    )
+    daily_requests: PositiveQuantity | None = Field(
+        None, description="Requests per day; needs peak_to_average."
+    )
+    peak_to_average: PositiveQuantity | None = Field(
+        None, description="Ratio of the peak rate to the day's average rate (at least 1)."
+    )
+    profile: list[NonNegativeQuantity] | None = Field(
+        None,
+        max_length=MAX_PROFILE_SLOTS,
+        description="Requests per second in each equal slot of a day (24 = hourly); peak = max.",
+    )
+    growth: Growth = Field(Fraction(0), description="Compound growth per month, e.g. 4%.")
+    horizon_months: Months = Field(
+        Fraction(0), description="How many months ahead to plan (growth applies)."
+    )
+    request_bytes: NonNegativeQuantity = Field(
+        Fraction(0), description="Mean request size in bytes."
+    )
+    response_bytes: NonNegativeQuantity = Field(
+        Fraction(0), description="Mean response size in bytes."
+    )
+
+
+class Policy(_Strict):
+    """What every tier must survive; each key may be overridden on a tier."""
+
+    failures: FailureCount = Field(
+        1, description="N+k: survive any k simultaneous node failures."
+    )
+    max_utilization: Utilization = Field(
+        Fraction(1), description="Ceiling for every surviving node after those failures."
+    )
+    min_runway_months: Months = Field(
+        Fraction(0), description="`check` fails a tier whose runway is shorter than this."
+    )
+
+
+class Node(_Strict):
+    """One node of a tier: what it can carry and what it costs."""
+
+    capacity_rps: PositiveQuantity = Field(description="Requests per second one node carries.")
+    bandwidth_mbps: PositiveQuantity | None = Field(
+        None, description="Network capacity of one node in Mbit/s."
+    )
+    cost: NonNegativeQuantity = Field(Fraction(0), description="Cost of one node.")
+
+
+class Tier(_Strict):
+    """A tier of identical nodes behind one redundancy scheme."""
+
+    name: str = Field(
+        pattern=r"^[a-z0-9_-]+$", min_length=1, max_length=63,
+        description="Unique tier name: lowercase letters, digits, _ and -.",
+    )
+    redundancy: Redundancy = Field(description="pool | ring | active-passive.")
+    nodes: NodeCount | None = Field(
+        None, description="Declared node count; omit to ask capplan for a size."
+    )
+    node: Node = Field(description="Capacity and cost of one node.")
+    spread: PositiveCount | None = Field(
+        None, description="ring only: survivors that split a failed node's load (default 1)."
+    )
+    standby: PositiveCount | None = Field(
+        None, description="active-passive only: idle standby nodes (default: the failures)."
+    )
+    hit_ratio: Ratio = Field(
+        Fraction(0), description="Share of this tier's demand it answers itself."
+    )
+    per_request: PositiveQuantity = Field(
+        Fraction(1), description="Requests to this tier per request reaching it from upstream."
+    )
+    from_: list[str] | None = Field(
+        None, alias="from", min_length=1,
+        description="Upstream tiers (default: the tier listed just before; the first: the entry).",
+    )
+    direct_server_return: bool = Field(
+        False, description="Responses bypass this tier: its bandwidth counts requests only."
+    )
+    failures: FailureCount | None = Field(None, description="Overrides policy.failures.")
+    max_utilization: Utilization | None = Field(
+        None, description="Overrides policy.max_utilization."
+    )
+    min_runway_months: Months | None = Field(
+        None, description="Overrides policy.min_runway_months."
+    )
+
+
+class Topology(_Strict):
+    """A site: its entry traffic, its default policy and its tiers in order."""
+
+    site: str = Field(min_length=1, max_length=200, description="Name of the site.")
+    traffic: Traffic = Field(description="Entry traffic and its growth.")
+    policy: Policy = Field(default_factory=Policy, description="Defaults for every tier.")
+    tiers: list[Tier] = Field(
+        min_length=1, max_length=MAX_TIERS, description="Tiers in order, front door first."
+    )
+
+
+# --- rules across fields -------------------------------------------------------------------
+
+
+def cross_check(topology: Topology) -> list[tuple[Path, str]]:
+    """Return every rule that spans fields or tiers and is broken, as (key path, message)."""
+    problems = _check_traffic(topology.traffic)
+    names: dict[str, int] = {}
+    for index, tier in enumerate(topology.tiers):
+        here: Path = ("tiers", index)
+        if tier.name in names:
+            problems.append(
+                (here + ("name",), f"duplicate tier name '{tier.name}' "
+                 f"(first used by tiers[{names[tier.name]}])")
+            )
+        else:
+            names[tier.name] = index
+        problems.extend(_check_scheme_keys(tier, here, failures_of(tier, topology.policy)))
+    problems.extend(_check_upstreams(topology.tiers, names))
+    return problems
+
+
+def failures_of(tier: Tier, policy: Policy) -> int:
+    """The tier's k: its own override, else the policy's."""
+    return policy.failures if tier.failures is None else tier.failures
+
+
+def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    forms = [
+        key for key in ("peak_rps", "daily_requests", "profile") if getattr(traffic, key) is not None
+    ]
+    if not forms:
+        problems.append(
+            (("traffic",), "traffic needs one of peak_rps, daily_requests or profile")
+        )
+    elif len(forms) > 1:
+        problems.append(
+            (("traffic", forms[1]),
+             f"traffic takes exactly one of peak_rps, daily_requests, profile (got {', '.join(forms)})")
+        )
+    if traffic.daily_requests is not None and traffic.peak_to_average is None:
+        problems.append(
+            (("traffic", "daily_requests"), "daily_requests needs peak_to_average (e.g. 2.5)")
+        )
+    if traffic.peak_to_average is not None:
+        if traffic.daily_requests is None:
+            problems.append(
+                (("traffic", "peak_to_average"), "peak_to_average applies only to daily_requests")
+            )
+        elif traffic.peak_to_average < 1:
+            problems.append(
+                (("traffic", "peak_to_average"), "peak_to_average must be at least 1 (peak ≥ average)")
+            )
+    if traffic.profile is not None:
+        if not traffic.profile:
+            problems.append((("traffic", "profile"), "profile needs at least one slot"))
+        elif max(traffic.profile) <= 0:
+            problems.append((("traffic", "profile"), "profile needs a slot with traffic above 0"))
+    return problems
+
+
+def _check_scheme_keys(tier: Tier, here: Path, failures: int) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    if tier.spread is not None and tier.redundancy != "ring":
+        problems.append((here + ("spread",), f"spread applies only to ring tiers ('{tier.name}' is "
+                         f"{tier.redundancy})"))
+    if tier.standby is not None and tier.redundancy != "active-passive":
+        problems.append((here + ("standby",), f"standby applies only to active-passive tiers "
+                         f"('{tier.name}' is {tier.redundancy})"))
+    if tier.redundancy == "active-passive" and tier.nodes is not None:
+        standby = tier.standby if tier.standby is not None else failures
+        if tier.nodes <= standby:
+            problems.append((here + ("nodes",), f"tier '{tier.name}' declares {tier.nodes} nodes "
+                             f"but {standby} standby: at least one node must be active"))
+    return problems
+
+
+def _check_upstreams(tiers: list[Tier], names: dict[str, int]) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    for index, tier in enumerate(tiers):
+        for position, upstream in enumerate(tier.from_ or ()):
+            where: Path = ("tiers", index, "from", position)
+            if upstream == tier.name:
+                problems.append((where, f"tier '{tier.name}' lists itself in from"))
+            elif upstream not in names:
+                problems.append((where, f"unknown upstream tier '{upstream}'"
+                                 f"{_suggest(upstream, names)}"))
+            elif tier.from_ is not None and tier.from_.index(upstream) != position:
+                problems.append((where, f"upstream '{upstream}' is listed twice"))
+    if problems:
+        return problems
+    cycle = find_cycle(upstreams_by_index(tiers, names))
+    if cycle:
+        path = " → ".join(tiers[i].name for i in [*cycle, cycle[0]])
+        problems.append((("tiers", cycle[0], "from"), f"cycle in from: {path}"))
+    return problems
+
+
+def upstreams_by_index(tiers: list[Tier], names: dict[str, int]) -> list[list[int]]:
+    """Each tier's upstream tiers by index; -1 stands for the entry (the front door)."""
+    result: list[list[int]] = []
+    for index, tier in enumerate(tiers):
+        if tier.from_ is None:
+            result.append([index - 1])
+        else:
+            result.append([names[name] for name in tier.from_])
+    return result
+
+
+def find_cycle(upstreams: list[list[int]]) -> list[int]:
+    """Return one cycle among tier indices (in flow order), or [] when the graph is acyclic.
+
+    Iterative depth-first search: a 2,000-tier chain must not meet Python's recursion limit.
+    """
+    state = [0] * len(upstreams)  # 0 unseen, 1 on the current path, 2 done
+    for root in range(len(upstreams)):
+        if state[root]:
+            continue
+        stack: list[tuple[int, int]] = [(root, 0)]
+        state[root] = 1
+        while stack:
+            node, next_edge = stack[-1]
+            edges = upstreams[node]
+            if next_edge == len(edges):
+                state[node] = 2
+                stack.pop()
+                continue
+            stack[-1] = (node, next_edge + 1)
+            upstream = edges[next_edge]
+            if upstream < 0 or state[upstream] == 2:
+                continue
+            if state[upstream] == 1:
+                path = [entry[0] for entry in stack]
+                cycle = path[path.index(upstream):]
+                return cycle[::-1]
+            state[upstream] = 1
+            stack.append((upstream, 0))
+    return []
+
+
+def _suggest(word: str, candidates: dict[str, int] | list[str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(candidates), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
