@@ -83,6 +83,14 @@ class Scheme(ABC):
         """The smallest tier this scheme can be built with."""
         return 1
 
+    def strands(self, nodes: int, failures: int) -> bool:
+        """True when some failure set of at most *failures* leaves load with no node to take it.
+
+        No amount of spare capacity helps then; pool and ring strand only when every node
+        can fail at once.
+        """
+        return failures >= nodes
+
     @abstractmethod
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
         """Every node's load when the 1-based nodes in *failed* are down."""
@@ -197,6 +205,10 @@ class ActivePassive(Scheme):
     def minimum_nodes(self) -> int:
         """At least one active node besides the standbys."""
         return self.standby + 1
+
+    def strands(self, nodes: int, failures: int) -> bool:
+        """More failures than standbys leave an active's share with no taker."""
+        return min(failures, nodes) > self.standby
 
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
         """Each failed active's share moves to the first surviving idle standby."""

@@ -1,0 +1,274 @@
+"""The command line: parse → load → compute → render → exit code. The only Typer import."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum, IntEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from capplan import __version__
+
+if TYPE_CHECKING:
+    from capplan.loader import Loaded
+
+#: Set this to see Python tracebacks instead of one-line errors (for bug reports).
+DEBUG_ENV = "CAPPLAN_DEBUG"
+BUILTIN_EXAMPLE = Path(__file__).parent / "data" / "blueprint.yaml"
+
+
+class ExitCode(IntEnum):
+    """The exit-code contract (SPEC §3), in one place."""
+
+    OK = 0
+    POLICY_FAILED = 1  # `check`: a tier does not hold its policy
+    INVALID = 2  # unreadable or invalid input, usage errors, output that cannot be written
+
+
+class Format(str, Enum):
+    """Output formats shared by the reporting commands."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+
+
+class Redundancy(str, Enum):
+    """Redundancy schemes, as the file spells them."""
+
+    pool = "pool"
+    ring = "ring"
+    active_passive = "active-passive"
+
+
+app = typer.Typer(
+    name="capplan",
+    help="Capacity planning: how many nodes each tier needs to carry peak load when nodes fail.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of standard output.",
+                 dir_okay=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"capplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Capacity planning for multi-tier sites: node counts that survive failures at peak."""
+
+
+@app.command()
+def plan(
+    file: Annotated[
+        str | None,
+        typer.Argument(help="Topology YAML file ('-' reads standard input). "
+                            "Default: the built-in example.", show_default=False),
+    ] = None,
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Plan every tier: node counts for N+k at peak, utilization, headroom and runway.
+
+    Example: capplan plan examples/blueprint.yaml --format json
+    """
+    from capplan.report import plan_document
+    from capplan.sizing import plan as make_plan
+
+    with _errors_exit():
+        if file is None:
+            _note(f"no FILE given: planning the built-in example ({BUILTIN_EXAMPLE.name}, "
+                  "also examples/blueprint.yaml)")
+        loaded = _load(file)
+        document = plan_document(make_plan(loaded.topology))
+        text = _render(document, output_format, table=_plan_table)
+        _emit(text, output, inputs=[file] if file not in (None, "-") else [])
+
+
+@app.command()
+def size(
+    peak: Annotated[str | None, typer.Option(help="Peak requests/second, e.g. 1200 or 1.2k.",
+                                             show_default=False)] = None,
+    capacity: Annotated[str, typer.Option(help="Requests/second one node carries.",
+                                          show_default=False)] = "",
+    redundancy: Annotated[Redundancy, typer.Option(help="Redundancy scheme.")] = Redundancy.pool,
+    failures: Annotated[int, typer.Option(min=0, help="N+k: survive any k failures.")] = 1,
+    max_utilization: Annotated[str, typer.Option(
+        help="Ceiling per surviving node, e.g. 80%.")] = "100%",
+    spread: Annotated[int, typer.Option(min=1, help="ring: survivors sharing a failed node's "
+                                                    "load.")] = 1,
+    standby: Annotated[int | None, typer.Option(
+        min=0, help="active-passive: standby nodes [default: failures].",
+        show_default=False)] = None,
+    daily: Annotated[str | None, typer.Option(help="Requests per day (instead of --peak).",
+                                              show_default=False)] = None,
+    peak_to_average: Annotated[str | None, typer.Option(
+        help="Peak rate / average rate, with --daily.", show_default=False)] = None,
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Size one tier without a file: how many nodes for this peak under this policy.
+
+    Example: capplan size --peak 2000 --capacity 1000 --redundancy ring --failures 1
+    """
+    from capplan.report import size_document
+    from capplan.sizing import size as size_tier
+
+    with _errors_exit():
+        demand = _demand_option(peak, daily, peak_to_average)
+        node_capacity = _number_option("--capacity", capacity, positive=True)
+        utilization = _number_option("--max-utilization", max_utilization, positive=True,
+                                     percent=True, at_most=Fraction(1))
+        sizing = size_tier(redundancy.value, demand, node_capacity, failures=failures,
+                           max_utilization=utilization, spread=spread, standby=standby)
+        text = _render(size_document(sizing), output_format, table=_size_table)
+        _emit(text, output, inputs=[])
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+class _UsageError(Exception):
+    """A bad option value; reported like click's own usage errors."""
+
+
+def _demand_option(peak: str | None, daily: str | None, ratio: str | None) -> Fraction:
+    if (peak is None) == (daily is None):
+        raise _UsageError("give exactly one of --peak or --daily")
+    if peak is not None:
+        return _number_option("--peak", peak, positive=True)
+    if ratio is None:
+        raise _UsageError("--daily needs --peak-to-average (e.g. 2.5)")
+    from capplan.demand import SECONDS_PER_DAY
+
+    daily_requests = _number_option("--daily", daily or "", positive=True)
+    factor = _number_option("--peak-to-average", ratio, positive=True)
+    if factor < 1:
+        raise _UsageError("--peak-to-average must be at least 1 (peak ≥ average)")
+    return daily_requests / SECONDS_PER_DAY * factor
+
+
+def _number_option(name: str, text: str, *, positive: bool, percent: bool = False,
+                   at_most: Fraction | None = None) -> Fraction:
+    from capplan.units import NumberError, parse_number
+
+    if not text:
+        raise _UsageError(f"missing option {name}")
+    try:
+        value = parse_number(text, percent=percent)
+    except NumberError as error:
+        raise _UsageError(f"{name}: {error}") from None
+    if positive and value <= 0:
+        raise _UsageError(f"{name}: must be more than 0")
+    if at_most is not None and value > at_most:
+        raise _UsageError(f"{name}: must be at most {at_most:.0%} (e.g. 80%)"
+                          if percent else f"{name}: must be at most {at_most}")
+    return value
+
+
+def _load(file: str | None) -> Loaded:
+    from capplan.loader import load_file, load_text
+
+    if file is None:
+        return load_text(BUILTIN_EXAMPLE.read_bytes(), str(BUILTIN_EXAMPLE))
+    if file == "-":
+        return load_text(sys.stdin.buffer.read(), "<stdin>")
+    return load_file(file)
+
+
+def _render(document: dict[str, object], output_format: Format,
+            table: Callable[[dict[str, object]], str]) -> str:
+    from capplan.render import data
+
+    if output_format is Format.json:
+        return data.to_json(document)
+    if output_format is Format.yaml:
+        return data.to_yaml(document)
+    return table(document)
+
+
+def _plan_table(document: dict[str, object]) -> str:
+    from capplan.render.table import plan_table
+
+    return plan_table(document)
+
+
+def _size_table(document: dict[str, object]) -> str:
+    from capplan.render.table import size_table
+
+    return size_table(document)
+
+
+def _emit(text: str, output: Path | None, inputs: list[str | None]) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from capplan.output import write_atomically
+
+    write_atomically(output, text, [name for name in inputs if name])
+
+
+def _note(message: str) -> None:
+    typer.echo(f"capplan: {message}", err=True)
+
+
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Turn every expected failure into located lines on stderr and exit code 2."""
+    from capplan.loader import InvalidInput
+    from capplan.output import OutputError
+
+    try:
+        yield
+    except InvalidInput as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (OutputError, _UsageError) as error:
+        _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"capplan: error: {message}", err=True)
+    raise typer.Exit(ExitCode.INVALID)
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected error is one line, not a traceback."""
+    try:
+        app(prog_name="capplan")
+    except BrokenPipeError:
+        # `capplan plan | head`: the reader left; that is not an error worth a word.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitCode.OK)
+    except Exception as error:  # the last guard: users get a line, developers a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        sys.stderr.write(f"capplan: internal error: {type(error).__name__}: {error} "
+                         f"(set {DEBUG_ENV}=1 for a traceback)\n")
+        sys.exit(ExitCode.INVALID)

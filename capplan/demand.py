@@ -1,0 +1,113 @@
+"""Demand: the entry peak, its growth, and how it flows through the tier graph (SPEC §2)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from capplan.model import Node, Tier, Topology, Traffic, upstreams_by_index
+
+#: Bits in a megabit: bandwidth is in Mbit/s, sizes in bytes.
+BITS_PER_MEGABIT = 1_000_000
+SECONDS_PER_DAY = 86_400
+#: Demands are kept exact to 1e-24 rps. Exactness matters at boundaries a person can
+#: write down (2000 rps on 1000-rps nodes); a demand compounded through hundreds of
+#: tiers would otherwise carry thousand-digit denominators that no boundary needs.
+RESOLUTION = 10**24
+
+
+def tame(value: Fraction) -> Fraction:
+    """*value* unchanged when its denominator is modest, else rounded to 1/RESOLUTION."""
+    if value.denominator <= RESOLUTION:
+        return value
+    return Fraction(round(value * RESOLUTION), RESOLUTION)
+
+
+def entry_peak(traffic: Traffic) -> Fraction:
+    """Peak requests/second at the front door, from whichever traffic form the file uses."""
+    if traffic.peak_rps is not None:
+        return traffic.peak_rps
+    if traffic.daily_requests is not None and traffic.peak_to_average is not None:
+        return traffic.daily_requests / SECONDS_PER_DAY * traffic.peak_to_average
+    if traffic.profile:
+        return max(traffic.profile)
+    raise ValueError("traffic has no peak_rps, daily_requests or profile")
+
+
+def growth_factor(traffic: Traffic) -> Fraction:
+    """How much the peak grows by the horizon: (1 + growth) ** horizon_months.
+
+    Exact for whole months (the common case), so a planning peak on a boundary stays on it;
+    a fractional horizon has no rational answer and goes through floating point.
+    """
+    base = 1 + traffic.growth
+    months = traffic.horizon_months
+    if months.denominator == 1:
+        return tame(base ** int(months))
+    return Fraction(float(base) ** float(months))
+
+
+def tier_demands(topology: Topology, entry: Fraction) -> list[Fraction]:
+    """Each tier's demand in rps, in the order the tiers are listed.
+
+    A tier receives ``per_request × Σ D_u × (1 − hit_ratio_u)`` from its upstreams u; the
+    entry is an upstream with demand *entry* and no hits. Tiers are visited in topological
+    order (Kahn's algorithm, no recursion), so ``from`` may name a tier listed later.
+    """
+    tiers = topology.tiers
+    names = {tier.name: index for index, tier in enumerate(tiers)}
+    upstreams = upstreams_by_index(tiers, names)
+    downstream: list[list[int]] = [[] for _ in tiers]
+    waiting = [0] * len(tiers)
+    for index, sources in enumerate(upstreams):
+        for source in sources:
+            if source >= 0:
+                downstream[source].append(index)
+                waiting[index] += 1
+    ready = [index for index in range(len(tiers)) if waiting[index] == 0]
+    demand: list[Fraction | None] = [None] * len(tiers)
+    while ready:
+        index = ready.pop()
+        tier = tiers[index]
+        inflow = sum((_passed_on(tiers, demand, source, entry) for source in upstreams[index]),
+                     Fraction(0))
+        demand[index] = tame(tier.per_request * inflow)
+        for after in downstream[index]:
+            waiting[after] -= 1
+            if waiting[after] == 0:
+                ready.append(after)
+    if any(value is None for value in demand):
+        raise ValueError("the tier graph has a cycle")  # cross_check refuses these earlier
+    return [value for value in demand if value is not None]
+
+
+def _passed_on(tiers: list[Tier], demand: list[Fraction | None], source: int,
+               entry: Fraction) -> Fraction:
+    """What an upstream passes down: everything it does not answer itself."""
+    if source < 0:
+        return entry
+    upstream = demand[source]
+    assert upstream is not None  # topological order guarantees it is known
+    return upstream * (1 - tiers[source].hit_ratio)
+
+
+def bytes_per_request(traffic: Traffic, tier: Tier) -> Fraction:
+    """Bytes through a node per request; responses bypass a direct-server-return tier."""
+    response = Fraction(0) if tier.direct_server_return else traffic.response_bytes
+    return traffic.request_bytes + response
+
+
+def bandwidth_mbps(demand: Fraction, per_request_bytes: Fraction) -> Fraction:
+    """Mbit/s that *demand* requests/second move."""
+    return demand * per_request_bytes * 8 / BITS_PER_MEGABIT
+
+
+def usable_capacity(node: Node, per_request_bytes: Fraction) -> Fraction:
+    """Requests/second one node carries at utilization 1: its CPU or its network, the lower.
+
+    Utilization is max(load/capacity_rps, bandwidth/bandwidth_mbps); both grow with the
+    load, so it equals load divided by this one figure.
+    """
+    if node.bandwidth_mbps is None or per_request_bytes == 0:
+        return node.capacity_rps
+    network = node.bandwidth_mbps * BITS_PER_MEGABIT / (8 * per_request_bytes)
+    return min(node.capacity_rps, network)

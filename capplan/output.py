@@ -1,0 +1,58 @@
+"""Writing results: all or nothing, and never over an input file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class OutputError(Exception):
+    """The output file cannot be written; the message says why."""
+
+
+def write_atomically(target: str | os.PathLike[str], text: str,
+                     inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Write *text* to *target* through a temporary file renamed into place.
+
+    A reader sees the old file or the complete new one, never a partial one; on any
+    failure the temporary file is removed and *target* is left as it was.
+    """
+    path = Path(target)
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {target}: folder '{folder}' does not exist")
+    if path.is_dir():
+        raise OutputError(f"cannot write {target}: it is a directory")
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputError(f"refusing to overwrite the input file {source} with the output")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _default_mode())
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
+        raise
+
+
+def _default_mode() -> int:
+    """The mode a plain open() would give a new file: 0o666 less the umask."""
+    # mkstemp makes the file private (0o600); an output file should look like any other.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    except OSError:
+        return first.resolve() == second.resolve()

@@ -1,0 +1,147 @@
+"""Tables for people: readable in 80 columns, the same figures as the JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capplan.report import Document
+
+#: Short scheme names keep the plan table inside 80 columns.
+SCHEME_LABELS = {"pool": "pool", "ring": "ring", "active-passive": "act-pass"}
+STATUS_LABELS = {True: "ok", False: "FAIL", None: "sized"}
+
+
+def rate(value: float) -> str:
+    """1200 → '1.2k', 1920.96 → '1.92k', 480 → '480', 0.25 → '0.25'."""
+    for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / threshold:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def percent(value: float | None) -> str:
+    """0.8 → '80%'; small shares keep a decimal so they do not read as zero."""
+    if value is None:
+        return "-"
+    if 0 < abs(value) < 0.1:
+        return f"{value * 100:.1f}%"
+    return f"{value * 100:.0f}%"
+
+
+def signed_percent(value: float | None) -> str:
+    """Headroom: '+25%', '-12%', '-' when undefined."""
+    if value is None:
+        return "-"
+    return f"{value * 100:+.0f}%"
+
+
+def months(value: float | None) -> str:
+    """Runway: '14.2 mo', '0' when the tier fails now, 'never' when it never runs out."""
+    if value is None:
+        return "never"
+    if value == 0:
+        return "0"
+    if value >= 1000:
+        return ">999 mo"
+    return f"{value:.1f} mo"
+
+
+def money(value: float) -> str:
+    """Costs with thousands separators and no false precision."""
+    return f"{value:,.0f}"
+
+
+def _tabulate(rows: list[list[Any]], headers: list[str], colalign: tuple[str, ...]) -> str:
+    """tabulate's 'simple' table without the two spaces it pads every header with."""
+    import tabulate
+
+    # MIN_PADDING is a module global in tabulate; restore it for other callers.
+    saved, tabulate.MIN_PADDING = tabulate.MIN_PADDING, 0
+    try:
+        return tabulate.tabulate(rows, headers=headers, tablefmt="simple",
+                                 disable_numparse=True, colalign=colalign)
+    finally:
+        tabulate.MIN_PADDING = saved
+
+
+def plan_table(document: Document) -> str:
+    """The ``plan`` document as a table, a totals line and one line per failing tier."""
+    tiers = document["tiers"]
+    rows = [
+        [
+            tier["name"],
+            SCHEME_LABELS.get(tier["redundancy"], tier["redundancy"]),
+            rate(tier["demand_rps"]),
+            "-" if tier["nodes"] is None else tier["nodes"],
+            f"{tier['nodes_required_now']}/{tier['nodes_required']}",
+            percent(tier["utilization"]),
+            percent(tier["worst_utilization"]),
+            signed_percent(tier["headroom"]),
+            months(tier["runway_months"]),
+            STATUS_LABELS[tier["ok"]],
+        ]
+        for tier in tiers
+    ]
+    horizon = _horizon(document)
+    headers = ["tier", "scheme", "rps", "nodes", f"need/{horizon}", "util", "worst",
+               "headroom", "runway", "status"]
+    table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
+    lines = [_title(document), "", table, "", _totals(document)]
+    lines.extend(_verdicts(tiers))
+    return "\n".join(lines) + "\n"
+
+
+def size_table(document: Document) -> str:
+    """The ``size`` document as two columns."""
+    from tabulate import tabulate
+
+    rows: list[list[Any]] = [
+        ["redundancy", document["redundancy"]],
+        ["demand", f"{rate(document['demand_rps'])} rps"],
+        ["failures", f"N+{document['failures']}"],
+        ["max utilization", percent(document["max_utilization"])],
+        ["nodes required", document["nodes_required"]],
+        ["utilization, all up", percent(document["utilization"])],
+        ["utilization, worst failure", percent(document["worst_utilization"])],
+    ]
+    return tabulate(rows, tablefmt="plain", disable_numparse=True) + "\n"
+
+
+def _horizon(document: Document) -> str:
+    horizon = document["horizon_months"]
+    return f"{horizon:g}mo" if horizon else "now"
+
+
+def _title(document: Document) -> str:
+    title = f"{document['site']}: peak {rate(document['peak_rps'])} rps"
+    if document["horizon_months"]:
+        title += (f", {rate(document['planning_peak_rps'])} rps in "
+                  f"{document['horizon_months']:g} months")
+    return title
+
+
+def _totals(document: Document) -> str:
+    totals = document["totals"]
+    return (f"total: {totals['nodes']} nodes, cost {money(totals['cost'])}; "
+            f"required: {totals['nodes_required']} nodes, cost {money(totals['cost_required'])}")
+
+
+def _verdicts(tiers: list[Document]) -> list[str]:
+    """Say what to change for each failing tier, in the words `check` will use."""
+    lines = []
+    for tier in tiers:
+        if tier["ok"] is not False:
+            continue
+        policy = f"N+{tier['failures']} at {percent(tier['max_utilization'])}"
+        if tier["nodes"] < tier["nodes_required_now"]:
+            lines.append(
+                f"FAIL {tier['name']}: needs {tier['nodes_required_now']} nodes for {policy} "
+                f"(has {tier['nodes']}; {tier['nodes_required']} at the horizon)"
+            )
+        else:
+            lines.append(
+                f"FAIL {tier['name']}: holds {policy} now, but its runway of "
+                f"{months(tier['runway_months'])} is shorter than min_runway_months "
+                f"({tier['nodes_required']} nodes at the horizon)"
+            )
+    return lines

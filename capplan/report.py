@@ -1,0 +1,75 @@
+"""Plans → output documents: plain dicts with the keys and key order of SPEC §3.
+
+JSON and YAML render the same document, so they always agree. Exact fractions become
+floats here and only here; counts stay integers.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from capplan.sizing import Plan, Sizing, TierPlan
+
+Document = dict[str, Any]
+
+
+def number(value: Fraction | float | None) -> float | None:
+    """A float for output (the nearest double to the exact value), or None."""
+    return None if value is None else float(value)
+
+
+def plan_document(plan: Plan) -> Document:
+    """The ``plan`` document."""
+    return {
+        "site": plan.site,
+        "peak_rps": number(plan.peak),
+        "planning_peak_rps": number(plan.planning_peak),
+        "horizon_months": number(plan.horizon_months),
+        "ok": plan.ok,
+        "totals": {
+            "nodes": sum(tier.count for tier in plan.tiers),
+            "nodes_required": sum(tier.nodes_required for tier in plan.tiers),
+            "cost": number(sum((tier.cost for tier in plan.tiers), Fraction(0))),
+            "cost_required": number(sum((t.cost_required for t in plan.tiers), Fraction(0))),
+        },
+        "tiers": [tier_document(tier) for tier in plan.tiers],
+    }
+
+
+def tier_document(tier: TierPlan) -> Document:
+    """One tier of the ``plan`` document."""
+    assessment = tier.assessment
+    return {
+        "name": tier.name,
+        "redundancy": tier.redundancy,
+        "failures": tier.failures,
+        "max_utilization": number(tier.max_utilization),
+        "demand_rps": number(tier.demand),
+        "planning_demand_rps": number(tier.planning_demand),
+        "bandwidth_mbps": number(tier.bandwidth_mbps),
+        "nodes": tier.nodes,
+        "nodes_required": tier.nodes_required,
+        "nodes_required_now": tier.nodes_required_now,
+        "utilization": number(assessment.worst.utilization),
+        "worst_utilization": number(assessment.worst.worst_utilization),
+        "shed_fraction": number(assessment.worst.shed_fraction),
+        "headroom": assessment.headroom,
+        "runway_months": assessment.runway_months,
+        "cost": number(tier.cost),
+        "ok": tier.ok,
+    }
+
+
+def size_document(sizing: Sizing) -> Document:
+    """The ``size`` document."""
+    worst = sizing.assessment.worst
+    return {
+        "redundancy": sizing.redundancy,
+        "demand_rps": number(sizing.demand),
+        "failures": sizing.failures,
+        "max_utilization": number(sizing.max_utilization),
+        "nodes_required": sizing.nodes_required,
+        "utilization": number(worst.utilization),
+        "worst_utilization": number(worst.worst_utilization),
+    }

@@ -1,0 +1,148 @@
+"""Policy per tier: required counts, headroom, runway and ok, worked by hand (SPEC §2)."""
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from capplan.schemes import Pool
+from capplan.sizing import assess, plan, size
+from tests.helpers import tier, topology
+
+
+def blueprint_plan() -> dict[str, object]:
+    """The SPEC §1 site, planned; tiers by name."""
+    site = topology(
+        tier("lb", "active-passive", "50k", standby=1, nodes=2, direct_server_return=True,
+             node={"bandwidth_mbps": 1000, "cost": 12000}),
+        tier("cache", "ring", 4000, spread=1, nodes=2, hit_ratio="60%", node={"cost": 3000}),
+        tier("web", "pool", 150, nodes=4, node={"cost": 2500}),
+        tier("storage", "active-passive", 2500, per_request=4, nodes=2,
+             node={"cost": 8000}, **{"from": ["web"]}),
+        traffic={"peak_rps": 1200, "growth": "4%", "horizon_months": 12,
+                 "request_bytes": 900, "response_bytes": "24k"},
+        policy={"failures": 1, "max_utilization": "80%"},
+    )
+    return {t.name: t for t in plan(site).tiers}
+
+
+def test_blueprint_demands_flow_through_the_cache() -> None:
+    """The cache answers 60% of 1200 rps; storage gets 4 requests per web request."""
+    tiers = blueprint_plan()
+    assert [tiers[n].demand for n in ("lb", "cache", "web", "storage")] == [1200, 1200, 480, 1920]
+
+
+def test_blueprint_web_pool_fails_n_plus_1_at_80_percent() -> None:
+    """480 rps on 150-rps nodes at 80%: (N−1)·120 ≥ 480 needs 5 nodes; 4 fail."""
+    web = blueprint_plan()["web"]
+    assert web.nodes_required_now == 5
+    assert web.assessment.worst.worst_utilization == Fraction(480, 3 * 150)
+    assert web.ok is False
+    assert web.assessment.runway_months == 0
+
+
+def test_blueprint_web_at_the_horizon() -> None:
+    """480·1.04¹² = 768.5 rps needs ⌈768.5/120⌉ + 1 = 8 web nodes."""
+    web = blueprint_plan()["web"]
+    assert web.planning_demand == 480 * Fraction(104, 100) ** 12
+    assert web.nodes_required == 8
+
+
+def test_blueprint_cache_ring_carries_double_after_a_failure() -> None:
+    """Two ring nodes at 600 rps each: the survivor carries 1200 of 4000, 30%."""
+    cache = blueprint_plan()["cache"]
+    assert cache.assessment.worst.utilization == Fraction(15, 100)
+    assert cache.assessment.worst.worst_utilization == Fraction(30, 100)
+    assert cache.assessment.headroom == pytest.approx(0.8 / 0.3 - 1)
+    assert cache.assessment.runway_months == pytest.approx(math.log(0.8 / 0.3) / math.log(1.04))
+    assert cache.ok is True
+
+
+def test_blueprint_lb_bandwidth_leaves_out_responses() -> None:
+    """Direct server return: 1200 rps × 900 bytes × 8 = 8.64 Mbit/s."""
+    lb = blueprint_plan()["lb"]
+    assert lb.bandwidth_mbps == Fraction(864, 100)
+    assert lb.assessment.worst.worst_utilization == Fraction(1200, 50_000)
+
+
+def test_blueprint_storage_standby_takes_the_whole_load() -> None:
+    """1920 rps on one active of 2500: 76.8%, and the standby would carry the same."""
+    storage = blueprint_plan()["storage"]
+    assert storage.assessment.worst.worst_utilization == Fraction(1920, 2500)
+    assert storage.nodes_required_now == 2
+    assert storage.nodes_required == 3  # 1920·1.04¹² = 3074 rps needs two actives at 80%
+
+
+def test_boundary_is_exact_for_every_scheme() -> None:
+    """SPEC: 2000 rps on 1000-rps nodes at 100%, N+1: 3 pool, 4 ring, 3 active-passive."""
+    for redundancy, expected in (("pool", 3), ("ring", 4), ("active-passive", 3)):
+        assert size(redundancy, Fraction(2000), Fraction(1000)).nodes_required == expected
+
+
+def test_boundary_survives_decimal_percentages() -> None:
+    """2400 rps on 1000-rps nodes at 80% needs exactly 3 + 1 pool nodes, not 5."""
+    assert size("pool", Fraction(2400), Fraction(1000),
+                max_utilization=Fraction(8, 10)).nodes_required == 4
+
+
+def test_requirement_counts_at_least_k_standbys() -> None:
+    """An active-passive tier declared with 1 standby but N+2 is sized with 2 standbys."""
+    site = topology(tier("db", "active-passive", 1000, standby=1, nodes=3),
+                    policy={"failures": 2})
+    db = plan(site).tiers[0]
+    assert db.nodes_required == 3  # one active for 1000 rps, two standbys
+    assert db.ok is False  # the declared single standby cannot cover two failures
+    assert db.assessment.headroom == -1.0
+
+
+def test_undeclared_tier_is_described_at_its_requirement() -> None:
+    """Without nodes, the figures describe nodes_required and ok is None."""
+    web = plan(topology(tier("web", capacity=100), traffic={"peak_rps": 250})).tiers[0]
+    assert web.nodes is None
+    assert web.nodes_required == 4
+    assert web.count == 4
+    assert web.ok is None
+    assert web.assessment.worst.worst_utilization == Fraction(250, 300)
+
+
+def test_min_runway_fails_a_tier_that_holds_today() -> None:
+    """A tier that holds now but runs out within min_runway_months is not ok."""
+    site = topology(tier("web", capacity=100, nodes=4), traffic={"peak_rps": 250,
+                    "growth": "10%"}, policy={"min_runway_months": 6})
+    web = plan(site).tiers[0]
+    assert web.assessment.holds
+    assert web.assessment.runway_months == pytest.approx(math.log(300 / 250) / math.log(1.1))
+    assert web.ok is False
+
+
+def test_runway_is_none_without_growth() -> None:
+    """With no growth a tier that holds never runs out."""
+    assessment = assess(Pool(), 4, Fraction(250), Fraction(100), Fraction(1), 1, Fraction(0))
+    assert assessment.runway_months is None
+    assert assessment.headroom == pytest.approx(0.2)
+
+
+def test_headroom_is_negative_when_the_tier_fails() -> None:
+    """An overloaded tier's headroom says how much peak it must lose."""
+    assessment = assess(Pool(), 3, Fraction(300), Fraction(100), Fraction(1), 1, Fraction(1, 10))
+    assert assessment.headroom == pytest.approx(-1 / 3)
+    assert assessment.runway_months == 0
+
+
+def test_zero_demand_needs_one_node() -> None:
+    """A tier whose upstream answers everything still exists: one node, no headroom figure."""
+    site = topology(tier("cache", capacity=100, hit_ratio="100%"), tier("web", capacity=100))
+    web = plan(site).tiers[1]
+    assert web.demand == 0
+    assert web.nodes_required == 1
+    assert web.assessment.headroom is None
+
+
+def test_plan_ok_is_three_valued() -> None:
+    """A failing tier makes the plan fail; an undeclared one leaves it undecided."""
+    failing = topology(tier("a", nodes=1), tier("b"))
+    undecided = topology(tier("a", nodes=20), tier("b"))
+    passing = topology(tier("a", nodes=20), tier("b", nodes=20))
+    assert plan(failing).ok is False
+    assert plan(undecided).ok is None
+    assert plan(passing).ok is True
