@@ -1,0 +1,416 @@
+"""capplan.schemes against SPEC §2: hand-worked cases, a brute-force oracle, properties."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from capplan.schemes import (
+    ActivePassive,
+    NodeLoad,
+    Pool,
+    Ring,
+    Scheme,
+    nodes_required,
+)
+from tests.oracle import (
+    Spec,
+    oracle_holds,
+    oracle_nodes_required,
+    oracle_worst,
+    outcome,
+    spec_of,
+)
+
+F = Fraction
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def holds(scheme: Scheme, n: int, demand: F, capacity: F, policy: tuple[F, int]) -> bool:
+    """Whether the tier holds the policy (max_utilization, k), by the product's worst case."""
+    max_util, k = policy
+    return scheme.worst(n, demand, capacity, k).holds(max_util)
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Turn a hang into a test failure (SIGALRM; pytest runs tests in the main thread)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ---------------------------------------------------------------------------------------
+# 1. SPEC hand-worked cases
+# ---------------------------------------------------------------------------------------
+
+CAP = F(1000)
+
+
+def test_2002_rule_pool_needs_three_nodes_at_100_percent() -> None:
+    """2000 rps on 1000-rps pool nodes at 100% with N+1: (3 - 1) x 1000 ≥ 2000 gives 3."""
+    assert nodes_required(Pool(), F(2000), CAP, F(1), 1) == 3
+
+
+def test_ring_spread_one_needs_four_nodes_at_100_percent() -> None:
+    """Ring spread 1, 2000 rps, 1000-rps nodes, N+1: a neighbour carries 2·D/N ≤ 1000, N=4."""
+    assert nodes_required(Ring(1), F(2000), CAP, F(1), 1) == 4
+    assert not holds(Ring(1), 3, F(2000), CAP, (F(1), 1))
+
+
+def test_active_passive_needs_three_nodes_at_100_percent() -> None:
+    """Active-passive (1 standby), 2000 rps, 1000-rps nodes, N+1: 2 actives + 1 standby."""
+    assert nodes_required(ActivePassive(1), F(2000), CAP, F(1), 1) == 3
+
+
+def test_hand_worked_at_80_percent() -> None:
+    """At 80%, 2000 rps on 1000-rps nodes: pool 4, ring (spread 1) 5, active-passive 4."""
+    u = F(80, 100)
+    assert nodes_required(Pool(), F(2000), CAP, u, 1) == 4
+    assert nodes_required(Ring(1), F(2000), CAP, u, 1) == 5
+    assert nodes_required(ActivePassive(1), F(2000), CAP, u, 1) == 4
+
+
+def test_exact_boundary_where_floats_round_up_a_node() -> None:
+    """2100 rps, 1000-rps nodes, 70%, N+1: exact answers 4/6/4 where floats give 5/7/5."""
+    demand, u = F(2100), F(7, 10)
+    # The float computations a naive implementation would do land just above the integer:
+    assert math.ceil(2100 / 1000 / 0.7) == 4  # 3.0000000000000004: one active too many
+    assert 1 + math.ceil(2100 / 1000 / 0.7) == 5  # pool by the 2002 rule
+    assert math.ceil(2100 * 2 / 1000 / 0.7) == 7  # ring spread 1
+    # The product, exactly: 3 survivors x 700 = 2100, 6 ring nodes x 350 x 2 = 700 each.
+    assert nodes_required(Pool(), demand, CAP, u, 1) == 4
+    assert nodes_required(Ring(1), demand, CAP, u, 1) == 6
+    assert nodes_required(ActivePassive(1), demand, CAP, u, 1) == 4
+    worst = Pool().worst(4, demand, CAP, 1)
+    assert worst.worst_utilization == u
+    assert worst.holds(u)
+    assert not Pool().worst(3, demand, CAP, 1).holds(u)
+
+
+def test_exact_boundary_decimal_rates() -> None:
+    """0.9 rps on 0.1-rps nodes at 30%, N+1: exactly 31 pool nodes (float says 32)."""
+    demand, capacity, u = F("0.9"), F("0.1"), F("0.3")
+    assert 1 + math.ceil(0.9 / (0.1 * 0.3)) == 32
+    assert nodes_required(Pool(), demand, capacity, u, 1) == 31
+    assert Pool().worst(31, demand, capacity, 1).worst_utilization == u
+
+
+def test_exact_boundary_capacity_times_percentage() -> None:
+    """4900 rps on 700-rps nodes at 70%: exactly 11 pool nodes (float 700x0.7 says 12)."""
+    assert 1 + math.ceil(4900 / (700 * 0.7)) == 12
+    assert nodes_required(Pool(), F(4900), F(700), F(7, 10), 1) == 11
+
+
+def test_ring_of_three_losing_node_one() -> None:
+    """SPEC: 3-node ring, spread 1, node 1 fails: node 2 carries two shares, node 3 one."""
+    share = F(3000) / 3
+    result = Ring(1).distribute(3, F(3000), frozenset({1}))
+    assert result.nodes == (
+        NodeLoad(1, "failed", F(0)),
+        NodeLoad(2, "up", 2 * share),
+        NodeLoad(3, "up", share),
+    )
+    assert result.unassigned == 0
+
+
+def test_2002_two_pool_nodes_one_fails_sheds_half() -> None:
+    """Two pool nodes at a peak that needs both: one fails, half the demand is shed."""
+    result = Pool().distribute(2, F(2000), frozenset({2}))
+    assert result.nodes[0] == NodeLoad(1, "up", F(2000))
+    assert result.shed(CAP) == F(1000)
+    worst = Pool().worst(2, F(2000), CAP, 1)
+    assert worst.utilization == 1
+    assert worst.worst_utilization == 2
+    assert worst.shed_fraction == F(1, 2)
+    assert not worst.holds(F(1))
+
+
+def test_active_passive_failed_active_moves_to_standby() -> None:
+    """Active-passive: a failed active's share moves to an idle standby; a failed one idles."""
+    ap = ActivePassive(2)
+    result = ap.distribute(4, F(100), frozenset({1, 4}))
+    states = [n.state for n in result.nodes]
+    loads = [n.load for n in result.nodes]
+    assert states == ["failed", "up", "up", "failed"]
+    assert loads == [0, 50, 50, 0]
+    assert result.unassigned == 0
+    all_up = ap.distribute(4, F(100), frozenset())
+    assert [n.state for n in all_up.nodes] == ["up", "up", "standby", "standby"]
+
+
+def test_active_passive_share_with_no_standby_is_shed() -> None:
+    """Active-passive: losing the standby and an active leaves that active's share unassigned."""
+    result = ActivePassive(1).distribute(3, F(100), frozenset({1, 3}))
+    assert result.unassigned == 50
+    assert result.shed(F(1000)) == 50
+
+
+def test_every_node_down_sheds_everything() -> None:
+    """With k ≥ N every node may fail at once: shed_fraction is 1 for every scheme."""
+    for scheme in (Pool(), Ring(1), Ring(3), ActivePassive(1)):
+        assert scheme.worst(2, F(10), F(100), 2).shed_fraction == 1
+
+
+def test_nodes_required_terminates_when_active_passive_has_fewer_standbys_than_failures() -> None:
+    """nodes_required must return or raise, not loop forever, when k > standby (never holds).
+
+    With 1 standby and k = 2 an active's share is shed at every N, so the gallop in
+    nodes_required searches upward forever. Accepted outcomes: a ValueError, or sizing
+    with max(standby, k) standbys as SPEC §2 asks ("with at least `failures` standbys").
+    """
+    with time_limit(2):
+        try:
+            got = nodes_required(ActivePassive(1), F(10), F(1), F(1), 2)
+        except ValueError:
+            return
+    assert got == nodes_required(ActivePassive(2), F(10), F(1), F(1), 2)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Against the brute-force oracle
+# ---------------------------------------------------------------------------------------
+
+small_fractions = st.builds(F, st.integers(0, 60), st.integers(1, 10))
+positive_fractions = st.builds(F, st.integers(1, 60), st.integers(1, 10))
+utilizations = st.integers(1, 10).flatmap(lambda q: st.builds(F, st.integers(1, q), st.just(q)))
+schemes = st.one_of(
+    st.just(Pool()),
+    st.builds(Ring, st.integers(1, 4)),
+    st.builds(ActivePassive, st.integers(1, 3)),
+)
+
+
+@st.composite
+def tier(draw: st.DrawFn) -> tuple[Scheme, int]:
+    """Draw a scheme and a node count from its minimum up to 7."""
+    scheme = draw(schemes)
+    n = draw(st.integers(scheme.minimum_nodes(), 7))
+    return scheme, n
+
+
+@SETTINGS
+@given(tier(), small_fractions, positive_fractions, st.data())
+def test_distribute_matches_oracle(
+    sized: tuple[Scheme, int], demand: F, capacity: F, data: st.DataObject
+) -> None:
+    """Scheme.distribute gives every node the state and load the SPEC rules give, exactly."""
+    scheme, n = sized
+    failed = frozenset(data.draw(st.sets(st.integers(1, n), max_size=n)))
+    got = scheme.distribute(n, demand, failed)
+    want = outcome(spec_of(scheme), n, demand, failed)
+    assert [x.node for x in got.nodes] == list(range(1, n + 1))
+    assert tuple(x.state for x in got.nodes) == want.states
+    assert tuple(x.load for x in got.nodes) == want.loads
+    assert got.unassigned == want.unassigned
+    assert got.shed(capacity) == want.shed(capacity)
+
+
+@SETTINGS
+@given(tier(), small_fractions, positive_fractions, st.data())
+def test_worst_matches_oracle(
+    sized: tuple[Scheme, int], demand: F, capacity: F, data: st.DataObject
+) -> None:
+    """Scheme.worst's closed forms equal the maxima over every failure set of at most k nodes."""
+    scheme, n = sized
+    k = data.draw(st.integers(0, n + 1))
+    got = scheme.worst(n, demand, capacity, k)
+    want = oracle_worst(spec_of(scheme), n, demand, capacity, k)
+    assert got.utilization == want.utilization
+    assert got.worst_utilization == want.worst_utilization
+    assert got.shed_fraction == want.shed_fraction
+
+
+@st.composite
+def sizing(draw: st.DrawFn) -> tuple[Scheme, F, F, F, int]:
+    """Draw scheme, demand, capacity, max_utilization, k with demand/(capacity·u) ≤ 4."""
+    scheme = draw(schemes)
+    limit = scheme.standby if isinstance(scheme, ActivePassive) else 3
+    k = draw(st.integers(0, limit))
+    capacity = draw(positive_fractions)
+    u = draw(utilizations)
+    ratio = draw(st.builds(F, st.integers(0, 24), st.integers(1, 6)))
+    assume(ratio <= 4)
+    return scheme, ratio * capacity * u, capacity, u, k
+
+
+@settings(SETTINGS, max_examples=60)
+@given(sizing())
+def test_nodes_required_matches_oracle(case: tuple[Scheme, F, F, F, int]) -> None:
+    """nodes_required is the smallest N the brute-force policy check accepts."""
+    scheme, demand, capacity, u, k = case
+    want = oracle_nodes_required(spec_of(scheme), demand, capacity, u, k)
+    assert want is not None
+    assert nodes_required(scheme, demand, capacity, u, k) == want
+
+
+@SETTINGS
+@given(tier(), small_fractions, positive_fractions, utilizations, st.data())
+def test_holds_matches_oracle(
+    sized: tuple[Scheme, int], demand: F, capacity: F, u: F, data: st.DataObject
+) -> None:
+    """Worst.holds agrees with checking every failure set against the policy."""
+    scheme, n = sized
+    k = data.draw(st.integers(0, n + 1))
+    assert holds(scheme, n, demand, capacity, (u, k)) == oracle_holds(
+        spec_of(scheme), n, demand, capacity, max_utilization=u, k=k
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Properties
+# ---------------------------------------------------------------------------------------
+
+demands = st.builds(F, st.integers(0, 10_000), st.integers(1, 100))
+capacities = st.builds(F, st.integers(1, 1_000), st.integers(1, 10))
+
+
+@st.composite
+def policy(draw: st.DrawFn) -> tuple[Scheme, F, F, F, int]:
+    """Draw a scheme and a policy it can meet (active-passive: k ≤ standby)."""
+    scheme = draw(schemes)
+    limit = scheme.standby if isinstance(scheme, ActivePassive) else 4
+    return scheme, draw(demands), draw(capacities), draw(utilizations), draw(st.integers(0, limit))
+
+
+@settings(SETTINGS, max_examples=150)
+@given(policy())
+def test_nodes_required_is_the_boundary(case: tuple[Scheme, F, F, F, int]) -> None:
+    """nodes_required holds and one node fewer (when still a valid tier) does not."""
+    scheme, demand, capacity, u, k = case
+    n = nodes_required(scheme, demand, capacity, u, k)
+    assert n >= scheme.minimum_nodes()
+    assert holds(scheme, n, demand, capacity, (u, k))
+    if n - 1 >= scheme.minimum_nodes():
+        assert not holds(scheme, n - 1, demand, capacity, (u, k))
+
+
+@settings(SETTINGS, max_examples=150)
+@given(policy(), demands)
+def test_more_demand_never_needs_fewer_nodes(case: tuple[Scheme, F, F, F, int], other: F) -> None:
+    """Raising the demand never lowers nodes_required."""
+    scheme, demand, capacity, u, k = case
+    low, high = sorted((demand, other))
+    assert nodes_required(scheme, low, capacity, u, k) <= nodes_required(
+        scheme, high, capacity, u, k
+    )
+
+
+@settings(SETTINGS, max_examples=150)
+@given(demands, capacities, utilizations, st.integers(0, 4), st.integers(1, 6))
+def test_pool_never_needs_more_nodes_than_ring(
+    demand: F, capacity: F, u: F, k: int, spread: int
+) -> None:
+    """A pool needs at most as many nodes as a ring of any spread under the same policy."""
+    assert nodes_required(Pool(), demand, capacity, u, k) <= nodes_required(
+        Ring(spread), demand, capacity, u, k
+    )
+
+
+@settings(SETTINGS, max_examples=150)
+@given(
+    st.integers(1, 40), st.integers(0, 45), st.integers(0, 6), small_fractions, positive_fractions
+)
+def test_wide_ring_is_a_pool(n: int, k: int, extra: int, demand: F, capacity: F) -> None:
+    """A ring whose spread is at least N - k has exactly a pool's worst case."""
+    spread = max(1, n - k) + extra
+    assert Ring(spread).worst(n, demand, capacity, k) == Pool().worst(n, demand, capacity, k)
+
+
+@settings(SETTINGS, max_examples=100)
+@given(st.integers(1, 7), st.integers(0, 7), small_fractions, st.data())
+def test_wide_ring_distributes_like_a_pool_after_k_failures(
+    n: int, k: int, demand: F, data: st.DataObject
+) -> None:
+    """With spread ≥ N - k, losing k nodes of a ring spreads the demand evenly on survivors."""
+    assume(k < n)
+    failed = frozenset(data.draw(st.sets(st.integers(1, n), min_size=k, max_size=k)))
+    ring = Ring(n - k + data.draw(st.integers(0, 3)))
+    assert ring.distribute(n, demand, failed) == Pool().distribute(n, demand, failed)
+
+
+@settings(SETTINGS, max_examples=150)
+@given(policy(), st.integers(0, 4))
+def test_more_failures_never_need_fewer_nodes(
+    case: tuple[Scheme, F, F, F, int], other: int
+) -> None:
+    """Surviving more simultaneous failures never lowers nodes_required."""
+    scheme, demand, capacity, u, k = case
+    if isinstance(scheme, ActivePassive):
+        other = min(other, scheme.standby)
+    low, high = sorted((k, other))
+    assert nodes_required(scheme, demand, capacity, u, low) <= nodes_required(
+        scheme, demand, capacity, u, high
+    )
+
+
+@settings(SETTINGS, max_examples=150)
+@given(policy(), utilizations)
+def test_larger_max_utilization_never_needs_more_nodes(
+    case: tuple[Scheme, F, F, F, int], other: F
+) -> None:
+    """Allowing a higher utilization ceiling never raises nodes_required."""
+    scheme, demand, capacity, u, k = case
+    low, high = sorted((u, other))
+    assert nodes_required(scheme, demand, capacity, high, k) <= nodes_required(
+        scheme, demand, capacity, low, k
+    )
+
+
+@settings(SETTINGS, max_examples=60)
+@given(
+    schemes,
+    st.tuples(st.integers(1, 999), st.integers(5, 12)),
+    st.integers(1, 10_000),
+    utilizations,
+    st.integers(0, 5),
+)
+def test_huge_tiers_are_sized_quickly_and_exactly(
+    scheme: Scheme, scale: tuple[int, int], capacity_int: int, u: F, k: int
+) -> None:
+    """From 10^5 to 10^12 nodes' worth of demand, nodes_required is fast and exact."""
+    if isinstance(scheme, ActivePassive):
+        k = min(k, scheme.standby)
+    mantissa, exponent = scale
+    capacity = F(capacity_int, 7)
+    demand = capacity * u * mantissa * 10**exponent / 1000 + F(1, 3)
+    started = time.perf_counter()
+    n = nodes_required(scheme, demand, capacity, u, k)
+    assert time.perf_counter() - started < 0.5
+    assert holds(scheme, n, demand, capacity, (u, k))
+    assert not holds(scheme, n - 1, demand, capacity, (u, k))
+    if isinstance(scheme, Pool):
+        # The 2002 rule, generalised: (N - k) x usable ≥ demand, exactly.
+        assert n == k + math.ceil(demand / (capacity * u))
+
+
+@pytest.mark.parametrize("scheme", [Pool(), Ring(1), Ring(3), ActivePassive(2)])
+def test_zero_demand_needs_the_minimum_tier(scheme: Scheme) -> None:
+    """With no demand the smallest valid tier holds any policy."""
+    assert nodes_required(scheme, F(0), F(10), F(1, 2), 2) == scheme.minimum_nodes()
+    assert oracle_nodes_required(spec_of(scheme), F(0), F(10), F(1, 2), 2) == (
+        scheme.minimum_nodes()
+    )
+
+
+def test_oracle_spec_example() -> None:
+    """The oracle itself reproduces SPEC's 3-node ring example (guards the reference)."""
+    result = outcome(Spec("ring", spread=1), 3, F(3), frozenset({1}))
+    assert result.loads == (F(0), F(2), F(1))
+    assert result.states == ("failed", "up", "up")
