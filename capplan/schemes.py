@@ -281,6 +281,9 @@ def nodes_required(
     grows, which is what makes the bracket valid.
     """
     lowest = scheme.minimum_nodes()
+    if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
+        # More failures than standbys: some share is shed at every size, so no N holds.
+        raise ValueError(f"{scheme.name} cannot survive {failures} failures at any size")
 
     def holds(count: int) -> bool:
         return scheme.worst(count, demand, capacity, failures).holds(max_utilization)
