@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -31,7 +31,7 @@ class ExitCode(IntEnum):
     INVALID = 2  # unreadable or invalid input, usage errors, output that cannot be written
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats shared by the reporting commands."""
 
     table = "table"
@@ -39,7 +39,7 @@ class Format(str, Enum):
     yaml = "yaml"
 
 
-class Redundancy(str, Enum):
+class Redundancy(StrEnum):
     """Redundancy schemes, as the file spells them."""
 
     pool = "pool"

@@ -89,51 +89,43 @@ def _bounds(low: Fraction | int | None, high: Fraction | int | None, low_open: b
     return "must be " + " and ".join(parts)
 
 
-def _quantity(*, positive: bool, high: Fraction | int | None = None) -> Any:
-    return Annotated[
-        Fraction,
-        PlainValidator(_bounded(parse_number, 0, high, low_open=positive)),
-        WithJsonSchema(_NUMBER_SCHEMA),
-    ]
-
-
-def _ratio(low: Fraction = Fraction(0), *, low_open: bool = False) -> Any:
-    def parse_ratio(value: object) -> Fraction:
-        return parse_number(value, percent=True)
-
-    hint = " (write a share as 80% or 0.8)"
-    return Annotated[
-        Fraction,
-        PlainValidator(_bounded(parse_ratio, low, 1, low_open=low_open, hint=hint)),
-        WithJsonSchema(_RATIO_SCHEMA),
-    ]
-
-
-def _count(low: int, high: int = MAX_NODES) -> Any:
-    return Annotated[
-        int,
-        PlainValidator(_bounded(parse_count, low, high)),
-        WithJsonSchema(_COUNT_SCHEMA),
-    ]
-
-
-def _growth(value: object) -> Fraction:
+def _parse_ratio(value: object) -> Fraction:
     return parse_number(value, percent=True)
 
 
-PositiveQuantity = _quantity(positive=True)
-NonNegativeQuantity = _quantity(positive=False)
-Ratio = _ratio()
-Utilization = _ratio(Fraction(0), low_open=True)
-Months = _quantity(positive=False, high=MAX_HORIZON_MONTHS)
-Growth = Annotated[
-    Fraction,
-    PlainValidator(_bounded(_growth, Fraction(-1), 10, low_open=True, hint=" (e.g. 4% a month)")),
+_RATIO_HINT = " (write a share as 80% or 0.8)"
+
+PositiveQuantity = Annotated[
+    Fraction, PlainValidator(_bounded(parse_number, 0, None, low_open=True)),
+    WithJsonSchema(_NUMBER_SCHEMA),
+]
+NonNegativeQuantity = Annotated[
+    Fraction, PlainValidator(_bounded(parse_number, 0, None)), WithJsonSchema(_NUMBER_SCHEMA)
+]
+Ratio = Annotated[
+    Fraction, PlainValidator(_bounded(_parse_ratio, 0, 1, hint=_RATIO_HINT)),
     WithJsonSchema(_RATIO_SCHEMA),
 ]
-NodeCount = _count(1)
-FailureCount = _count(0)
-PositiveCount = _count(1)
+Utilization = Annotated[
+    Fraction, PlainValidator(_bounded(_parse_ratio, 0, 1, low_open=True, hint=_RATIO_HINT)),
+    WithJsonSchema(_RATIO_SCHEMA),
+]
+Months = Annotated[
+    Fraction, PlainValidator(_bounded(parse_number, 0, MAX_HORIZON_MONTHS)),
+    WithJsonSchema(_NUMBER_SCHEMA),
+]
+Growth = Annotated[
+    Fraction,
+    PlainValidator(_bounded(_parse_ratio, -1, 10, low_open=True, hint=" (e.g. 4% a month)")),
+    WithJsonSchema(_RATIO_SCHEMA),
+]
+NodeCount = Annotated[
+    int, PlainValidator(_bounded(parse_count, 1, MAX_NODES)), WithJsonSchema(_COUNT_SCHEMA)
+]
+FailureCount = Annotated[
+    int, PlainValidator(_bounded(parse_count, 0, MAX_NODES)), WithJsonSchema(_COUNT_SCHEMA)
+]
+PositiveCount = NodeCount
 
 Redundancy = Literal["pool", "ring", "active-passive"]
 REDUNDANCIES: tuple[Redundancy, ...] = ("pool", "ring", "active-passive")
@@ -260,7 +252,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         here: Path = ("tiers", index)
         if tier.name in names:
             problems.append(
-                (here + ("name",), f"duplicate tier name '{tier.name}' "
+                ((*here, "name"), f"duplicate tier name '{tier.name}' "
                  f"(first used by tiers[{names[tier.name]}])")
             )
         else:
@@ -278,7 +270,8 @@ def failures_of(tier: Tier, policy: Policy) -> int:
 def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     forms = [
-        key for key in ("peak_rps", "daily_requests", "profile") if getattr(traffic, key) is not None
+        key for key in ("peak_rps", "daily_requests", "profile")
+        if getattr(traffic, key) is not None
     ]
     if not forms:
         problems.append(
@@ -286,8 +279,8 @@ def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
         )
     elif len(forms) > 1:
         problems.append(
-            (("traffic", forms[1]),
-             f"traffic takes exactly one of peak_rps, daily_requests, profile (got {', '.join(forms)})")
+            (("traffic", forms[1]), "traffic takes exactly one of peak_rps, daily_requests, "
+             f"profile (got {', '.join(forms)})")
         )
     if traffic.daily_requests is not None and traffic.peak_to_average is None:
         problems.append(
@@ -300,7 +293,8 @@ def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
             )
         elif traffic.peak_to_average < 1:
             problems.append(
-                (("traffic", "peak_to_average"), "peak_to_average must be at least 1 (peak ≥ average)")
+                (("traffic", "peak_to_average"),
+                 "peak_to_average must be at least 1 (peak ≥ average)")
             )
     if traffic.profile is not None:
         if not traffic.profile:
@@ -313,15 +307,15 @@ def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
 def _check_scheme_keys(tier: Tier, here: Path, failures: int) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     if tier.spread is not None and tier.redundancy != "ring":
-        problems.append((here + ("spread",), f"spread applies only to ring tiers ('{tier.name}' is "
+        problems.append(((*here, "spread"), f"spread applies only to ring tiers ('{tier.name}' is "
                          f"{tier.redundancy})"))
     if tier.standby is not None and tier.redundancy != "active-passive":
-        problems.append((here + ("standby",), f"standby applies only to active-passive tiers "
+        problems.append(((*here, "standby"), f"standby applies only to active-passive tiers "
                          f"('{tier.name}' is {tier.redundancy})"))
     if tier.redundancy == "active-passive" and tier.nodes is not None:
         standby = tier.standby if tier.standby is not None else failures
         if tier.nodes <= standby:
-            problems.append((here + ("nodes",), f"tier '{tier.name}' declares {tier.nodes} nodes "
+            problems.append(((*here, "nodes"), f"tier '{tier.name}' declares {tier.nodes} nodes "
                              f"but {standby} standby: at least one node must be active"))
     return problems
 

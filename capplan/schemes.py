@@ -66,7 +66,7 @@ class Worst:
 
 
 def _ratio(part: Fraction, whole: Fraction) -> Fraction:
-    """part / whole, where a share of nothing is nothing."""
+    """Part over whole, where a share of nothing is nothing."""
     return part / whole if whole else ZERO
 
 
@@ -124,10 +124,7 @@ class Pool(Scheme):
         all_up = demand / nodes / capacity
         lost = min(failures, nodes - 1)
         worst_load = demand / (nodes - lost)
-        if failures >= nodes:
-            shed = demand
-        else:
-            shed = max(ZERO, demand - (nodes - lost) * capacity)
+        shed = demand if failures >= nodes else max(ZERO, demand - (nodes - lost) * capacity)
         return Worst(all_up, worst_load / capacity, _ratio(shed, demand))
 
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
@@ -217,7 +214,7 @@ class ActivePassive(Scheme):
         idle = [i for i in range(active + 1, nodes + 1) if i not in failed]
         taken: set[int] = set()
         unassigned = ZERO
-        for lost in sorted(i for i in failed if i <= active):
+        for _lost in sorted(i for i in failed if i <= active):
             if idle:
                 taken.add(idle.pop(0))
             else:

@@ -164,7 +164,8 @@ def plan(topology: Topology) -> Plan:
         plan_tier(tier, topology.policy, demand, factor, topology)
         for tier, demand in zip(topology.tiers, demands, strict=True)
     )
-    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, traffic.growth, tiers)
+    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months,
+                traffic.growth, tiers)
 
 
 def plan_tier(

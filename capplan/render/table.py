@@ -52,7 +52,7 @@ def money(value: float) -> str:
 
 
 def _tabulate(rows: list[list[Any]], headers: list[str], colalign: tuple[str, ...]) -> str:
-    """tabulate's 'simple' table without the two spaces it pads every header with."""
+    """A tabulate 'simple' table without the two spaces it pads every header with."""
     import tabulate
 
     # MIN_PADDING is a module global in tabulate; restore it for other callers.
