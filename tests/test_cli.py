@@ -1,0 +1,186 @@
+"""The command line: commands, formats, output files, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from capplan import __version__
+from capplan.cli import ExitCode, app
+
+ROOT = Path(__file__).resolve().parent.parent
+BLUEPRINT = ROOT / "examples" / "blueprint.yaml"
+runner = CliRunner()
+
+
+def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    """Run capplan in-process with separate stdout and stderr."""
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_plan_without_file_plans_the_builtin_example() -> None:
+    """`capplan plan` alone plans the SPEC §1 site and says so on stderr."""
+    result = invoke("plan", "--format", "json")
+    assert result.exit_code == ExitCode.OK
+    assert json.loads(result.stdout)["site"] == "zope-cluster"
+    assert "built-in example" in result.stderr
+
+
+def test_builtin_example_is_the_shipped_example() -> None:
+    """The package data and examples/blueprint.yaml are one file."""
+    builtin = ROOT / "capplan" / "data" / "blueprint.yaml"
+    assert BLUEPRINT.read_bytes() == builtin.read_bytes()
+    assert invoke("plan", "-f", "json").stdout == invoke("plan", str(BLUEPRINT), "-f",
+                                                         "json").stdout
+
+
+def test_plan_formats_carry_the_same_document() -> None:
+    """JSON and YAML output parse to the same data."""
+    as_json = json.loads(invoke("plan", str(BLUEPRINT), "-f", "json").stdout)
+    as_yaml = yaml.safe_load(invoke("plan", str(BLUEPRINT), "-f", "yaml").stdout)
+    assert as_json == as_yaml
+
+
+def test_plan_table_fits_80_columns() -> None:
+    """Every line of the plan table of every example fits an 80-column terminal."""
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        result = invoke("plan", str(example))
+        assert result.exit_code == 0
+        assert max(len(line) for line in result.stdout.splitlines()) <= 80, example.name
+
+
+def test_plan_reads_standard_input() -> None:
+    """'-' reads the topology from stdin."""
+    result = invoke("plan", "-", "-f", "json", stdin=BLUEPRINT.read_text())
+    assert json.loads(result.stdout)["site"] == "zope-cluster"
+
+
+def test_plan_output_file_is_written_and_stdout_stays_empty(tmp_path: Path) -> None:
+    """-o writes the document to the file only."""
+    target = tmp_path / "plan.json"
+    result = invoke("plan", str(BLUEPRINT), "-f", "json", "-o", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["site"] == "zope-cluster"
+
+
+def test_plan_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
+    """Naming the input as the output is exit 2 and leaves the input untouched."""
+    source = tmp_path / "site.yaml"
+    source.write_bytes(BLUEPRINT.read_bytes())
+    result = invoke("plan", str(source), "-o", str(source))
+    assert result.exit_code == ExitCode.INVALID
+    assert "refusing to overwrite" in result.stderr
+    assert source.read_bytes() == BLUEPRINT.read_bytes()
+
+
+def test_plan_missing_output_folder_is_exit_2(tmp_path: Path) -> None:
+    """A missing output folder is a one-line error, and nothing is created."""
+    result = invoke("plan", str(BLUEPRINT), "-o", str(tmp_path / "no" / "plan.txt"))
+    assert result.exit_code == ExitCode.INVALID
+    assert "does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_file_is_exit_2_with_located_lines(tmp_path: Path) -> None:
+    """A misspelt key is reported as FILE:LINE:COL with a suggestion, and no output file."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BLUEPRINT.read_text().replace("capacity_rps: 150", "capacty_rps: 150"))
+    target = tmp_path / "plan.json"
+    result = invoke("plan", str(broken), "-o", str(target))
+    assert result.exit_code == ExitCode.INVALID
+    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1)
+                if "capacty_rps" in text)
+    assert result.stderr.startswith(f"{broken}:{line}:")
+    assert "capacity_rps" in result.stderr
+    assert "Traceback" not in result.output
+    assert not target.exists()
+
+
+def test_missing_file_is_exit_2() -> None:
+    """A missing file is a located one-line error."""
+    result = invoke("plan", "no-such-file.yaml")
+    assert result.exit_code == ExitCode.INVALID
+    assert result.stderr.startswith("no-such-file.yaml:")
+
+
+def test_size_answers_the_spec_boundary() -> None:
+    """2000 rps on 1000-rps nodes, N+1 at 100%: 3 pool, 4 ring, 3 active-passive."""
+    for redundancy, expected in (("pool", 3), ("ring", 4), ("active-passive", 3)):
+        result = invoke("size", "--peak", "2000", "--capacity", "1000", "--redundancy",
+                        redundancy, "-f", "json")
+        assert json.loads(result.stdout)["nodes_required"] == expected
+
+
+def test_size_from_daily_requests() -> None:
+    """--daily with --peak-to-average gives the same peak as the file form."""
+    result = invoke("size", "--daily", "86.4M", "--peak-to-average", "2", "--capacity", "1k",
+                    "-f", "json")
+    document = json.loads(result.stdout)
+    assert document["demand_rps"] == 2000
+    assert document["nodes_required"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--capacity", "10"], "exactly one of --peak or --daily"),
+        (["--peak", "10"], "missing option --capacity"),
+        (["--peak", "1e999", "--capacity", "1"], "--peak"),
+        (["--peak", "10", "--capacity", "0"], "must be more than 0"),
+        (["--peak", "10", "--capacity", "1", "--max-utilization", "150%"], "at most"),
+        (["--daily", "1M", "--capacity", "1"], "--peak-to-average"),
+    ],
+)
+def test_size_bad_options_are_exit_2(args: list[str], message: str) -> None:
+    """Bad option values are one-line usage errors with exit 2."""
+    result = invoke("size", *args)
+    assert result.exit_code == ExitCode.INVALID
+    assert message in result.stderr
+
+
+def test_version() -> None:
+    """--version prints the package version."""
+    result = invoke("--version")
+    assert result.stdout.strip() == f"capplan {__version__}"
+
+
+def test_every_command_help_ends_with_an_example() -> None:
+    """Each command documents itself with an example, like sqlite-utils."""
+    for name in ("plan", "size"):
+        result = invoke(name, "--help")
+        assert result.exit_code == 0
+        assert "Example: capplan " + name in " ".join(result.stdout.split())
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    """`python -m capplan` is the same program."""
+    completed = subprocess.run([sys.executable, "-m", "capplan", "--version"],
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0
+    assert completed.stdout.strip() == f"capplan {__version__}"
+
+
+def test_internal_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """An unexpected exception is one line and exit 2, unless CAPPLAN_DEBUG asks for more."""
+    from capplan import cli
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "app", explode)
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == ExitCode.INVALID
+    assert "internal error: RuntimeError: boom" in capsys.readouterr().err
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    with pytest.raises(RuntimeError):
+        cli.main()
