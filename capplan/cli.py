@@ -185,7 +185,7 @@ def _number_option(name: str, text: str, *, positive: bool, percent: bool = Fals
     if positive and value <= 0:
         raise _UsageError(f"{name}: must be more than 0")
     if at_most is not None and value > at_most:
-        raise _UsageError(f"{name}: must be at most {at_most:.0%} (e.g. 80%)"
+        raise _UsageError(f"{name}: must be at most {float(at_most):.0%} (e.g. 80%)"
                           if percent else f"{name}: must be at most {at_most}")
     return value
 

@@ -22,12 +22,12 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    """ruff finds nothing in the package, tests or benchmarks."""
+    """Ruff finds nothing in the package, tests or benchmarks."""
     result = run_tool("ruff", "check", "capplan", "tests", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_mypy_strict_is_clean() -> None:
-    """mypy --strict finds nothing in the package."""
+    """Mypy --strict finds nothing in the package."""
     result = run_tool("mypy", "capplan")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -84,7 +84,7 @@ def plan_table(document: Document) -> str:
     ]
     horizon = _horizon(document)
     headers = ["tier", "scheme", "rps", "nodes", f"need/{horizon}", "util", "worst",
-               "headroom", "runway", "status"]
+               "spare", "runway", "status"]
     table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
     lines = [_title(document), "", table, "", _totals(document)]
     lines.extend(_verdicts(tiers))
@@ -134,14 +134,10 @@ def _verdicts(tiers: list[Document]) -> list[str]:
             continue
         policy = f"N+{tier['failures']} at {percent(tier['max_utilization'])}"
         if tier["nodes"] < tier["nodes_required_now"]:
-            lines.append(
-                f"FAIL {tier['name']}: needs {tier['nodes_required_now']} nodes for {policy} "
-                f"(has {tier['nodes']}; {tier['nodes_required']} at the horizon)"
-            )
+            lines.append(f"{tier['name']}: needs {tier['nodes_required_now']} nodes for "
+                         f"{policy}, has {tier['nodes']} ({tier['nodes_required']} at the "
+                         "horizon)")
         else:
-            lines.append(
-                f"FAIL {tier['name']}: holds {policy} now, but its runway of "
-                f"{months(tier['runway_months'])} is shorter than min_runway_months "
-                f"({tier['nodes_required']} nodes at the horizon)"
-            )
+            lines.append(f"{tier['name']}: holds {policy} now, but runs out in "
+                         f"{months(tier['runway_months'])} (min_runway_months)")
     return lines
