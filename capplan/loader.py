@@ -153,15 +153,13 @@ def parse_yaml(  # noqa: PLR0912, PLR0915  # one event loop owns the stack; spli
                            "the value out")
             tag = getattr(event, "tag", None)
             if isinstance(event, yaml.ScalarEvent):
-                if tag is not None and not event.implicit[0] and not event.implicit[1]:
-                    raise fail(event.start_mark, f"tags are not allowed ({tag})")
-                if tag is not None and event.style is None and not event.implicit[0]:
+                if tag is not None and not any(event.implicit):
                     raise fail(event.start_mark, f"tags are not allowed ({tag})")
                 if len(event.value) > MAX_SCALAR_CHARS:
                     raise fail(event.start_mark, f"value longer than {MAX_SCALAR_CHARS} "
                                "characters")
                 value: object = event.value
-                if event.style is None:  # plain: YAML 1.2 core nulls and booleans
+                if not event.style:  # plain ('' from libyaml, None from PyYAML): 1.2 core
                     if event.value in _NULLS:
                         value = None
                     elif event.value in _BOOLS:

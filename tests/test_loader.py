@@ -1,0 +1,173 @@
+"""The loader: safe YAML, located problems naming the key and the fix, hostile files refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from capplan.loader import MAX_FILE_BYTES, InvalidInput, load_file, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+BLUEPRINT = (ROOT / "examples" / "blueprint.yaml").read_text(encoding="utf-8")
+
+
+def problems(text: str | bytes) -> list[str]:
+    """The problem lines a text produces."""
+    with pytest.raises(InvalidInput) as info:
+        load_text(text, "site.yaml")
+    return [str(problem) for problem in info.value.problems]
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing *needle*."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_blueprint_loads() -> None:
+    """The SPEC §1 example is valid, and tiers are located at their lines."""
+    loaded = load_text(BLUEPRINT, "blueprint.yaml")
+    assert [tier.name for tier in loaded.topology.tiers] == ["lb", "cache", "web", "storage"]
+    assert loaded.locate(("tiers", 2))[0] == line_of(BLUEPRINT, "name: web")
+
+
+def test_misspelt_key_names_the_closest_valid_one() -> None:
+    """An unknown key is reported at the key, with 'did you mean'."""
+    text = BLUEPRINT.replace("capacity_rps: 150", "capacty_rps: 150")
+    found = problems(text)
+    line = line_of(text, "capacty_rps")
+    column = text.splitlines()[line - 1].index("capacty_rps") + 1
+    assert f"site.yaml:{line}:{column}: tiers[2].node.capacty_rps: unknown key 'capacty_rps' " \
+           "(did you mean 'capacity_rps'?)" in found
+
+
+def test_bad_redundancy_suggests_a_scheme() -> None:
+    """A misspelt scheme value names the valid ones and the closest."""
+    found = problems(BLUEPRINT.replace("redundancy: ring", "redundancy: rign"))
+    assert any("tiers[1].redundancy" in p and "did you mean 'ring'" in p for p in found)
+
+
+def test_duplicate_key_points_at_the_second() -> None:
+    """A duplicate key is refused at its second occurrence, naming the first."""
+    assert problems("site: a\nsite: b\n") == [
+        "site.yaml:2:1: duplicate key 'site' (first at line 1)"
+    ]
+
+
+def test_anchors_and_aliases_are_refused_at_the_anchor() -> None:
+    """An alias bomb is refused at its first anchor, never expanded."""
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(9))
+    assert problems(bomb) == [
+        "site.yaml:1:4: YAML anchors and aliases are not allowed: write the value out"
+    ]
+
+
+def test_language_tags_are_refused() -> None:
+    """A python tag is refused before anything is constructed."""
+    found = problems('site: !!python/object/apply:os.system ["true"]\n')
+    assert found[0].startswith("site.yaml:1:7: tags are not allowed")
+
+
+def test_deep_nesting_is_refused() -> None:
+    """20,000-deep nesting is refused, block or flow."""
+    block = "".join("  " * depth + f"k{depth}:\n" for depth in range(40)) + "  " * 40 + "x\n"
+    assert problems(block)[0] == "site.yaml:33:65: nested deeper than 32 levels"
+    flow = problems("site: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    assert flow[0].startswith("site.yaml:1:")
+
+
+def test_long_strings_are_refused() -> None:
+    """A multi-megabyte scalar is refused with its location."""
+    assert "longer than" in problems("site: " + "x" * 5_000_000 + "\n")[0]
+
+
+@pytest.mark.parametrize("value", ["1e308", ".nan", ".inf", "-.inf", "1e999999999"])
+def test_non_finite_and_huge_numbers_are_refused(value: str) -> None:
+    """NaN, infinities and absurd magnitudes name the key they were found at."""
+    found = problems(BLUEPRINT.replace("peak_rps: 1200", f"peak_rps: {value}"))
+    assert found[0].startswith(f"site.yaml:{line_of(BLUEPRINT, 'peak_rps')}:")
+    assert "traffic.peak_rps" in found[0]
+
+
+def test_node_count_above_the_limit_is_refused() -> None:
+    """nodes: 10G is above the documented limit of a million."""
+    found = problems(BLUEPRINT.replace("nodes: 4", "nodes: 10G"))
+    assert "tiers[2].nodes" in found[0]
+    assert "at most 1000000" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"\x00\x01\x02binary", "binary data"),
+        (b"site: caf\xe9\n", "not UTF-8"),
+        ("", "empty file"),
+        ("# only a comment\n", "empty file"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("a: [\n", "invalid YAML"),
+        ("---\nsite: a\n---\nsite: b\n", "more than one YAML document"),
+    ],
+)
+def test_unusable_texts_are_refused(text: str | bytes, message: str) -> None:
+    """Binary, non-UTF-8, empty, non-mapping, broken and multi-document texts are refused."""
+    assert message in problems(text)[0]
+
+
+def test_spec_rules_are_located() -> None:
+    """Ratio out of range, 'm' suffix, zero capacity, spread on a pool: all at once, sorted."""
+    text = (BLUEPRINT.replace("hit_ratio: 60%", "hit_ratio: 150%")
+            .replace("capacity_rps: 150", "capacity_rps: 0")
+            .replace("response_bytes: 24k", "response_bytes: 24m")
+            .replace("    nodes: 4\n", "    nodes: 4\n    spread: 2\n"))
+    found = problems(text)
+    assert len(found) == 3  # spread is checked once the fields are valid
+    assert [int(p.split(":")[1]) for p in found] == sorted(int(p.split(":")[1]) for p in found)
+    assert any("hit_ratio" in p and "at most 1" in p for p in found)
+    assert any("'m' is ambiguous" in p for p in found)
+    assert any("capacity_rps" in p and "more than 0" in p for p in found)
+    spread = problems(BLUEPRINT.replace("    nodes: 4\n", "    nodes: 4\n    spread: 2\n"))
+    assert spread == [f"site.yaml:{line_of(BLUEPRINT, 'nodes: 4') + 1}:13: tiers[2].spread: "
+                      "spread applies only to ring tiers ('web' is pool)"]
+
+
+def test_unknown_upstream_and_cycles() -> None:
+    """A `from` naming an unknown tier (with a suggestion) or closes a cycle: both located."""
+    unknown = problems(BLUEPRINT.replace("from: [web]", "from: [wbe]"))
+    assert "unknown upstream tier 'wbe' (did you mean 'web'?)" in unknown[0]
+    cycle = problems(BLUEPRINT.replace("  - name: web\n", "  - name: web\n    from: [storage]\n"))
+    assert "cycle in from: " in cycle[0]
+
+
+def test_traffic_needs_exactly_one_form() -> None:
+    """Two traffic forms, or daily_requests without peak_to_average, are refused."""
+    both = problems(BLUEPRINT.replace("peak_rps: 1200", "peak_rps: 1200\n  profile: [1, 2]"))
+    assert "exactly one of peak_rps, daily_requests, profile" in both[0]
+    daily = problems(BLUEPRINT.replace("peak_rps: 1200", "daily_requests: 40M"))
+    assert "daily_requests needs peak_to_average" in daily[0]
+
+
+def test_bool_is_not_a_number() -> None:
+    """`nodes: true` is a boolean, not a count."""
+    assert "expected a number, got a boolean" in problems(
+        BLUEPRINT.replace("nodes: 4", "nodes: true"))[0]
+
+
+def test_yaml_1_1_quirks_do_not_apply() -> None:
+    """`yes` stays a word and `1e5` is a number: YAML 1.2 core, not PyYAML's 1.1."""
+    loaded = load_text(BLUEPRINT.replace("site: zope-cluster", "site: yes")
+                       .replace("peak_rps: 1200", "peak_rps: 1e5"))
+    assert loaded.topology.site == "yes"
+    assert loaded.topology.traffic.peak_rps == 100_000
+
+
+def test_files_that_cannot_be_read(tmp_path: Path) -> None:
+    """Missing files, directories and oversized files are located one-line problems."""
+    for path, message in ((tmp_path / "missing.yaml", "no such file"),
+                          (tmp_path, "is a directory")):
+        with pytest.raises(InvalidInput, match=message):
+            load_file(path)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(InvalidInput, match="larger than"):
+        load_file(big)
