@@ -19,7 +19,6 @@ from capplan.schemes import Scheme, Worst, make_scheme, nodes_required
 class Assessment:
     """How a tier of a given size fares at a given demand under its policy."""
 
-    nodes: int
     worst: Worst
     holds: bool
     headroom: float | None
@@ -77,7 +76,6 @@ class Plan:
     peak: Fraction
     planning_peak: Fraction
     horizon_months: Fraction
-    growth: Fraction
     tiers: tuple[TierPlan, ...]
 
     @property
@@ -120,7 +118,7 @@ def assess(
         # Loads grow with the peak, so the policy holds until the peak has grown by
         # max_utilization / worst_utilization.
         runway = math.log(max_utilization / worst.worst_utilization) / math.log(1 + growth)
-    return Assessment(nodes, worst, holds, headroom, runway)
+    return Assessment(worst, holds, headroom, runway)
 
 
 @dataclass(frozen=True)
@@ -164,8 +162,7 @@ def plan(topology: Topology) -> Plan:
         plan_tier(tier, topology.policy, demand, factor, topology)
         for tier, demand in zip(topology.tiers, demands, strict=True)
     )
-    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months,
-                traffic.growth, tiers)
+    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, tiers)
 
 
 def plan_tier(
