@@ -89,13 +89,38 @@ def best(function: Callable[[], object], repeat: int) -> float:
     return min(samples)
 
 
+#: The floor under any Typer command: an empty app with the options of ``capplan plan``.
+#: Typer 0.2x imports pydantic and builds a TypeAdapter per parameter on every run.
+BARE_TYPER_APP = """\
+import enum, pathlib, typing, typer
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+app = typer.Typer()
+@app.command()
+def plan(file: typing.Optional[pathlib.Path] = typer.Argument(None),
+         fmt: Format = typer.Option(Format.table, "--format", "-f"),
+         output: typing.Optional[pathlib.Path] = typer.Option(None, "--output", "-o")) -> None:
+    pass
+@app.command()
+def size() -> None:
+    pass
+app()
+"""
+
+
 def startup(folder: Path, repeat: int) -> None:
     one = folder / "one.yaml"
     one.write_text(ONE_TIER)
+    floor = folder / "bare_typer_app.py"
+    floor.write_text(BARE_TYPER_APP)
     capplan = str(BIN / "capplan")
     rows = [
         ["python -c pass", wall([sys.executable, "-c", "pass"], repeat)],
         ["yamllint one.yaml", wall([str(BIN / "yamllint"), str(one)], repeat)],
+        ["python -c 'import pydantic'", wall([sys.executable, "-c", "import pydantic"], repeat)],
+        ["bare Typer app, same options", wall([sys.executable, str(floor), "plan", str(one)],
+                                              repeat)],
         ["capplan plan one.yaml", wall([capplan, "plan", str(one)], repeat)],
         ["capplan plan one.yaml -f json", wall([capplan, "plan", str(one), "-f", "json"], repeat)],
         ["capplan --help", wall([capplan, "--help"], repeat)],
