@@ -24,6 +24,10 @@ MAX_TIERS = 10_000
 MAX_HORIZON_MONTHS = 1200
 #: Slots in a day's profile: up to one a minute.
 MAX_PROFILE_SLOTS = 1440
+#: Ways to choose the failing zones that capplan examines per tier (C(zones, zone_failures)).
+#: Rings and standbys are checked zone set by zone set; 1,000 covers every layout up to
+#: 10 zones with any zone_failures, and racks by the dozen with one or two lost.
+MAX_ZONE_SETS = 1000
 
 Path = tuple[str | int, ...]
 
@@ -178,6 +182,9 @@ class Policy(_Strict):
     min_runway_months: Months = Field(
         Fraction(0), description="`check` fails a tier whose runway is shorter than this."
     )
+    zone_failures: FailureCount = Field(
+        0, description="Also survive the loss of this many whole zones (a scenario of its own)."
+    )
 
 
 class Node(_Strict):
@@ -211,6 +218,13 @@ class Tier(_Strict):
     hit_ratio: Ratio = Field(
         Fraction(0), description="Share of this tier's demand it answers itself."
     )
+    cold_hit_ratio: Ratio | None = Field(
+        None, description="Hit ratio on shares taken over from a failed node (default: "
+        "hit_ratio); a lower one sends a cascade of misses downstream.",
+    )
+    zones: PositiveCount = Field(
+        1, description="Failure domains: node i sits in zone ((i-1) mod zones)+1."
+    )
     per_request: PositiveQuantity = Field(
         Fraction(1), description="Requests to this tier per request reaching it from upstream."
     )
@@ -228,6 +242,7 @@ class Tier(_Strict):
     min_runway_months: Months | None = Field(
         None, description="Overrides policy.min_runway_months."
     )
+    zone_failures: FailureCount | None = Field(None, description="Overrides policy.zone_failures.")
 
 
 class Topology(_Strict):
@@ -258,6 +273,8 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         else:
             names[tier.name] = index
         problems.extend(_check_scheme_keys(tier, here, failures_of(tier, topology.policy)))
+        problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
+        problems.extend(_check_cold_cache(tier, here))
     problems.extend(_check_upstreams(topology.tiers, names))
     return problems
 
@@ -265,6 +282,11 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
 def failures_of(tier: Tier, policy: Policy) -> int:
     """The tier's k: its own override, else the policy's."""
     return policy.failures if tier.failures is None else tier.failures
+
+
+def zone_failures_of(tier: Tier, policy: Policy) -> int:
+    """How many whole zones the tier must survive: its own override, else the policy's."""
+    return policy.zone_failures if tier.zone_failures is None else tier.zone_failures
 
 
 def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
@@ -318,6 +340,39 @@ def _check_scheme_keys(tier: Tier, here: Path, failures: int) -> list[tuple[Path
             problems.append(((*here, "nodes"), f"tier '{tier.name}' declares {tier.nodes} nodes "
                              f"but {standby} standby: at least one node must be active"))
     return problems
+
+
+def _check_zones(tier: Tier, here: Path, zone_failures: int) -> list[tuple[Path, str]]:
+    from math import comb
+
+    problems: list[tuple[Path, str]] = []
+    if tier.nodes is not None and tier.zones > tier.nodes:
+        problems.append(((*here, "zones"), f"tier '{tier.name}' has {tier.zones} zones but "
+                         f"only {tier.nodes} nodes; use at most {tier.nodes} zones"))
+    if zone_failures and zone_failures >= tier.zones:
+        # Point at the key the user wrote: the tier's override, its zones, or the tier.
+        key = ("zone_failures",) if tier.zone_failures is not None else ()
+        problems.append(((*here, *key), f"tier '{tier.name}' must survive {zone_failures} zone "
+                         f"failure{'s' if zone_failures > 1 else ''} but has {tier.zones} "
+                         f"zone{'s' if tier.zones > 1 else ''}; set zones: "
+                         f"{zone_failures + 1} or more, or zone_failures: 0 on the tier"))
+    elif zone_failures and comb(tier.zones, zone_failures) > MAX_ZONE_SETS:
+        problems.append(((*here, "zones"), f"{comb(tier.zones, zone_failures):,} ways to lose "
+                         f"{zone_failures} of {tier.zones} zones; capplan examines at most "
+                         f"{MAX_ZONE_SETS:,} (group racks into fewer zones)"))
+    return problems
+
+
+def _check_cold_cache(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+    if tier.cold_hit_ratio is None:
+        return []
+    if tier.hit_ratio == 0:
+        return [((*here, "cold_hit_ratio"), f"cold_hit_ratio needs a hit_ratio on tier "
+                 f"'{tier.name}' (the warm hit ratio it falls from)")]
+    if tier.cold_hit_ratio > tier.hit_ratio:
+        return [((*here, "cold_hit_ratio"), f"cold_hit_ratio {_show(tier.cold_hit_ratio)} is "
+                 f"above hit_ratio {_show(tier.hit_ratio)}; a cold cache hits less often")]
+    return []
 
 
 def _check_upstreams(tiers: list[Tier], names: dict[str, int]) -> list[tuple[Path, str]]:

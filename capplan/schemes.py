@@ -10,6 +10,11 @@ Each scheme answers three questions, all in exact arithmetic:
   confirms with :meth:`Scheme.worst` so that a slip in an estimate costs time, never a
   wrong answer.
 
+Failure domains (:class:`Zones`) add a second scenario to every worst case: the loss of any
+``zone_failures`` whole zones. Pools and standbys have closed forms for it; a ring is scanned
+zone set by zone set (at most ``MAX_ZONE_SETS`` of them, each a linear scan of a ring
+shortened to a few periods of the zone pattern, so tier size barely matters).
+
 A new scheme is one subclass registered in :data:`SCHEMES`.
 """
 
@@ -17,8 +22,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import combinations
 from typing import ClassVar, Literal
 
 State = Literal["up", "failed", "standby"]
@@ -65,6 +73,53 @@ class Worst:
         return self.shed_fraction == 0 and self.worst_utilization <= max_utilization
 
 
+    def combine(self, other: Worst) -> Worst:
+        """The worse of two scenarios of the same tier (all-up utilization is shared)."""
+        return Worst(self.utilization, max(self.worst_utilization, other.worst_utilization),
+                     max(self.shed_fraction, other.shed_fraction))
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Failure domains: node i sits in zone ((i − 1) mod count) + 1.
+
+    ``failures`` is how many whole zones the tier must survive losing, as a scenario of its
+    own (not on top of node failures).
+    """
+
+    count: int = 1
+    failures: int = 0
+
+    @property
+    def matter(self) -> bool:
+        """True when the zone scenario adds anything to the node scenario."""
+        return self.failures > 0 and self.count > 1
+
+    def zone_of(self, node: int) -> int:
+        """The zone of 1-based *node*."""
+        return (node - 1) % self.count + 1
+
+    def sizes(self, nodes: int) -> list[int]:
+        """Nodes per zone, zone 1 first; round-robin makes them non-increasing."""
+        whole, extra = divmod(nodes, self.count)
+        return [whole + (1 if zone <= extra else 0) for zone in range(1, self.count + 1)]
+
+    def largest_loss(self, nodes: int) -> int:
+        """Nodes lost when the ``failures`` largest zones (the first ones) fail."""
+        return sum(self.sizes(nodes)[: self.failures])
+
+    def failed_sets(self) -> Iterator[tuple[int, ...]]:
+        """Every set of ``failures`` zones, in lexicographic order."""
+        return combinations(range(1, self.count + 1), min(self.failures, self.count))
+
+    def members(self, zones: tuple[int, ...], nodes: int) -> frozenset[int]:
+        """The nodes in *zones*."""
+        return frozenset(i for i in range(1, nodes + 1) if self.zone_of(i) in zones)
+
+
+NO_ZONES = Zones()
+
+
 def _ratio(part: Fraction, whole: Fraction) -> Fraction:
     """Part over whole, where a share of nothing is nothing."""
     return part / whole if whole else ZERO
@@ -75,9 +130,12 @@ def _ceil(value: Fraction) -> int:
 
 
 class Scheme(ABC):
-    """How survivors take over the load of failed nodes."""
+    """How survivors take over the load of failed nodes, and where the nodes stand (zones)."""
 
     name: ClassVar[str]
+
+    def __init__(self, zones: Zones = NO_ZONES) -> None:
+        self.zones = zones
 
     def minimum_nodes(self) -> int:
         """The smallest tier this scheme can be built with."""
@@ -95,13 +153,48 @@ class Scheme(ABC):
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
         """Every node's load when the 1-based nodes in *failed* are down."""
 
-    @abstractmethod
     def worst(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int) -> Worst:
-        """The worst case over all failure sets of at most *failures* nodes (closed form)."""
+        """The worst case over node failures and, with zones, over zone losses.
+
+        Node failures: every set of at most *failures* nodes. Zones: every loss of
+        ``zones.failures`` whole zones, a scenario of its own.
+        """
+        worst = self.node_worst(nodes, demand, capacity, failures)
+        if self.zones.matter:
+            worst = worst.combine(self.zone_worst(nodes, demand, capacity))
+        return worst
+
+    @abstractmethod
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
+        """The worst case over all sets of at most *failures* nodes (closed form)."""
+
+    @abstractmethod
+    def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
+        """The worst case over every loss of ``zones.failures`` whole zones."""
+
+    @abstractmethod
+    def worst_failure_set(self, nodes: int, failures: int) -> frozenset[int]:
+        """One set of at most *failures* nodes whose loss is as bad as any (for ``failover``)."""
+
+    def worst_zone_set(self, nodes: int) -> tuple[int, ...]:
+        """One loss of ``zones.failures`` zones as bad as any: the largest zones, 1…z."""
+        return tuple(range(1, self.zones.failures + 1))
+
+    @abstractmethod
+    def moved_fraction(self, nodes: int, failures: int) -> Fraction:
+        """The largest share of demand that any failure scenario moves onto other nodes.
+
+        Those shares reach nodes whose caches have never seen them (SPEC: cold caches).
+        """
 
     @abstractmethod
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """A closed-form node count for *demand* when each node may carry *usable* rps."""
+
+    def holding_nodes(self, nodes: int) -> int:
+        """Nodes that carry load with everything up (all but idle standbys)."""
+        return nodes
 
 
 class Pool(Scheme):
@@ -119,13 +212,32 @@ class Pool(Scheme):
         )
         return Distribution(loads, ZERO if survivors else demand)
 
-    def worst(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int) -> Worst:
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
         """Losing k nodes leaves N−k survivors at D/(N−k); losing all sheds everything."""
+        return self._after_losing(nodes, min(failures, nodes), demand, capacity)
+
+    def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
+        """Losing the largest zones leaves the fewest survivors: the same closed form."""
+        return self._after_losing(nodes, self.zones.largest_loss(nodes), demand, capacity)
+
+    @staticmethod
+    def _after_losing(nodes: int, lost: int, demand: Fraction, capacity: Fraction) -> Worst:
         all_up = demand / nodes / capacity
-        lost = min(failures, nodes - 1)
-        worst_load = demand / (nodes - lost)
-        shed = demand if failures >= nodes else max(ZERO, demand - (nodes - lost) * capacity)
+        # With nothing left the whole demand is shed; the utilization reported is that of a
+        # last node trying to carry everything, so it still reads as "far too much".
+        survivors = max(1, nodes - lost)
+        worst_load = demand / survivors
+        shed = demand if lost >= nodes else max(ZERO, demand - survivors * capacity)
         return Worst(all_up, worst_load / capacity, _ratio(shed, demand))
+
+    def worst_failure_set(self, nodes: int, failures: int) -> frozenset[int]:
+        """Any k nodes are as bad as any other k: the first ones."""
+        return frozenset(range(1, min(failures, nodes) + 1))
+
+    def moved_fraction(self, nodes: int, failures: int) -> Fraction:
+        """The shares of the lost nodes: at most N − 1 of them, or nobody is left to move to."""
+        return _survivable_loss(self.zones, nodes, failures)
 
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """The 2002 rule: (N − k) × usable ≥ demand."""
@@ -137,7 +249,8 @@ class Ring(Scheme):
 
     name = "ring"
 
-    def __init__(self, spread: int = 1) -> None:
+    def __init__(self, spread: int = 1, zones: Zones = NO_ZONES) -> None:
+        super().__init__(zones)
         self.spread = spread
 
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
@@ -161,7 +274,8 @@ class Ring(Scheme):
         )
         return Distribution(nodes_out, ZERO)
 
-    def worst(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int) -> Worst:
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
         """Failures in one block just before a node all land on the same m survivors.
 
         With f = min(k, N−1) failures and m = min(spread, N−f) takers, each of those m
@@ -182,6 +296,47 @@ class Ring(Scheme):
             ) * max(ZERO, share - capacity)
         return Worst(share / capacity, worst_load / capacity, _ratio(shed, demand))
 
+    def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
+        """Scan every zone set: what a survivor receives depends on the runs before it."""
+        share = demand / nodes
+        worst = Worst(share / capacity, ZERO, ZERO)
+        for zone_set in self.zones.failed_sets():
+            worst = worst.combine(self._zone_set_worst(nodes, share, capacity, zone_set))
+        return worst
+
+    def worst_zone_set(self, nodes: int) -> tuple[int, ...]:
+        """The zone set with the busiest survivor (then the most shed), first in order."""
+        share, capacity = Fraction(1), Fraction(1)
+        best: tuple[tuple[Fraction, Fraction], tuple[int, ...]] | None = None
+        for zone_set in self.zones.failed_sets():
+            outcome = self._zone_set_worst(nodes, share, capacity, zone_set)
+            key = (outcome.worst_utilization, outcome.shed_fraction)
+            if best is None or key > best[0]:
+                best = (key, zone_set)
+        return best[1] if best else ()
+
+    def _zone_set_worst(self, nodes: int, share: Fraction, capacity: Fraction,
+                        zone_set: tuple[int, ...]) -> Worst:
+        received, takers, shed_all = _ring_zone_received(nodes, self.zones, zone_set,
+                                                         self.spread)
+        demand = share * nodes
+        if shed_all:
+            return Worst(share / capacity, demand / capacity, Fraction(1))
+        # Each survivor carries its own share plus s/m from every failed node behind it.
+        busiest = max(received)
+        shed = sum((count * max(ZERO, share * (1 + Fraction(got, takers)) - capacity)
+                    for got, count in received.items()), ZERO)
+        return Worst(share / capacity, share * (1 + Fraction(busiest, takers)) / capacity,
+                     _ratio(shed, demand))
+
+    def worst_failure_set(self, nodes: int, failures: int) -> frozenset[int]:
+        """A block of k nodes, 1…k: their shares all land on the next `spread` survivors."""
+        return frozenset(range(1, min(failures, nodes) + 1))
+
+    def moved_fraction(self, nodes: int, failures: int) -> Fraction:
+        """The shares of the lost nodes: at most N − 1 of them, or nobody is left to move to."""
+        return _survivable_loss(self.zones, nodes, failures)
+
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """Like a pool while survivors ≤ spread, then D·(1 + k/spread) / usable."""
         pool = failures + _ceil(demand / usable)
@@ -192,24 +347,46 @@ class Ring(Scheme):
 
 
 class ActivePassive(Scheme):
-    """Hot standby: the last `standby` nodes idle until an active node fails."""
+    """Hot standby: the last `standby` nodes idle until an active node fails.
+
+    With ``cover_zones`` (used when capplan chooses the size) the standby count grows with
+    the tier so that the largest zone loss never orphans an active share: a zone takes
+    standbys down with it, and every lost node needs a standby that survived.
+    """
 
     name = "active-passive"
 
-    def __init__(self, standby: int = 1) -> None:
+    def __init__(self, standby: int = 1, zones: Zones = NO_ZONES, *,
+                 cover_zones: bool = False) -> None:
+        super().__init__(zones)
         self.standby = standby
+        self.cover_zones = cover_zones and zones.matter
+
+    def standbys(self, nodes: int) -> int:
+        """Idle standbys in a tier of *nodes* nodes."""
+        if not self.cover_zones:
+            return self.standby
+        # A zone loss orphans lost − S shares (see zone_worst), so S must reach the loss.
+        return max(self.standby, self.zones.largest_loss(nodes))
 
     def minimum_nodes(self) -> int:
         """At least one active node besides the standbys."""
-        return self.standby + 1
+        nodes = self.standby + 1
+        while nodes - self.standbys(nodes) < 1:
+            nodes += 1
+        return nodes
 
     def strands(self, nodes: int, failures: int) -> bool:
         """More failures than standbys leave an active's share with no taker."""
-        return min(failures, nodes) > self.standby
+        return min(failures, nodes) > self.standbys(nodes)
+
+    def holding_nodes(self, nodes: int) -> int:
+        """Only the active nodes carry load with everything up."""
+        return nodes - self.standbys(nodes)
 
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
         """Each failed active's share moves to the first surviving idle standby."""
-        active = nodes - self.standby
+        active = nodes - self.standbys(nodes)
         share = demand / active
         idle = [i for i in range(active + 1, nodes + 1) if i not in failed]
         taken: set[int] = set()
@@ -229,18 +406,56 @@ class ActivePassive(Scheme):
                 loads.append(NodeLoad(i, "standby", ZERO))
         return Distribution(tuple(loads), unassigned)
 
-    def worst(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int) -> Worst:
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
         """Every carrier holds one share D/A; k − S lost actives find no standby."""
-        active = nodes - self.standby
+        return self._after_losing(nodes, min(failures, nodes), demand, capacity)
+
+    def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
+        """The largest zones are the worst to lose, whichever nodes they hold.
+
+        A zone loss of L nodes, F of them actives, leaves S − (L − F) standbys for F
+        shares, so L − S shares are orphaned.
+        """
+        return self._after_losing(nodes, self.zones.largest_loss(nodes), demand, capacity)
+
+    def _after_losing(self, nodes: int, lost: int, demand: Fraction,
+                      capacity: Fraction) -> Worst:
+        standby = self.standbys(nodes)
+        active = nodes - standby
         share = demand / active
-        orphaned = max(0, min(failures, nodes) - self.standby)
+        orphaned = min(active, max(0, lost - standby))
         carriers = active - orphaned
         shed = orphaned * share + carriers * max(ZERO, share - capacity)
         return Worst(share / capacity, share / capacity, _ratio(shed, demand))
 
+    def worst_failure_set(self, nodes: int, failures: int) -> frozenset[int]:
+        """Actives first (each needs a standby), then standbys from the last one back."""
+        active = nodes - self.standbys(nodes)
+        lost = min(failures, nodes)
+        chosen = list(range(1, min(lost, active) + 1))
+        chosen += list(range(nodes, nodes - (lost - len(chosen)), -1))
+        return frozenset(chosen)
+
+    def moved_fraction(self, nodes: int, failures: int) -> Fraction:
+        """Shares of failed actives that a surviving standby took over."""
+        standby = self.standbys(nodes)
+        active = nodes - standby
+        moved = min(failures, active, standby)
+        if self.zones.matter:
+            for zone_set in self.zones.failed_sets():
+                down = self.zones.members(zone_set, nodes)
+                actives_down = sum(1 for i in down if i <= active)
+                moved = max(moved, min(actives_down, standby - (len(down) - actives_down)))
+        return Fraction(moved, active)
+
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """Enough actives for the demand, plus the standbys."""
-        return self.standby + max(1, _ceil(demand / usable))
+        active = max(1, _ceil(demand / usable))
+        nodes = self.standby + active
+        while nodes - self.standbys(nodes) < active:
+            nodes += 1
+        return nodes
 
 
 def _next_survivor(nodes: int, failed: frozenset[int]) -> dict[int, int]:
@@ -256,16 +471,84 @@ def _next_survivor(nodes: int, failed: frozenset[int]) -> dict[int, int]:
     return following
 
 
+def _survivable_loss(zones: Zones, nodes: int, failures: int) -> Fraction:
+    """The largest share of N equal shares that a pool or ring moves to survivors.
+
+    Losing everything moves nothing, so the largest useful loss is N − 1 nodes; zone
+    sets can always reach N − 1 when the largest zones hold every node (the other zones
+    are then empty, and swapping one full zone for an empty one keeps a survivor).
+    """
+    lost = min(failures, nodes - 1)
+    if zones.matter:
+        lost = max(lost, min(zones.largest_loss(nodes), nodes - 1))
+    return Fraction(lost, nodes)
+
+
+def _ring_zone_received(nodes: int, zones: Zones, zone_set: tuple[int, ...],
+                        spread: int) -> tuple[Counter[int], int, bool]:
+    """How many failed shares each survivor receives when the zones in *zone_set* fail.
+
+    Returns a histogram {shares received: survivors}, the takers per failed share
+    m = min(spread, survivors), and whether nothing survives. A survivor receives one piece
+    from every failed node in the stretch behind it that holds fewer than m survivors, so
+    its count is the sum of the m failure runs ("gaps") before it: a sliding window.
+
+    The zone pattern repeats every ``zones.count`` nodes, and a survivor only sees W periods
+    back, so a long ring is scanned as a short one (the seam where node N meets node 1 and
+    enough periods either side) and the periods in between are counted, not walked.
+    """
+    period = zones.count
+    survivors_per_period = period - len(zone_set)
+    whole, tail = divmod(nodes, period)
+    reach = -(-spread // survivors_per_period) + 1 if survivors_per_period else whole
+    kept = min(whole, 2 * reach + 2)
+    short = kept * period + tail
+    down = [((i - 1) % period + 1) in zone_set for i in range(1, short + 1)]
+    survivors = short - sum(down)
+    if survivors == 0:
+        return Counter(), 0, True
+    histogram = _received_histogram(down, spread)
+    if kept < whole:
+        # Period `kept − 1` sits at least `reach` periods after the seam: a bulk period.
+        bulk = _received_histogram(down, spread, only=range((kept - 1) * period, kept * period))
+        for got, count in bulk.items():
+            histogram[got] += count * (whole - kept)
+    total_survivors = nodes - sum(zones.sizes(nodes)[zone - 1] for zone in zone_set)
+    return histogram, min(spread, total_survivors), False
+
+
+def _received_histogram(down: list[bool], spread: int,
+                        only: range | None = None) -> Counter[int]:
+    """{failed shares received: survivors} around a ring whose node i is down when down[i]."""
+    positions = [i for i, is_down in enumerate(down) if not is_down]
+    takers = min(spread, len(positions))
+    # gaps[j]: failed nodes between survivor j − 1 and survivor j (cyclically).
+    gaps = [(positions[j] - positions[j - 1] - 1) % len(down) for j in range(len(positions))]
+    window = sum(gaps[j % len(gaps)] for j in range(-takers + 1, 1))
+    histogram: Counter[int] = Counter()
+    for j, position in enumerate(positions):
+        if j:
+            window += gaps[j] - gaps[(j - takers) % len(gaps)]
+        if only is None or position in only:
+            histogram[window] += 1
+    return histogram
+
+
 SCHEMES: dict[str, type[Scheme]] = {cls.name: cls for cls in (Pool, Ring, ActivePassive)}
 
 
-def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1) -> Scheme:
-    """Build the scheme called *redundancy* with its own parameter."""
+def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1,
+                zones: Zones = NO_ZONES, cover_zones: bool = False) -> Scheme:
+    """Build the scheme called *redundancy* with its own parameter and failure domains.
+
+    *cover_zones* lets an active-passive tier grow its standbys with its size, so that a
+    required count survives zone loss (a declared tier keeps the standbys it declares).
+    """
     if redundancy == "ring":
-        return Ring(spread)
+        return Ring(spread, zones)
     if redundancy == "active-passive":
-        return ActivePassive(standby)
-    return SCHEMES[redundancy]()
+        return ActivePassive(standby, zones, cover_zones=cover_zones)
+    return SCHEMES[redundancy](zones)
 
 
 def nodes_required(

@@ -200,3 +200,44 @@ def oracle_nodes_required(
         if oracle_holds(spec, n, demand, capacity, max_utilization=max_utilization, k=k):
             return n
     return None
+
+
+# --- failure domains (SPEC §2 "Failure domains") ------------------------------------------
+
+
+def zone_of(node: int, zones: int) -> int:
+    """SPEC: node i is in zone ((i − 1) mod Z) + 1."""
+    return (node - 1) % zones + 1
+
+
+def zone_failure_sets(n: int, zones: int, lost: int) -> Iterator[frozenset[int]]:
+    """The nodes down for every choice of *lost* whole zones out of *zones*."""
+    for combo in combinations(range(1, zones + 1), lost):
+        yield frozenset(i for i in range(1, n + 1) if zone_of(i, zones) in combo)
+
+
+def oracle_zone_worst(spec: Spec, n: int, demand: Fraction, capacity: Fraction, zones: int,
+                      lost: int) -> OracleWorst:
+    """Busiest survivor and largest shed share over every loss of *lost* whole zones."""
+    all_up = outcome(spec, n, demand, frozenset())
+    worst = ZERO
+    shed_fraction = ZERO
+    for failed in zone_failure_sets(n, zones, lost):
+        result = outcome(spec, n, demand, failed)
+        survivors = result.survivors()
+        if survivors:
+            worst = max(worst, max(survivors) / capacity)
+        if demand:
+            shed_fraction = max(shed_fraction, result.shed(capacity) / demand)
+    return OracleWorst(max(all_up.loads) / capacity, worst, shed_fraction)
+
+
+def moved_share(spec: Spec, n: int, failed: frozenset[int]) -> Fraction:
+    """Share of demand that *failed* moves onto other nodes.
+
+    That is what the failed nodes carried with everything up, less what nobody took.
+    """
+    demand = Fraction(1)
+    before = outcome(spec, n, demand, frozenset())
+    after = outcome(spec, n, demand, failed)
+    return sum((before.loads[i - 1] for i in failed), ZERO) - after.unassigned

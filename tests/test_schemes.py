@@ -19,15 +19,20 @@ from capplan.schemes import (
     Pool,
     Ring,
     Scheme,
+    Zones,
     nodes_required,
 )
 from tests.oracle import (
     Spec,
+    failure_sets,
+    moved_share,
     oracle_holds,
     oracle_nodes_required,
     oracle_worst,
+    oracle_zone_worst,
     outcome,
     spec_of,
+    zone_failure_sets,
 )
 
 F = Fraction
@@ -414,3 +419,142 @@ def test_oracle_spec_example() -> None:
     result = outcome(Spec("ring", spread=1), 3, F(3), frozenset({1}))
     assert result.loads == (F(0), F(2), F(1))
     assert result.states == ("failed", "up", "up")
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Failure domains, worst sets and moved shares, against the oracle
+# ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def zoned_tier(draw: st.DrawFn, most: int = 12) -> tuple[Scheme, int]:
+    """Draw a scheme in Z zones that must survive z < Z zone losses, and a node count."""
+    zone_count = draw(st.integers(2, 5))
+    zones = Zones(zone_count, draw(st.integers(1, zone_count - 1)))
+    kind = draw(st.sampled_from(["pool", "ring", "active-passive"]))
+    scheme: Scheme
+    if kind == "pool":
+        scheme = Pool(zones)
+    elif kind == "ring":
+        scheme = Ring(draw(st.integers(1, 4)), zones)
+    else:
+        scheme = ActivePassive(draw(st.integers(1, 3)), zones)
+    n = draw(st.integers(scheme.minimum_nodes(), most))
+    return scheme, n
+
+
+@SETTINGS
+@given(zoned_tier(), small_fractions, positive_fractions)
+def test_zone_worst_matches_oracle(sized: tuple[Scheme, int], demand: F, capacity: F) -> None:
+    """zone_worst equals the maxima over every loss of z whole zones, scheme by scheme."""
+    scheme, n = sized
+    zones = scheme.zones
+    assume(zones.largest_loss(n) < n)  # some node survives every zone set
+    got = scheme.zone_worst(n, demand, capacity)
+    want = oracle_zone_worst(spec_of(scheme), n, demand, capacity, zones.count, zones.failures)
+    assert got.worst_utilization == want.worst_utilization
+    assert got.shed_fraction == want.shed_fraction
+
+
+@settings(SETTINGS, max_examples=60)
+@given(st.integers(2, 6), st.data(), st.integers(1, 5), st.integers(20, 160))
+def test_long_ring_zone_scan_equals_the_full_distribution(
+    zone_count: int, data: st.DataObject, spread: int, n: int
+) -> None:
+    """The shortened ring scan gives the same worst case as distributing every node."""
+    zones = Zones(zone_count, data.draw(st.integers(1, zone_count - 1)))
+    ring = Ring(spread, zones)
+    demand, capacity = F(n * 3, 2), F(2)
+    want_util, want_shed = F(0), F(0)
+    for zone_set in zones.failed_sets():
+        result = ring.distribute(n, demand, zones.members(zone_set, n))
+        want_util = max(want_util, max(x.load for x in result.nodes) / capacity)
+        want_shed = max(want_shed, result.shed(capacity) / demand)
+    got = ring.zone_worst(n, demand, capacity)
+    assert (got.worst_utilization, got.shed_fraction) == (want_util, want_shed)
+
+
+@SETTINGS
+@given(tier(), small_fractions, positive_fractions, st.data())
+def test_worst_failure_set_attains_the_worst_case(
+    sized: tuple[Scheme, int], demand: F, capacity: F, data: st.DataObject
+) -> None:
+    """The set failover shows by default is as bad as the closed-form worst case says."""
+    scheme, n = sized
+    k = data.draw(st.integers(0, n - 1))
+    failed = scheme.worst_failure_set(n, k)
+    assert len(failed) == k
+    result = scheme.distribute(n, demand, failed)
+    worst = scheme.node_worst(n, demand, capacity, k)
+    busiest = max(x.load for x in result.nodes if x.state != "failed")
+    assert busiest / capacity == worst.worst_utilization
+    assert (result.shed(capacity) / demand if demand else 0) == worst.shed_fraction
+
+
+@SETTINGS
+@given(zoned_tier(), small_fractions, positive_fractions)
+def test_worst_zone_set_attains_the_zone_worst_case(
+    sized: tuple[Scheme, int], demand: F, capacity: F
+) -> None:
+    """The zone set failover shows for zone loss is as bad as zone_worst says."""
+    scheme, n = sized
+    assume(scheme.zones.largest_loss(n) < n and demand > 0)
+    zone_set = scheme.worst_zone_set(n)
+    result = scheme.distribute(n, demand, scheme.zones.members(zone_set, n))
+    worst = scheme.zone_worst(n, demand, capacity)
+    busiest = max(x.load for x in result.nodes if x.state != "failed")
+    assert busiest / capacity == worst.worst_utilization
+
+
+@SETTINGS
+@given(st.one_of(tier(), zoned_tier()), st.data())
+def test_moved_fraction_is_the_largest_share_any_scenario_moves(
+    sized: tuple[Scheme, int], data: st.DataObject
+) -> None:
+    """moved_fraction is the most demand any node or zone failure set moves elsewhere."""
+    scheme, n = sized
+    k = data.draw(st.integers(0, n))
+    spec = spec_of(scheme)
+    sets = list(failure_sets(n, k))
+    if scheme.zones.matter:
+        sets += list(zone_failure_sets(n, scheme.zones.count, scheme.zones.failures))
+    want = max(moved_share(spec, n, failed) for failed in sets)
+    assert scheme.moved_fraction(n, k) == want
+
+
+@settings(SETTINGS, max_examples=80)
+@given(st.integers(2, 4), st.data(), st.integers(1, 2), st.integers(0, 2),
+       st.builds(F, st.integers(1, 30), st.integers(1, 4)))
+def test_standbys_grow_to_cover_zone_loss_when_capplan_sizes(
+    zone_count: int, data: st.DataObject, standby: int, k: int, demand: F
+) -> None:
+    """A required active-passive count survives node and zone loss; one node fewer doesn't."""
+    zones = Zones(zone_count, data.draw(st.integers(1, zone_count - 1)))
+    scheme = ActivePassive(max(standby, k), zones, cover_zones=True)
+    n = nodes_required(scheme, demand, F(1), F(1), k)
+
+    def brute(count: int) -> bool:
+        spec = Spec("active-passive", standby=scheme.standbys(count))
+        nodes_ok = oracle_holds(spec, count, demand, F(1), max_utilization=F(1), k=k)
+        zone = oracle_zone_worst(spec, count, demand, F(1), zones.count, zones.failures)
+        return nodes_ok and zone.shed_fraction == 0 and zone.worst_utilization <= 1
+
+    assert brute(n)
+    if n - 1 >= scheme.minimum_nodes():
+        assert not brute(n - 1)
+
+
+def test_ring_losing_one_of_three_zones() -> None:
+    """Nine ring nodes in 3 zones, spread 1: after losing a zone, survivors carry two shares."""
+    ring = Ring(1, Zones(3, 1))
+    worst = ring.zone_worst(9, F(900), F(250))
+    assert worst.worst_utilization == F(200, 250)
+    assert worst.shed_fraction == 0
+    assert ring.worst_zone_set(9) == (1,)
+
+
+def test_pool_loses_its_largest_zone() -> None:
+    """Seven pool nodes in 3 zones (3, 2, 2): losing zone 1 leaves four survivors."""
+    pool = Pool(Zones(3, 1))
+    assert pool.zones.sizes(7) == [3, 2, 2]
+    assert pool.zone_worst(7, F(400), F(100)).worst_utilization == 1
