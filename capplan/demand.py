@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 
 from capplan.model import Node, Tier, Topology, Traffic, upstreams_by_index
@@ -46,14 +47,17 @@ def growth_factor(traffic: Traffic) -> Fraction:
     return Fraction(float(base) ** float(months))
 
 
-def tier_demands(topology: Topology, entry: Fraction) -> list[Fraction]:
+def tier_demands(topology: Topology, entry: Fraction,
+                 hit_ratios: Sequence[Fraction] | None = None) -> list[Fraction]:
     """Each tier's demand in rps, in the order the tiers are listed.
 
     A tier receives ``per_request × Σ D_u × (1 − hit_ratio_u)`` from its upstreams u; the
     entry is an upstream with demand *entry* and no hits. Tiers are visited in topological
     order (Kahn's algorithm, no recursion), so ``from`` may name a tier listed later.
+    *hit_ratios*, one per tier, replaces the tiers' own (a cache running cold).
     """
     tiers = topology.tiers
+    ratios = [tier.hit_ratio for tier in tiers] if hit_ratios is None else list(hit_ratios)
     names = {tier.name: index for index, tier in enumerate(tiers)}
     upstreams = upstreams_by_index(tiers, names)
     downstream: list[list[int]] = [[] for _ in tiers]
@@ -68,7 +72,7 @@ def tier_demands(topology: Topology, entry: Fraction) -> list[Fraction]:
     while ready:
         index = ready.pop()
         tier = tiers[index]
-        inflow = sum((_passed_on(tiers, demand, source, entry) for source in upstreams[index]),
+        inflow = sum((_passed_on(ratios, demand, source, entry) for source in upstreams[index]),
                      Fraction(0))
         demand[index] = tame(tier.per_request * inflow)
         for after in downstream[index]:
@@ -80,14 +84,31 @@ def tier_demands(topology: Topology, entry: Fraction) -> list[Fraction]:
     return [value for value in demand if value is not None]
 
 
-def _passed_on(tiers: list[Tier], demand: list[Fraction | None], source: int,
+def _passed_on(hit_ratios: list[Fraction], demand: list[Fraction | None], source: int,
                entry: Fraction) -> Fraction:
     """What an upstream passes down: everything it does not answer itself."""
     if source < 0:
         return entry
     upstream = demand[source]
     assert upstream is not None  # topological order guarantees it is known
-    return upstream * (1 - tiers[source].hit_ratio)
+    return upstream * (1 - hit_ratios[source])
+
+
+def cold_hit_ratio(tier: Tier, moved: Fraction) -> Fraction:
+    """The hit ratio after a failure moved a share *moved* of the demand to cold nodes.
+
+    ``(1 − x)·hit_ratio + x·cold_hit_ratio`` (SPEC §2, cold caches).
+    """
+    cold = tier.hit_ratio if tier.cold_hit_ratio is None else tier.cold_hit_ratio
+    return (1 - moved) * tier.hit_ratio + moved * cold
+
+
+def slot_demands(traffic: Traffic) -> list[Fraction] | None:
+    """The profile's slots as shares of its peak (None without a profile)."""
+    if not traffic.profile:
+        return None
+    peak = max(traffic.profile)
+    return [slot / peak for slot in traffic.profile]
 
 
 def bytes_per_request(traffic: Traffic, tier: Tier) -> Fraction:

@@ -58,6 +58,15 @@ def tier_document(tier: TierPlan) -> Document:
         "runway_months": assessment.runway_months,
         "cost": number(tier.cost),
         "ok": tier.ok,
+        # Beyond SPEC §3's list, after its keys so their order stays as scripts expect.
+        "zones": tier.zones,
+        "zone_failures": tier.zone_failures,
+        "cascade_demand_rps": number(tier.cascade_demand),
+        "cascade_utilization": number(assessment.cascade_utilization),
+        "sized_by_cascade": tier.sized_by_cascade,
+        "survivable_failures": None if tier.survivable_failures is None
+        else list(tier.survivable_failures),
+        "exposed_hours": number(tier.exposed_hours),
     }
 
 

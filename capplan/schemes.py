@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
@@ -552,13 +552,14 @@ def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1,
 
 
 def nodes_required(
-    scheme: Scheme, demand: Fraction, capacity: Fraction, max_utilization: Fraction, failures: int
+    scheme: Scheme, demand: Fraction, capacity: Fraction, max_utilization: Fraction, failures: int,
+    *, also: Callable[[int], bool] | None = None,
 ) -> int:
-    """The smallest N at which *scheme* holds the policy.
+    """The smallest N at which *scheme* holds the policy (and *also*, when given).
 
     Starts from the scheme's closed-form estimate and confirms it with the exact worst
-    case: gallop to a bracket, then bisect. Every scheme's worst case only improves as N
-    grows, which is what makes the bracket valid.
+    case. Every scheme's worst case only improves as N grows; *also* must share that
+    property (the cold-cache cascade does), which is what makes the search valid.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -566,9 +567,19 @@ def nodes_required(
         raise ValueError(f"{scheme.name} cannot survive {failures} failures at any size")
 
     def holds(count: int) -> bool:
-        return scheme.worst(count, demand, capacity, failures).holds(max_utilization)
+        held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
+        return held and (also is None or also(count))
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
+    return smallest_holding(lowest, guess, holds)
+
+
+def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
+    """The smallest count ≥ *lowest* for which the monotone predicate *holds* is true.
+
+    Gallops from *guess* to a bracket, then bisects: O(log N) calls however far off the
+    guess is.
+    """
     if holds(guess):
         good, step = guess, 1
         bad = lowest - 1

@@ -11,18 +11,24 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from capplan import demand as flow
-from capplan.model import Policy, Tier, Topology, failures_of
-from capplan.schemes import Scheme, Worst, make_scheme, nodes_required
+from capplan.model import Tier, Topology, failures_of, zone_failures_of
+from capplan.schemes import Scheme, Worst, Zones, make_scheme, nodes_required
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """How a tier of a given size fares at a given demand under its policy."""
+    """How a tier of a given size fares at a given demand under its policy.
+
+    ``cascade_utilization`` is the all-up utilization under the cold-cache cascade from
+    upstream (None when no upstream cache runs cold); headroom and runway count it as one
+    more scenario the tier must hold.
+    """
 
     worst: Worst
     holds: bool
     headroom: float | None
     runway_months: float | None
+    cascade_utilization: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,12 @@ class TierPlan:
     nodes_required_now: int
     assessment: Assessment
     node_cost: Fraction
+    zones: int = 1
+    zone_failures: int = 0
+    cascade_demand: Fraction | None = None
+    sized_by_cascade: bool = False
+    survivable_failures: tuple[int | None, ...] | None = None
+    exposed_hours: Fraction | None = None
 
     @property
     def count(self) -> int:
@@ -97,28 +109,36 @@ def assess(
     max_utilization: Fraction,
     failures: int,
     growth: Fraction,
+    cascade: Fraction | None = None,
 ) -> Assessment:
-    """Worst case, headroom and runway of *nodes* nodes carrying *demand*."""
+    """Worst case, headroom and runway of *nodes* nodes carrying *demand*.
+
+    *cascade* is the demand the tier must carry with all nodes up when an upstream cache
+    runs cold; like every other load it grows with the peak.
+    """
     worst = scheme.worst(nodes, demand, capacity, failures)
-    holds = worst.holds(max_utilization)
+    cascade_utilization = None if cascade is None \
+        else cascade / (scheme.holding_nodes(nodes) * capacity)
+    busiest = max(worst.worst_utilization, cascade_utilization or Fraction(0))
+    holds = worst.holds(max_utilization) and busiest <= max_utilization
     headroom: float | None
     if scheme.strands(nodes, failures) and demand > 0:
         # Some failure set leaves load with no taker: no peak above zero is carried.
         headroom = -1.0
-    elif worst.worst_utilization == 0:
+    elif busiest == 0:
         headroom = None
     else:
-        headroom = float(max_utilization / worst.worst_utilization - 1)
+        headroom = float(max_utilization / busiest - 1)
     runway: float | None
     if not holds:
         runway = 0.0
-    elif growth <= 0 or worst.worst_utilization == 0:
+    elif growth <= 0 or busiest == 0:
         runway = None
     else:
         # Loads grow with the peak, so the policy holds until the peak has grown by
-        # max_utilization / worst_utilization.
-        runway = math.log(max_utilization / worst.worst_utilization) / math.log(1 + growth)
-    return Assessment(worst, holds, headroom, runway)
+        # max_utilization / busiest.
+        runway = math.log(max_utilization / busiest) / math.log(1 + growth)
+    return Assessment(worst, holds, headroom, runway, cascade_utilization)
 
 
 @dataclass(frozen=True)
@@ -152,49 +172,140 @@ def size(
     return Sizing(redundancy, demand, failures, max_utilization, required, assessment)
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """A tier's policy and node figures, resolved from the file (overrides applied)."""
+
+    tier: Tier
+    failures: int
+    max_utilization: Fraction
+    min_runway_months: Fraction
+    capacity: Fraction
+    per_request_bytes: Fraction
+    declared: Scheme
+    sized: Scheme
+
+    @classmethod
+    def of(cls, tier: Tier, topology: Topology) -> _Shape:
+        policy = topology.policy
+        failures = failures_of(tier, policy)
+        per_request_bytes = flow.bytes_per_request(topology.traffic, tier)
+        zones = Zones(tier.zones, zone_failures_of(tier, policy))
+        standby = tier.standby if tier.standby is not None else failures
+        spread = tier.spread or 1
+        return cls(
+            tier=tier,
+            failures=failures,
+            max_utilization=policy.max_utilization if tier.max_utilization is None
+            else tier.max_utilization,
+            min_runway_months=policy.min_runway_months if tier.min_runway_months is None
+            else tier.min_runway_months,
+            capacity=flow.usable_capacity(tier.node, per_request_bytes),
+            per_request_bytes=per_request_bytes,
+            declared=make_scheme(tier.redundancy, spread=spread, standby=standby, zones=zones),
+            # A requirement must survive k failures, so it never counts on fewer than k
+            # standbys, and it adds standbys until a zone loss orphans no active share.
+            sized=make_scheme(tier.redundancy, spread=spread, standby=max(standby, failures),
+                              zones=zones, cover_zones=True),
+        )
+
+    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
+        """Nodes needed for *demand* under the policy, and for *cascade* with all nodes up."""
+        if cascade is None:
+            return nodes_required(self.sized, demand, self.capacity, self.max_utilization,
+                                  self.failures)
+        ceiling = self.capacity * self.max_utilization
+
+        def carries_cascade(count: int) -> bool:
+            return cascade <= self.sized.holding_nodes(count) * ceiling
+
+        return nodes_required(self.sized, demand, self.capacity, self.max_utilization,
+                              self.failures, also=carries_cascade)
+
+    def scheme_for(self, count_declared: bool) -> Scheme:
+        """The declared tier keeps its standbys; a sized one has the standbys it needs."""
+        return self.declared if count_declared else self.sized
+
+
 def plan(topology: Topology) -> Plan:
     """Plan every tier of *topology* at its current and planning peak."""
     traffic = topology.traffic
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
+    shapes = [_Shape.of(tier, topology) for tier in topology.tiers]
+    cascades = _cascades(topology, peak, demands, shapes, factor)
+    shares = flow.slot_demands(traffic)
     tiers = tuple(
-        plan_tier(tier, topology.policy, demand, factor, topology)
-        for tier, demand in zip(topology.tiers, demands, strict=True)
+        plan_tier(shape, demand, factor, topology, cascade, shares)
+        for shape, demand, cascade in zip(shapes, demands, cascades, strict=True)
     )
     return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, tiers)
 
 
-def plan_tier(
-    tier: Tier, policy: Policy, demand: Fraction, factor: Fraction, topology: Topology
-) -> TierPlan:
+def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
+              shapes: list[_Shape], factor: Fraction) -> list[Fraction | None]:
+    """Each tier's demand when an upstream cache runs cold (None where none does).
+
+    One scenario per cache that can run colder than it runs warm: its worst failure moves
+    a share x of its demand to nodes that never cached it, so it passes on more misses.
+    A tier downstream of several such caches takes the worst single one (failures in
+    different tiers are independent events). x comes from the cache's declared count, or
+    its count required without any cascade.
+    """
+    cascades: list[Fraction | None] = [None] * len(demands)
+    for index, shape in enumerate(shapes):
+        tier = shape.tier
+        if tier.cold_hit_ratio is None or tier.cold_hit_ratio >= tier.hit_ratio:
+            continue
+        declared = tier.nodes is not None
+        count = tier.nodes if tier.nodes is not None \
+            else shape.required(flow.tame(demands[index] * factor))
+        moved = shape.scheme_for(declared).moved_fraction(count, shape.failures)
+        if moved == 0:
+            continue
+        ratios = [other.hit_ratio for other in topology.tiers]
+        ratios[index] = flow.cold_hit_ratio(tier, moved)
+        scenario = flow.tier_demands(topology, peak, ratios)
+        for position, (cold, warm) in enumerate(zip(scenario, demands, strict=True)):
+            if cold > warm:
+                cascades[position] = max(cold, cascades[position] or cold)
+    return cascades
+
+
+def plan_tier(shape: _Shape, demand: Fraction, factor: Fraction, topology: Topology,
+              cascade: Fraction | None = None,
+              shares: list[Fraction] | None = None) -> TierPlan:
     """One tier's plan: requirement at both peaks and the assessment of its count."""
-    failures = failures_of(tier, policy)
-    max_utilization = policy.max_utilization if tier.max_utilization is None \
-        else tier.max_utilization
-    min_runway = policy.min_runway_months if tier.min_runway_months is None \
-        else tier.min_runway_months
-    per_request_bytes = flow.bytes_per_request(topology.traffic, tier)
-    capacity = flow.usable_capacity(tier.node, per_request_bytes)
-    declared_standby = tier.standby if tier.standby is not None else failures
-    declared = make_scheme(tier.redundancy, spread=tier.spread or 1, standby=declared_standby)
-    # A requirement must survive k failures, so it never counts on fewer than k standbys.
-    sized = make_scheme(tier.redundancy, spread=tier.spread or 1,
-                        standby=max(declared_standby, failures))
+    tier = shape.tier
     planning_demand = flow.tame(demand * factor)
-    required = nodes_required(sized, planning_demand, capacity, max_utilization, failures)
-    required_now = nodes_required(sized, demand, capacity, max_utilization, failures)
-    scheme, count = (declared, tier.nodes) if tier.nodes is not None else (sized, required)
-    assessment = assess(scheme, count, demand, capacity, max_utilization, failures,
-                        topology.traffic.growth)
+    planning_cascade = None if cascade is None else flow.tame(cascade * factor)
+    required = shape.required(planning_demand, planning_cascade)
+    sized_by_cascade = cascade is not None and required > shape.required(planning_demand)
+    required_now = shape.required(demand, cascade)
+    declared = tier.nodes is not None
+    scheme = shape.scheme_for(declared)
+    count = tier.nodes if tier.nodes is not None else required
+    assessment = assess(scheme, count, demand, shape.capacity, shape.max_utilization,
+                        shape.failures, topology.traffic.growth, cascade)
     bandwidth = None if tier.node.bandwidth_mbps is None \
-        else flow.bandwidth_mbps(demand, per_request_bytes)
+        else flow.bandwidth_mbps(demand, shape.per_request_bytes)
+    survivable: tuple[int | None, ...] | None = None
+    exposed: Fraction | None = None
+    if shares is not None:
+        survivable = tuple(
+            survivable_failures(scheme, count, demand * share, shape.capacity,
+                                shape.max_utilization)
+            for share in shares
+        )
+        short = sum(1 for f in survivable if f is None or f < shape.failures)
+        exposed = Fraction(24 * short, len(shares))
     return TierPlan(
         name=tier.name,
         redundancy=tier.redundancy,
-        failures=failures,
-        max_utilization=max_utilization,
-        min_runway_months=min_runway,
+        failures=shape.failures,
+        max_utilization=shape.max_utilization,
+        min_runway_months=shape.min_runway_months,
         demand=demand,
         planning_demand=planning_demand,
         bandwidth_mbps=bandwidth,
@@ -203,4 +314,32 @@ def plan_tier(
         nodes_required_now=required_now,
         assessment=assessment,
         node_cost=tier.node.cost,
+        zones=tier.zones,
+        zone_failures=shape.declared.zones.failures,
+        cascade_demand=cascade,
+        sized_by_cascade=sized_by_cascade,
+        survivable_failures=survivable,
+        exposed_hours=exposed,
     )
+
+
+def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: Fraction,
+                        max_utilization: Fraction) -> int | None:
+    """The largest f such that *nodes* nodes hold the policy with any f of them failed.
+
+    None when the tier cannot carry *demand* even with every node up. Holding with f
+    failures implies holding with fewer, so a bisection over f is exact.
+    """
+    def holds(failed: int) -> bool:
+        return scheme.node_worst(nodes, demand, capacity, failed).holds(max_utilization)
+
+    if not holds(0):
+        return None
+    good, bad = 0, nodes + 1
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if holds(middle):
+            good = middle
+        else:
+            bad = middle
+    return good

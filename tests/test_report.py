@@ -18,6 +18,8 @@ TIER_KEYS = [
     "name", "redundancy", "failures", "max_utilization", "demand_rps", "planning_demand_rps",
     "bandwidth_mbps", "nodes", "nodes_required", "nodes_required_now", "utilization",
     "worst_utilization", "shed_fraction", "headroom", "runway_months", "cost", "ok",
+    "zones", "zone_failures", "cascade_demand_rps", "cascade_utilization", "sized_by_cascade",
+    "survivable_failures", "exposed_hours",
 ]
 SIZE_KEYS = ["redundancy", "demand_rps", "failures", "max_utilization", "nodes_required",
              "utilization", "worst_utilization"]

@@ -4,10 +4,15 @@ import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from capplan.schemes import Pool
-from capplan.sizing import assess, plan, size
+from capplan.schemes import Pool, make_scheme
+from capplan.sizing import Plan, TierPlan, assess, plan, size, survivable_failures
 from tests.helpers import tier, topology
+from tests.oracle import oracle_holds, spec_of
+
+F = Fraction
 
 
 def blueprint_plan() -> dict[str, object]:
@@ -146,3 +151,128 @@ def test_plan_ok_is_three_valued() -> None:
     assert plan(failing).ok is False
     assert plan(undecided).ok is None
     assert plan(passing).ok is True
+
+
+# --- failure domains, cold caches and a day's profile (issue 3) -----------------------------
+
+
+def by_name(site: Plan, name: str) -> TierPlan:
+    """The tier called *name* in a plan."""
+    return next(entry for entry in site.tiers if entry.name == name)
+
+
+def test_zone_loss_sizes_a_pool_beyond_n_plus_k() -> None:
+    """400 rps on 100-rps nodes: N+1 needs 5, but losing one of 3 zones needs 6."""
+    site = plan(topology(tier("web", capacity=100, zones=3, zone_failures=1),
+                         traffic={"peak_rps": 400}))
+    web = site.tiers[0]
+    assert (web.nodes_required, web.zones, web.zone_failures) == (6, 3, 1)
+
+
+def test_policy_zone_failures_apply_to_every_tier() -> None:
+    """zone_failures in the policy reaches a tier that only declares zones."""
+    site = plan(topology(tier("web", capacity=100, zones=3), traffic={"peak_rps": 400},
+                         policy={"zone_failures": 1}))
+    assert site.tiers[0].nodes_required == 6
+
+
+def test_declared_tier_failing_only_on_zone_loss_is_not_ok() -> None:
+    """Five nodes hold N+1 at 400 rps, but a lost zone of two leaves three: not ok."""
+    site = plan(topology(tier("web", capacity=100, nodes=5, zones=3, zone_failures=1),
+                         traffic={"peak_rps": 400}))
+    web = site.tiers[0]
+    assert web.assessment.worst.worst_utilization == F(4, 3)
+    assert web.ok is False
+
+
+def test_active_passive_across_two_zones_becomes_mirrored_pairs() -> None:
+    """2000 rps on 1000-rps nodes in 2 zones: two actives need two standbys, so 4 nodes."""
+    site = plan(topology(tier("db", "active-passive", 1000, zones=2, zone_failures=1),
+                         traffic={"peak_rps": 2000}))
+    assert site.tiers[0].nodes_required == 4
+
+
+def cold_cache_site(web_nodes: int | None = 3) -> Plan:
+    """A 4-node cache (80% warm, 0% cold) in front of 100-rps web nodes, 1000 rps."""
+    web = tier("web", capacity=100) if web_nodes is None else \
+        tier("web", capacity=100, nodes=web_nodes)
+    return plan(topology(tier("cache", capacity=1000, nodes=4, hit_ratio="80%",
+                              cold_hit_ratio="0%"), web))
+
+
+def test_cold_cache_cascade_hand_worked() -> None:
+    """Losing 1 of 4 caches moves x = 1/4 of the demand to cold nodes: the hit ratio drops
+    to 0.75·80% = 60%, so web sees 400 rps instead of 200 and needs 4 nodes, not 3."""
+    web = by_name(cold_cache_site(), "web")
+    assert web.demand == 200
+    assert web.cascade_demand == 400
+    assert web.assessment.cascade_utilization == F(400, 300)
+    assert (web.nodes_required, web.sized_by_cascade) == (4, True)
+    assert web.ok is False
+
+
+def test_cascade_counts_in_headroom() -> None:
+    """With 5 web nodes the cascade is the busiest scenario: headroom 400→500 rps = +25%."""
+    web = by_name(cold_cache_site(5), "web")
+    assert web.ok is True
+    assert web.assessment.headroom == pytest.approx(0.25)
+
+
+def test_cache_without_cold_ratio_sends_no_cascade() -> None:
+    """cold_hit_ratio defaults to hit_ratio: no cascade, no cascade keys."""
+    site = plan(topology(tier("cache", capacity=1000, nodes=4, hit_ratio="80%"),
+                         tier("web", capacity=100)))
+    assert by_name(site, "web").cascade_demand is None
+
+
+def test_cascade_reaches_every_tier_downstream() -> None:
+    """A cascade flows on: the tier below web sees the cold cache's misses too."""
+    site = plan(topology(tier("cache", capacity=1000, nodes=4, hit_ratio="80%",
+                              cold_hit_ratio="0%"),
+                         tier("web", capacity=100), tier("db", capacity=1000, per_request=2)))
+    assert by_name(site, "db").cascade_demand == 800
+    assert by_name(site, "cache").cascade_demand is None
+
+
+def profile_site(failures: int) -> Plan:
+    """Five 100-rps pool nodes under a 4-slot day of 100, 200, 400 and 400 rps."""
+    return plan(topology(tier("web", capacity=100, nodes=5),
+                         traffic={"profile": [100, 200, 400, 400]},
+                         policy={"failures": failures}))
+
+
+def test_survivable_failures_per_slot_hand_worked() -> None:
+    """At 100 rps any 4 of 5 may fail, at 200 three, at 400 one."""
+    web = profile_site(1).tiers[0]
+    assert web.survivable_failures == (4, 3, 1, 1)
+    assert web.exposed_hours == 0
+
+
+def test_exposed_hours_count_slots_below_the_policy() -> None:
+    """N+2 is met in two 6-hour slots of four: 12 hours a day exposed."""
+    assert profile_site(2).tiers[0].exposed_hours == 12
+
+
+def test_slot_the_tier_cannot_carry_is_null() -> None:
+    """A slot above what every node together carries reports None, and counts as exposed."""
+    site = plan(topology(tier("web", capacity=100, nodes=3),
+                         traffic={"profile": [100, 400]}))
+    web = site.tiers[0]
+    assert web.survivable_failures == (2, None)
+    assert web.exposed_hours == 12
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.sampled_from(["pool", "ring", "active-passive"]), st.integers(2, 7),
+       st.builds(F, st.integers(0, 50), st.integers(1, 4)))
+def test_survivable_failures_match_brute_force(redundancy: str, n: int, demand: F) -> None:
+    """survivable_failures is the largest f for which every set of f failures holds."""
+    scheme = make_scheme(redundancy, spread=2, standby=1)
+    assume(n >= scheme.minimum_nodes())
+    got = survivable_failures(scheme, n, demand, F(10), F(4, 5))
+
+    def every_set_holds(f: int) -> bool:
+        return oracle_holds(spec_of(scheme), n, demand, F(10), max_utilization=F(4, 5), k=f)
+
+    want = max((f for f in range(n + 1) if every_set_holds(f)), default=None)
+    assert got == want

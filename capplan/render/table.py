@@ -73,7 +73,8 @@ def plan_table(document: Document) -> str:
             SCHEME_LABELS.get(tier["redundancy"], tier["redundancy"]),
             rate(tier["demand_rps"]),
             "-" if tier["nodes"] is None else tier["nodes"],
-            f"{tier['nodes_required_now']}/{tier['nodes_required']}",
+            f"{tier['nodes_required_now']}/{tier['nodes_required']}"
+            + ("*" if tier["sized_by_cascade"] else ""),
             percent(tier["utilization"]),
             percent(tier["worst_utilization"]),
             signed_percent(tier["headroom"]),
@@ -87,8 +88,47 @@ def plan_table(document: Document) -> str:
                "spare", "runway", "status"]
     table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
     lines = [_title(document), "", table, "", _totals(document)]
+    if any(tier["sized_by_cascade"] for tier in tiers):
+        lines.append("* sized by the cold-cache cascade: misses from an upstream cache whose "
+                     "failed nodes' shares land on cold nodes")
     lines.extend(_verdicts(tiers))
+    lines.extend(_profile_strips(tiers))
     return "\n".join(lines) + "\n"
+
+
+#: Strips wider than this are folded into hourly buckets so they fit a terminal.
+MAX_STRIP_SLOTS = 48
+
+
+def _profile_strips(tiers: list[Document]) -> list[str]:
+    """One character per slot: how many node failures each tier survives at that hour."""
+    if not tiers or tiers[0]["survivable_failures"] is None:
+        return []
+    slots = len(tiers[0]["survivable_failures"])
+    buckets = slots if slots <= MAX_STRIP_SLOTS or slots % 24 else 24
+    per = slots // buckets
+    unit = "slot" if per == 1 and slots != 24 else "hour"
+    lines = ["", f"Node failures survived per {unit} (- = cannot carry it; + = 10 or more):"]
+    width = max(len(tier["name"]) for tier in tiers)
+    for tier in tiers:
+        counts = tier["survivable_failures"]
+        # A folded hour is only as safe as its worst slot.
+        strip = "".join(_survivable_mark(_weakest(counts[i * per:(i + 1) * per]))
+                        for i in range(buckets))
+        exposed = tier["exposed_hours"]
+        note = f"  exposed {exposed:g} h a day (below N+{tier['failures']})" if exposed else ""
+        lines.append(f"{tier['name']:<{width}}  {strip}{note}")
+    return lines
+
+
+def _weakest(counts: list[int | None]) -> int | None:
+    return None if None in counts else min(c for c in counts if c is not None)
+
+
+def _survivable_mark(count: int | None) -> str:
+    if count is None:
+        return "-"
+    return "+" if count >= 10 else str(count)
 
 
 def size_table(document: Document) -> str:
@@ -132,7 +172,9 @@ def _verdicts(tiers: list[Document]) -> list[str]:
     for tier in tiers:
         if tier["ok"] is not False:
             continue
-        policy = f"N+{tier['failures']} at {percent(tier['max_utilization'])}"
+        zones = (f", {tier['zone_failures']} of {tier['zones']} zones down"
+                 if tier["zone_failures"] else "")
+        policy = f"N+{tier['failures']}{zones} at {percent(tier['max_utilization'])}"
         if tier["nodes"] < tier["nodes_required_now"]:
             lines.append(f"{tier['name']}: needs {tier['nodes_required_now']} nodes for "
                          f"{policy}, has {tier['nodes']} ({tier['nodes_required']} at the "
