@@ -201,8 +201,10 @@ def cold_cache_site(web_nodes: int | None = 3) -> Plan:
 
 
 def test_cold_cache_cascade_hand_worked() -> None:
-    """Losing 1 of 4 caches moves x = 1/4 of the demand to cold nodes: the hit ratio drops
-    to 0.75·80% = 60%, so web sees 400 rps instead of 200 and needs 4 nodes, not 3."""
+    """Losing 1 of 4 caches sends web 400 rps instead of 200: 4 nodes, not 3.
+
+    x = 1/4 of the demand moves to cold nodes, so the hit ratio drops to 0.75·80% = 60%.
+    """
     web = by_name(cold_cache_site(), "web")
     assert web.demand == 200
     assert web.cascade_demand == 400
