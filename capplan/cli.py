@@ -105,7 +105,7 @@ def plan(
                   "also examples/blueprint.yaml)")
         loaded = _load(file)
         document = plan_document(make_plan(loaded.topology))
-        text = _render(document, output_format, table=_plan_table)
+        text = _render(document, output_format, table=_table("plan_table"))
         _emit(text, output, inputs=[file] if file not in (None, "-") else [])
 
 
@@ -145,8 +145,86 @@ def size(
                                      percent=True, at_most=Fraction(1))
         sizing = size_tier(redundancy.value, demand, node_capacity, failures=failures,
                            max_utilization=utilization, spread=spread, standby=standby)
-        text = _render(size_document(sizing), output_format, table=_size_table)
+        text = _render(size_document(sizing), output_format, table=_table("size_table"))
         _emit(text, output, inputs=[])
+
+
+@app.command()
+def failover(
+    file: Annotated[str, typer.Argument(help="Topology YAML file ('-' reads standard input).",
+                                        show_default=False)],
+    tier: Annotated[str, typer.Option("--tier", "-t", help="The tier to fail nodes in.",
+                                      show_default=False)],
+    fail: Annotated[str | None, typer.Option(
+        help="Nodes to fail, comma-separated: web-1,web-3.", show_default=False)] = None,
+    fail_zone: Annotated[str | None, typer.Option(
+        "--fail-zone", help="Whole zones to fail, comma-separated numbers: 1,2.",
+        show_default=False)] = None,
+    failures: Annotated[int | None, typer.Option(
+        min=0, help="Show the worst set of K failed nodes [default: the tier's failures].",
+        show_default=False)] = None,
+    zone_failures: Annotated[int | None, typer.Option(
+        min=1, help="Show the worst loss of Z whole zones instead.", show_default=False)] = None,
+    nodes: Annotated[int | None, typer.Option(
+        min=1, help="Pretend the tier has N nodes [default: declared, else required].",
+        show_default=False)] = None,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Rank every set of 1 to K failed nodes, worst first (small tiers).")]
+    = False,
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Show every node's load after a failure: named nodes or zones, or the worst set.
+
+    The ring neighbour at double load, the pool spreading it thin, the standby taking
+    over: one bar per node against max_utilization, and the share of demand shed.
+
+    Example: capplan failover examples/blueprint.yaml --tier web --fail web-1
+    """
+    from capplan.failover import failover as fail_over
+    from capplan.failover import rank_failure_sets
+    from capplan.report import failover_document, ranking_document
+
+    with _errors_exit():
+        named = fail is not None or fail_zone is not None
+        if named and (failures is not None or zone_failures is not None or every):
+            raise _UsageError("name a failure set (--fail, --fail-zone) or ask for the worst "
+                              "(--failures, --zone-failures, --all), not both")
+        if every and zone_failures is not None:
+            raise _UsageError("--all ranks node failure sets; drop --zone-failures")
+        loaded = _load(file)
+        with _question_errors():
+            if every:
+                document = ranking_document(rank_failure_sets(
+                    loaded.topology, tier, failures=failures, nodes=nodes))
+                table = _table("ranking_table")
+            else:
+                document = failover_document(fail_over(
+                    loaded.topology, tier, fail=_names(fail), fail_zones=_names(fail_zone),
+                    failures=failures, zone_failures=zone_failures, nodes=nodes))
+                table = _table("failover_table")
+        _emit(_render(document, output_format, table=table), output, inputs=[file])
+
+
+@app.command()
+def compare(
+    file: Annotated[str, typer.Argument(help="Topology YAML file ('-' reads standard input).",
+                                        show_default=False)],
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Compare pool, ring and active-passive: nodes and cost per tier at the planning peak.
+
+    Example: capplan compare examples/blueprint.yaml
+    """
+    from capplan.report import compare_document
+    from capplan.sizing import compare as compare_schemes
+
+    with _errors_exit():
+        loaded = _load(file)
+        document = compare_document(compare_schemes(loaded.topology))
+        _emit(_render(document, output_format, table=_table("compare_table")), output,
+              inputs=[file])
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -211,16 +289,38 @@ def _render(document: dict[str, object], output_format: Format,
     return table(document)
 
 
-def _plan_table(document: dict[str, object]) -> str:
-    from capplan.render.table import plan_table
+def _table(name: str) -> Callable[[dict[str, object]], str]:
+    """A table renderer from render.table, imported only when a table is asked for."""
 
-    return plan_table(document)
+    def render(document: dict[str, object]) -> str:
+        from capplan.render import table
+
+        renderer: Callable[[dict[str, object]], str] = getattr(table, name)
+        return renderer(document)
+
+    return render
 
 
-def _size_table(document: dict[str, object]) -> str:
-    from capplan.render.table import size_table
+def _names(text: str | None) -> list[str] | None:
+    """'web-1, web-3' → ['web-1', 'web-3']."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
-    return size_table(document)
+
+@contextmanager
+def _question_errors() -> Iterator[None]:
+    """A question the file cannot answer (unknown name, too many sets) is a usage error.
+
+    Exit 2, with the names that do exist.
+    """
+    from capplan.failover import TooManySets, UnknownName
+
+    try:
+        yield
+    except (UnknownName, TooManySets, ValueError) as error:
+        message = error.args[0] if isinstance(error, UnknownName) else str(error)
+        raise _UsageError(message) from None
 
 
 def _emit(text: str, output: Path | None, inputs: list[str | None]) -> None:

@@ -7,9 +7,13 @@ floats here and only here; counts stay integers.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capplan.sizing import Plan, Sizing, TierPlan
+from capplan.sizing import Plan, SchemeCost, Sizing, TierPlan
+
+if TYPE_CHECKING:
+    from capplan.failover import Failover, Ranking
+    from capplan.sizing import Comparison
 
 Document = dict[str, Any]
 
@@ -82,3 +86,72 @@ def size_document(sizing: Sizing) -> Document:
         "utilization": number(worst.utilization),
         "worst_utilization": number(worst.worst_utilization),
     }
+
+
+def failover_document(view: Failover) -> Document:
+    """The ``failover`` document: SPEC §3's keys, then the scenario and its verdict."""
+    return {
+        "tier": view.tier,
+        "redundancy": view.redundancy,
+        "nodes": view.nodes,
+        "failed": [view.node_name(node) for node in view.failed],
+        "loads": [
+            {
+                "node": view.node_name(entry.node),
+                "state": entry.state,
+                "load_rps": number(entry.load),
+                "utilization": number(entry.load / view.capacity),
+            }
+            for entry in view.loads
+        ],
+        "max_utilization": number(view.max_utilization),
+        "shed_fraction": number(view.shed_fraction),
+        "scenario": view.scenario,
+        "demand_rps": number(view.demand),
+        "worst_utilization": number(view.worst_utilization),
+        "holds": view.holds,
+    }
+
+
+def ranking_document(ranking: Ranking) -> Document:
+    """``failover --all``: every failure set of one to k nodes, worst first."""
+    return {
+        "tier": ranking.tier,
+        "redundancy": ranking.redundancy,
+        "nodes": ranking.nodes,
+        "failures": ranking.failures,
+        "max_utilization": number(ranking.max_utilization),
+        "failure_sets": [
+            {
+                "failed": [f"{ranking.tier}-{node}" for node in entry.failed],
+                "worst_utilization": number(entry.worst_utilization),
+                "shed_fraction": number(entry.shed_fraction),
+                "holds": entry.holds,
+            }
+            for entry in ranking.sets
+        ],
+    }
+
+
+def compare_document(comparisons: tuple[Comparison, ...]) -> Document:
+    """The ``compare`` document: per tier and in total, each scheme's nodes and cost."""
+    from capplan.sizing import cheapest_total, compare_totals
+
+    totals = compare_totals(comparisons)
+    return {
+        "tiers": [
+            {
+                "name": entry.name,
+                "redundancy": entry.redundancy,
+                **{name: _scheme_cost(cost) for name, cost in entry.schemes.items()},
+                "cheapest": entry.cheapest or None,
+            }
+            for entry in comparisons
+        ],
+        "totals": {name: _scheme_cost(cost) for name, cost in totals.items()},
+        "cheapest": cheapest_total(totals) or None,
+    }
+
+
+def _scheme_cost(cost: SchemeCost) -> Document:
+    return {"nodes_required": cost.nodes_required, "cost": number(cost.cost)}

@@ -173,7 +173,7 @@ def size(
 
 
 @dataclass(frozen=True)
-class _Shape:
+class TierShape:
     """A tier's policy and node figures, resolved from the file (overrides applied)."""
 
     tier: Tier
@@ -186,7 +186,8 @@ class _Shape:
     sized: Scheme
 
     @classmethod
-    def of(cls, tier: Tier, topology: Topology) -> _Shape:
+    def of(cls, tier: Tier, topology: Topology) -> TierShape:
+        """Resolve *tier*'s policy (overrides applied) and build its schemes."""
         policy = topology.policy
         failures = failures_of(tier, policy)
         per_request_bytes = flow.bytes_per_request(topology.traffic, tier)
@@ -233,7 +234,7 @@ def plan(topology: Topology) -> Plan:
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
-    shapes = [_Shape.of(tier, topology) for tier in topology.tiers]
+    shapes = [TierShape.of(tier, topology) for tier in topology.tiers]
     cascades = _cascades(topology, peak, demands, shapes, factor)
     shares = flow.slot_demands(traffic)
     tiers = tuple(
@@ -244,7 +245,7 @@ def plan(topology: Topology) -> Plan:
 
 
 def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
-              shapes: list[_Shape], factor: Fraction) -> list[Fraction | None]:
+              shapes: list[TierShape], factor: Fraction) -> list[Fraction | None]:
     """Each tier's demand when an upstream cache runs cold (None where none does).
 
     One scenario per cache that can run colder than it runs warm: its worst failure moves
@@ -273,7 +274,7 @@ def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
     return cascades
 
 
-def plan_tier(shape: _Shape, demand: Fraction, factor: Fraction, topology: Topology,
+def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: Topology,
               cascade: Fraction | None = None,
               shares: list[Fraction] | None = None) -> TierPlan:
     """One tier's plan: requirement at both peaks and the assessment of its count."""
@@ -343,3 +344,84 @@ def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: 
         else:
             bad = middle
     return good
+
+
+@dataclass(frozen=True)
+class SchemeCost:
+    """One tier under one scheme: nodes required at the planning peak, and their cost."""
+
+    nodes_required: int | None
+    cost: Fraction | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One tier under every scheme (``compare``), keyed by scheme name in SCHEMES order."""
+
+    name: str
+    redundancy: str
+    schemes: dict[str, SchemeCost]
+
+    @property
+    def cheapest(self) -> str:
+        """The scheme with the lowest cost, then the fewest nodes, then the first listed."""
+        return _cheapest(self.schemes)
+
+
+def compare(topology: Topology) -> tuple[Comparison, ...]:
+    """Every tier's requirement and cost under pool, ring and active-passive.
+
+    Each scheme keeps the tier's own parameters (a ring its spread, active-passive its
+    standbys, at least k) and its zones; the cold-cache cascade reaching a tier is the one
+    the plan computed with the tiers as declared.
+    """
+    from capplan.schemes import SCHEMES
+
+    traffic = topology.traffic
+    peak = flow.entry_peak(traffic)
+    factor = flow.growth_factor(traffic)
+    demands = flow.tier_demands(topology, peak)
+    shapes = [TierShape.of(tier, topology) for tier in topology.tiers]
+    cascades = _cascades(topology, peak, demands, shapes, factor)
+    result = []
+    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
+        planning = flow.tame(demand * factor)
+        planning_cascade = None if cascade is None else flow.tame(cascade * factor)
+        costs = {}
+        for name in SCHEMES:
+            variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}), topology)
+            try:
+                count: int | None = variant.required(planning, planning_cascade)
+            except ValueError:
+                count = None
+            costs[name] = SchemeCost(count, None if count is None else count * shape.tier.node.cost)
+        result.append(Comparison(shape.tier.name, shape.tier.redundancy, costs))
+    return tuple(result)
+
+
+def compare_totals(comparisons: tuple[Comparison, ...]) -> dict[str, SchemeCost]:
+    """Per scheme, the whole site's nodes and cost with every tier built that way."""
+    from capplan.schemes import SCHEMES
+
+    totals = {}
+    for name in SCHEMES:
+        counts = [c.schemes[name].nodes_required for c in comparisons]
+        costs = [c.schemes[name].cost for c in comparisons]
+        if any(count is None for count in counts):
+            totals[name] = SchemeCost(None, None)
+        else:
+            totals[name] = SchemeCost(sum(c for c in counts if c is not None),
+                                      sum((c for c in costs if c is not None), Fraction(0)))
+    return totals
+
+
+def _cheapest(options: dict[str, SchemeCost]) -> str:
+    feasible = [(cost.cost, cost.nodes_required, position, name)
+                for position, (name, cost) in enumerate(options.items())
+                if cost.nodes_required is not None and cost.cost is not None]
+    return min(feasible)[3] if feasible else ""
+
+
+def cheapest_total(totals: dict[str, SchemeCost]) -> str:
+    """The scheme that builds the whole site for least."""
+    return _cheapest(totals)

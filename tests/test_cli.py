@@ -184,3 +184,73 @@ def test_internal_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
     with pytest.raises(RuntimeError):
         cli.main()
+
+
+TWO_BOXES = str(ROOT / "examples" / "two-boxes.yaml")
+FAILURE_DOMAINS = str(ROOT / "examples" / "failure-domains.yaml")
+
+
+def test_failover_2002_case_reads_plainly() -> None:
+    """Two boxes at a peak that needs both: one fails, the other is at 200%, half is shed."""
+    document = json.loads(invoke("failover", TWO_BOXES, "--tier", "zope", "-f", "json").stdout)
+    assert list(document)[:8] == ["tier", "redundancy", "nodes", "failed", "loads",
+                                  "max_utilization", "shed_fraction", "scenario"]
+    assert document["failed"] == ["zope-1"]
+    assert document["loads"] == [
+        {"node": "zope-1", "state": "failed", "load_rps": 0.0, "utilization": 0.0},
+        {"node": "zope-2", "state": "up", "load_rps": 2000.0, "utilization": 2.0},
+    ]
+    assert document["shed_fraction"] == 0.5
+    table = invoke("failover", TWO_BOXES, "--tier", "zope").stdout
+    assert "SHED: 50% of the demand" in table
+
+
+def test_failover_standby_takes_over() -> None:
+    """Failing the active storage node puts the standby up with the whole share."""
+    document = json.loads(invoke("failover", str(BLUEPRINT), "--tier", "storage", "--fail",
+                                 "storage-1", "-f", "json").stdout)
+    states = [(entry["node"], entry["state"]) for entry in document["loads"]]
+    assert states == [("storage-1", "failed"), ("storage-2", "up")]
+    assert document["shed_fraction"] == 0
+
+
+def test_failover_zone_names_fail_every_node_in_the_zone() -> None:
+    """--fail-zone 2 of three zones fails nodes 2, 5 and 8."""
+    document = json.loads(invoke("failover", FAILURE_DOMAINS, "--tier", "app", "--fail-zone",
+                                 "2", "-f", "json").stdout)
+    assert document["failed"] == ["app-2", "app-5", "app-8"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--tier", "wbe"], "unknown tier 'wbe'; the tiers are: lb, cache, web, storage"),
+    (["--tier", "web", "--fail", "web-9"], "unknown node 'web-9'; tier 'web' has nodes "
+                                           "web-1 … web-4"),
+    (["--tier", "web", "--fail-zone", "2"], "unknown zone '2'; this tier has one zone, 1"),
+    (["--tier", "web", "--fail", "web-1", "--failures", "2"], "name a failure set"),
+    (["--tier", "web", "--nodes", "400", "--failures", "3", "--all"],
+     "tier 'web' has 10,667,000 sets of 1 to 3 failed nodes out of 400"),
+])
+def test_failover_questions_the_file_cannot_answer(args: list[str], message: str) -> None:
+    """Unknown names and oversized questions exit 2 and say what exists."""
+    result = invoke("failover", str(BLUEPRINT), *args)
+    assert result.exit_code == ExitCode.INVALID
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_compare_answers_the_thread_side_by_side() -> None:
+    """2000 rps on 1000-rps boxes at 100%, N+1: pool 3, ring 4, active-passive 3."""
+    document = json.loads(invoke("compare", TWO_BOXES, "-f", "json").stdout)
+    [zope] = document["tiers"]
+    assert [zope[name]["nodes_required"] for name in ("pool", "ring", "active-passive")] == \
+        [3, 4, 3]
+    assert zope["ring"]["cost"] == 16000
+    assert zope["cheapest"] == "pool"
+    assert document["totals"]["ring"] == {"nodes_required": 4, "cost": 16000.0}
+
+
+def test_compare_formats_agree() -> None:
+    """JSON and YAML of compare carry the same document."""
+    as_json = json.loads(invoke("compare", FAILURE_DOMAINS, "-f", "json").stdout)
+    as_yaml = yaml.safe_load(invoke("compare", FAILURE_DOMAINS, "-f", "yaml").stdout)
+    assert as_json == as_yaml

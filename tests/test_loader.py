@@ -171,3 +171,56 @@ def test_files_that_cannot_be_read(tmp_path: Path) -> None:
     big.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
     with pytest.raises(InvalidInput, match="larger than"):
         load_file(big)
+
+
+FAILURE_DOMAINS = (ROOT / "examples" / "failure-domains.yaml").read_text(encoding="utf-8")
+
+
+def test_more_zones_than_nodes_is_refused_at_zones() -> None:
+    """A tier cannot spread 2 nodes over 3 zones: located at the zones key."""
+    text = FAILURE_DOMAINS.replace("    nodes: 2\n    zones: 2\n    direct",
+                                   "    nodes: 2\n    zones: 3\n    direct")
+    [found] = problems(text)
+    assert found.startswith(f"site.yaml:{line_of(text, 'zones: 3')}:")
+    assert "has 3 zones but only 2 nodes" in found
+
+
+def test_zone_failures_need_more_zones() -> None:
+    """zone_failures: 1 on a one-zone tier says which key to change."""
+    text = FAILURE_DOMAINS.replace("    zones: 2\n    node: {capacity_rps: 2500",
+                                   "    node: {capacity_rps: 2500")
+    [found] = problems(text)
+    assert "tier 'db' must survive 1 zone failure but has 1 zone" in found
+    assert "set zones: 2 or more, or zone_failures: 0 on the tier" in found
+
+
+def test_too_many_zone_sets_are_refused() -> None:
+    """Losing 10 of 20 zones is 184,756 sets: refused with the limit named."""
+    text = FAILURE_DOMAINS.replace("nodes: 9\n    zones: 3", "nodes: 40\n    zones: 20\n"
+                                   "    zone_failures: 10")
+    [found] = problems(text)
+    assert "184,756 ways to lose 10 of 20 zones; capplan examines at most 1,000" in found
+
+
+def test_cold_hit_ratio_needs_a_hit_ratio() -> None:
+    """cold_hit_ratio without hit_ratio is refused at cold_hit_ratio."""
+    text = FAILURE_DOMAINS.replace("    hit_ratio: 70%\n", "")
+    [found] = problems(text)
+    assert found.startswith(f"site.yaml:{line_of(text, 'cold_hit_ratio')}:")
+    assert "cold_hit_ratio needs a hit_ratio on tier 'cache'" in found
+
+
+def test_cold_hit_ratio_above_hit_ratio_is_refused() -> None:
+    """A cache cannot hit more often cold than warm."""
+    text = FAILURE_DOMAINS.replace("cold_hit_ratio: 20%", "cold_hit_ratio: 90%")
+    [found] = problems(text)
+    assert "cold_hit_ratio 0.9 is above hit_ratio 0.7" in found
+
+
+@pytest.mark.parametrize("slot", ["-5", ".nan", "1e400", "lots"])
+def test_profile_slots_must_be_finite_and_not_negative(slot: str) -> None:
+    """A negative, non-finite or non-numeric slot is located at that slot."""
+    text = FAILURE_DOMAINS.replace("[310, 220,", f"[310, {slot},")
+    [found] = problems(text)
+    assert found.startswith(f"site.yaml:{line_of(text, 'profile: [')}:")
+    assert "traffic.profile[1]" in found

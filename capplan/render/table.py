@@ -89,8 +89,7 @@ def plan_table(document: Document) -> str:
     table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
     lines = [_title(document), "", table, "", _totals(document)]
     if any(tier["sized_by_cascade"] for tier in tiers):
-        lines.append("* sized by the cold-cache cascade: misses from an upstream cache whose "
-                     "failed nodes' shares land on cold nodes")
+        lines.append("* sized by the cascade of misses when an upstream cache runs cold")
     lines.extend(_verdicts(tiers))
     lines.extend(_profile_strips(tiers))
     return "\n".join(lines) + "\n"
@@ -183,3 +182,123 @@ def _verdicts(tiers: list[Document]) -> list[str]:
             lines.append(f"{tier['name']}: holds {policy} now, but runs out in "
                          f"{months(tier['runway_months'])} (min_runway_months)")
     return lines
+
+
+#: Width of a failover bar; 100% (or the busiest node, if above) spans it all.
+BAR_WIDTH = 32
+
+
+def failover_table(document: Document) -> str:
+    """Every node's load after the failure set, with a bar against max_utilization."""
+    ceiling = document["max_utilization"]
+    loads = document["loads"]
+    scale = max([1.0, ceiling] + [entry["utilization"] for entry in loads])
+    rows = [
+        [name, entry["state"], rate(entry["load_rps"]), percent(entry["utilization"]),
+         _bar(entry["utilization"], ceiling, scale) if entry["state"] != "failed" else ""]
+        for name, entry in _runs(loads)
+    ]
+    table = _tabulate(rows, ["node", "state", "rps", "util", f"load (| = max {percent(ceiling)})"],
+                      colalign=("left", "left", "right", "right", "left"))
+    failed = ", ".join(document["failed"]) or "none"
+    lines = [
+        f"{document['tier']} ({document['redundancy']}, {document['nodes']} nodes, "
+        f"{rate(document['demand_rps'])} rps): {document['scenario']}",
+        f"failed: {failed}",
+        "",
+        table,
+        "",
+        _failover_verdict(document),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _runs(loads: list[Document]) -> list[tuple[str, Document]]:
+    """Fold consecutive nodes with the same state and load into one row (big tiers)."""
+    rows: list[tuple[str, Document]] = []
+    start = 0
+    for index in range(1, len(loads) + 1):
+        if index < len(loads) and (loads[index]["state"], loads[index]["load_rps"]) == (
+                loads[start]["state"], loads[start]["load_rps"]):
+            continue
+        first, last = loads[start]["node"], loads[index - 1]["node"]
+        if index - start == 1:
+            name = first
+        elif index - start == 2:
+            rows.append((first, loads[start]))
+            name = last
+        else:
+            name = f"{first}…{last.rsplit('-', 1)[1]} ({index - start})"
+        rows.append((name, loads[start]))
+        start = index
+    return rows
+
+
+def _position(utilization: float, scale: float) -> int:
+    return min(BAR_WIDTH, round(utilization / scale * BAR_WIDTH))
+
+
+def _bar(utilization: float, ceiling: float, scale: float) -> str:
+    """'#' for the load, '|' at max_utilization, '!' for load beyond it.
+
+    ``###.....|`` has room to spare; ``#####|!!`` is over the ceiling: a ring neighbour at
+    double load stands out from its pool-like peers at a glance.
+    """
+    length = _position(utilization, scale)
+    mark = _position(ceiling, scale)
+    if length <= mark:
+        return "#" * length + "." * (mark - length) + "|"
+    return "#" * mark + "|" + "!" * (length - mark)
+
+
+def _failover_verdict(document: Document) -> str:
+    shed = document["shed_fraction"]
+    busiest = percent(document["worst_utilization"])
+    ceiling = percent(document["max_utilization"])
+    if shed:
+        lost = rate(shed * document["demand_rps"])
+        return (f"SHED: {percent(shed)} of the demand ({lost} rps) finds no node to carry it; "
+                f"busiest survivor at {busiest}")
+    verdict = "holds" if document["holds"] else "over the ceiling"
+    return f"nothing shed; busiest survivor at {busiest} (max {ceiling}): {verdict}"
+
+
+def ranking_table(document: Document) -> str:
+    """``failover --all``: every failure set, worst first."""
+    rows = [
+        [rank, ", ".join(entry["failed"]), percent(entry["worst_utilization"]),
+         percent(entry["shed_fraction"]), "yes" if entry["holds"] else "NO"]
+        for rank, entry in enumerate(document["failure_sets"], start=1)
+    ]
+    table = _tabulate(rows, ["#", "failed", "busiest", "shed", "holds"],
+                      colalign=("right", "left", "right", "right", "left"))
+    held = sum(1 for entry in document["failure_sets"] if entry["holds"])
+    title = (f"{document['tier']} ({document['redundancy']}, {document['nodes']} nodes): "
+             f"every set of 1 to {document['failures']} failed nodes, worst first")
+    summary = (f"{held} of {len(rows)} sets hold the policy "
+               f"(max {percent(document['max_utilization'])})")
+    return "\n".join([title, "", table, "", summary]) + "\n"
+
+
+def compare_table(document: Document) -> str:
+    """``compare``: nodes (and cost) per tier under each scheme; * marks the cheapest."""
+    schemes = list(document["totals"])
+
+    def cell(entry: Document, name: str, cheapest: str | None) -> str:
+        option = entry[name]
+        if option["nodes_required"] is None:
+            return "-"
+        text = str(option["nodes_required"])
+        if option["cost"]:
+            text += f" ({money(option['cost'])})"
+        return text + ("*" if name == cheapest else "")
+
+    rows = [[tier["name"], SCHEME_LABELS.get(tier["redundancy"], tier["redundancy"]),
+             *[cell(tier, name, tier["cheapest"]) for name in schemes]]
+            for tier in document["tiers"]]
+    totals = document["totals"]
+    rows.append(["total", "", *[cell(totals, name, document["cheapest"]) for name in schemes]])
+    headers = ["tier", "now", *[SCHEME_LABELS.get(name, name) for name in schemes]]
+    table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * len(schemes)))
+    lines = [table, "", "nodes required at the planning peak (cost); * the cheapest"]
+    return "\n".join(lines) + "\n"

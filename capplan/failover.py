@@ -1,0 +1,230 @@
+"""Where the load goes: every node of one tier after a named or a worst-case failure set.
+
+Pure: takes a validated topology and the operator's question, returns a :class:`Failover`
+(or a ranking of every failure set), with node names as the file implies them
+(``<tier>-1 … <tier>-N``, zone j holding nodes j, j+Z, …). Unknown names raise
+:class:`UnknownName` listing what exists, so the CLI can say what to type instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
+
+from capplan import demand as flow
+from capplan.model import Topology
+from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, make_scheme
+from capplan.sizing import TierShape
+
+#: ``--all`` lists every failure set; past this many it asks for a narrower question.
+MAX_RANKED_SETS = 5000
+
+
+class UnknownName(LookupError):
+    """A tier, node or zone name that the topology does not have."""
+
+
+class TooManySets(ValueError):
+    """``--all`` on a tier with more failure sets than :data:`MAX_RANKED_SETS`."""
+
+
+@dataclass(frozen=True)
+class Failover:
+    """One failure set of one tier: every node's state and load, and what is shed."""
+
+    tier: str
+    redundancy: str
+    nodes: int
+    demand: Fraction
+    capacity: Fraction
+    max_utilization: Fraction
+    scenario: str
+    failed: tuple[int, ...]
+    loads: tuple[NodeLoad, ...]
+    shed_fraction: Fraction
+
+    def node_name(self, node: int) -> str:
+        """``web-3`` for node 3 of tier web."""
+        return f"{self.tier}-{node}"
+
+    @property
+    def worst_utilization(self) -> Fraction:
+        """The busiest survivor's utilization (0 when nothing survives)."""
+        survivors = [n.load for n in self.loads if n.state != "failed"]
+        return max(survivors, default=Fraction(0)) / self.capacity
+
+    @property
+    def holds(self) -> bool:
+        """Nothing shed and every survivor within max_utilization."""
+        return self.shed_fraction == 0 and self.worst_utilization <= self.max_utilization
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One failure set in the ``--all`` ranking."""
+
+    failed: tuple[int, ...]
+    worst_utilization: Fraction
+    shed_fraction: Fraction
+    holds: bool
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every failure set of one to k nodes, worst first."""
+
+    tier: str
+    redundancy: str
+    nodes: int
+    failures: int
+    max_utilization: Fraction
+    sets: tuple[Ranked, ...]
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """The tier a question is about, at the count and demand it describes."""
+
+    shape: TierShape
+    scheme: Scheme
+    nodes: int
+    demand: Fraction
+
+
+def _setting(topology: Topology, tier_name: str, nodes: int | None) -> _Setting:
+    names = [tier.name for tier in topology.tiers]
+    if tier_name not in names:
+        raise UnknownName(f"unknown tier '{tier_name}'; the tiers are: {', '.join(names)}")
+    index = names.index(tier_name)
+    demand = flow.tier_demands(topology, flow.entry_peak(topology.traffic))[index]
+    shape = TierShape.of(topology.tiers[index], topology)
+    declared = shape.tier.nodes
+    if nodes is not None:
+        count, scheme = nodes, shape.declared
+    elif declared is not None:
+        count, scheme = declared, shape.declared
+    else:
+        # Nothing declared: show the count capplan would ask for at the planning peak.
+        factor = flow.growth_factor(topology.traffic)
+        count, scheme = shape.required(flow.tame(demand * factor)), shape.sized
+    if count < scheme.minimum_nodes():
+        raise ValueError(f"tier '{tier_name}' needs at least {scheme.minimum_nodes()} nodes "
+                         f"as {shape.tier.redundancy}")
+    return _Setting(shape, scheme, count, demand)
+
+
+def failover(
+    topology: Topology,
+    tier_name: str,
+    *,
+    fail: list[str] | None = None,
+    fail_zones: list[str] | None = None,
+    failures: int | None = None,
+    zone_failures: int | None = None,
+    nodes: int | None = None,
+) -> Failover:
+    """Every node's load after the named nodes or zones fail, or after the worst set.
+
+    With nothing named, the worst set of *failures* nodes (default: the tier's k), or of
+    *zone_failures* whole zones when that is given.
+    """
+    setting = _setting(topology, tier_name, nodes)
+    scheme, count = setting.scheme, setting.nodes
+    failed: set[int] = set()
+    scenario_parts = []
+    if fail:
+        failed |= {_node_number(name, tier_name, count) for name in fail}
+        scenario_parts.append("named nodes")
+    if fail_zones:
+        zones = [_zone_number(text, scheme.zones.count) for text in fail_zones]
+        failed |= scheme.zones.members(tuple(zones), count)
+        scenario_parts.append("named zones")
+    if not scenario_parts:
+        if zone_failures:
+            zones_lost = scheme.zones.failures
+            if zone_failures != zones_lost:
+                scheme = _with_zone_failures(setting, zone_failures)
+            failed = set(scheme.zones.members(scheme.worst_zone_set(count), count))
+            plural = "s" if zone_failures > 1 else ""
+            scenario_parts.append(f"worst loss of {zone_failures} zone{plural}")
+        else:
+            k = setting.shape.failures if failures is None else failures
+            failed = set(scheme.worst_failure_set(count, k))
+            scenario_parts.append(f"worst set of {k} node failure{'s' if k != 1 else ''}")
+    distribution = scheme.distribute(count, setting.demand, frozenset(failed))
+    capacity = setting.shape.capacity
+    demand = setting.demand
+    shed = distribution.shed(capacity) / demand if demand else Fraction(0)
+    return Failover(
+        tier=tier_name,
+        redundancy=setting.shape.tier.redundancy,
+        nodes=count,
+        demand=demand,
+        capacity=capacity,
+        max_utilization=setting.shape.max_utilization,
+        scenario=" and ".join(scenario_parts),
+        failed=tuple(sorted(failed)),
+        loads=distribution.nodes,
+        shed_fraction=shed,
+    )
+
+
+def rank_failure_sets(topology: Topology, tier_name: str, *, failures: int | None = None,
+                      nodes: int | None = None) -> Ranking:
+    """Every set of one to k failed nodes, worst first (most shed, then busiest survivor).
+
+    This enumerates on purpose, for people comparing sets on small tiers; the plan never
+    does. Refuses past :data:`MAX_RANKED_SETS` sets.
+    """
+    setting = _setting(topology, tier_name, nodes)
+    scheme, count = setting.scheme, setting.nodes
+    k = min(setting.shape.failures if failures is None else failures, count)
+    total = sum(math.comb(count, size) for size in range(1, k + 1))
+    if total > MAX_RANKED_SETS:
+        raise TooManySets(f"tier '{tier_name}' has {total:,} sets of 1 to {k} failed nodes "
+                          f"out of {count}; --all lists at most {MAX_RANKED_SETS:,} "
+                          "(lower --failures, or name a set with --fail)")
+    capacity, demand = setting.shape.capacity, setting.demand
+    ceiling = setting.shape.max_utilization
+    ranked = []
+    for size in range(1, k + 1):
+        for combo in combinations(range(1, count + 1), size):
+            result = scheme.distribute(count, demand, frozenset(combo))
+            busiest = max((n.load for n in result.nodes if n.state != "failed"),
+                          default=Fraction(0)) / capacity
+            shed = result.shed(capacity) / demand if demand else Fraction(0)
+            ranked.append(Ranked(combo, busiest, shed, shed == 0 and busiest <= ceiling))
+    ranked.sort(key=lambda r: (-r.shed_fraction, -r.worst_utilization, len(r.failed), r.failed))
+    return Ranking(tier_name, setting.shape.tier.redundancy, count, k, ceiling, tuple(ranked))
+
+
+def _with_zone_failures(setting: _Setting, zone_failures: int) -> Scheme:
+    """The tier's scheme asked about a different number of lost zones."""
+    scheme = setting.scheme
+    zones = scheme.zones.count
+    if zone_failures >= zones:
+        raise ValueError(f"tier '{setting.shape.tier.name}' has {zones} zone"
+                         f"{'s' if zones > 1 else ''}; --zone-failures must be less than that")
+    tier = setting.shape.tier
+    standby = scheme.standbys(setting.nodes) if isinstance(scheme, ActivePassive) else 1
+    return make_scheme(tier.redundancy, spread=tier.spread or 1, standby=standby,
+                       zones=Zones(zones, zone_failures))
+
+
+def _node_number(name: str, tier: str, count: int) -> int:
+    prefix = f"{tier}-"
+    number = name[len(prefix):] if name.startswith(prefix) else ""
+    if number.isdigit() and 1 <= int(number) <= count:
+        return int(number)
+    shown = f"{tier}-1 … {tier}-{count}" if count > 3 else \
+        ", ".join(f"{tier}-{i}" for i in range(1, count + 1))
+    raise UnknownName(f"unknown node '{name}'; tier '{tier}' has nodes {shown}")
+
+
+def _zone_number(text: str, zones: int) -> int:
+    if text.isdigit() and 1 <= int(text) <= zones:
+        return int(text)
+    raise UnknownName(f"unknown zone '{text}'; this tier has zones 1 to {zones}"
+                      if zones > 1 else f"unknown zone '{text}'; this tier has one zone, 1")
