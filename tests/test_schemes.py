@@ -20,6 +20,7 @@ from capplan.schemes import (
     Ring,
     Scheme,
     Zones,
+    make_scheme,
     nodes_required,
 )
 from tests.oracle import (
@@ -558,3 +559,34 @@ def test_pool_loses_its_largest_zone() -> None:
     pool = Pool(Zones(3, 1))
     assert pool.zones.sizes(7) == [3, 2, 2]
     assert pool.zone_worst(7, F(400), F(100)).worst_utilization == 1
+
+
+@settings(SETTINGS, max_examples=80)
+@given(zoned_tier(), st.integers(0, 2), st.builds(F, st.integers(1, 12), st.integers(1, 2)),
+       st.sampled_from([F(1, 2), F(3, 4), F(4, 5), F(1)]))
+def test_nodes_required_with_zones_matches_brute_force(
+    sized: tuple[Scheme, int], k: int, demand: F, u: F
+) -> None:
+    """With zones, nodes_required is the smallest N holding every node and zone set.
+
+    Checked by brute force, with the standbys capplan gives a tier it sizes.
+    """
+    scheme, _ = sized
+    zones = scheme.zones
+    spread = getattr(scheme, "spread", 1)
+    sizing_scheme = make_scheme(scheme.name, spread=spread,
+                                standby=max(getattr(scheme, "standby", 1), k),
+                                zones=zones, cover_zones=True)
+    n = nodes_required(sizing_scheme, demand, F(1), u, k)
+
+    def brute(count: int) -> bool:
+        standby = sizing_scheme.standbys(count) if isinstance(sizing_scheme, ActivePassive) \
+            else 1
+        spec = Spec(scheme.name, spread=spread, standby=standby)
+        zone = oracle_zone_worst(spec, count, demand, F(1), zones.count, zones.failures)
+        return oracle_holds(spec, count, demand, F(1), max_utilization=u, k=k) \
+            and zone.shed_fraction == 0 and zone.worst_utilization <= u
+
+    assert brute(n)
+    if n - 1 >= sizing_scheme.minimum_nodes():
+        assert not brute(n - 1)
