@@ -56,6 +56,22 @@ def big_tier(redundancy: str, nodes: int) -> str:
             f"{extra}    node: {{capacity_rps: 120}}\n")
 
 
+def zoned_day(redundancy: str, nodes: int) -> str:
+    """One tier of *nodes* nodes in 5 zones (2 may fail) under a 24-slot profile."""
+    extra = "    spread: 3\n" if redundancy == "ring" else ""
+    profile = ", ".join(str(nodes * (40 + 60 * abs(12 - hour) // 12)) for hour in range(24))
+    return (f"site: day\ntraffic: {{profile: [{profile}]}}\n"
+            "policy: {failures: 3, zone_failures: 2, max_utilization: 80%}\n"
+            f"tiers:\n  - name: big\n    redundancy: {redundancy}\n    nodes: {nodes}\n"
+            f"    zones: 5\n{extra}    node: {{capacity_rps: 200}}\n")
+
+
+def cold_chain(tiers: int) -> str:
+    """A chain of *tiers* caches, every one running colder than warm: one cascade each."""
+    return chain(tiers).replace("    hit_ratio: 1.3%\n",
+                                "    hit_ratio: 1.3%\n    cold_hit_ratio: 0.5%\n")
+
+
 HOSTILE = {
     "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
@@ -138,7 +154,7 @@ def scale(folder: Path, repeat: int) -> None:
     from capplan.loader import load_text
     from capplan.report import plan_document
     from capplan.schemes import make_scheme, nodes_required
-    from capplan.sizing import plan
+    from capplan.sizing import compare, plan
 
     rows = []
     for redundancy in ("pool", "ring", "active-passive"):
@@ -146,6 +162,13 @@ def scale(folder: Path, repeat: int) -> None:
         topology = load_text(text).topology
         rows.append([f"plan a 100,000-node {redundancy} tier",
                      best(lambda t=topology: plan_document(plan(t)), repeat)])
+    for redundancy in ("pool", "ring", "active-passive"):
+        topology = load_text(zoned_day(redundancy, 10_000)).topology
+        rows.append([f"plan a 10,000-node {redundancy} tier, 5 zones, 24 slots",
+                     best(lambda t=topology: plan_document(plan(t)), repeat)])
+    ring_site = load_text(zoned_day("ring", 10_000)).topology
+    rows.append(["compare the same ring tier under all three schemes",
+                 best(lambda: compare(ring_site), repeat)])
     scheme = make_scheme("ring", spread=3)
     rows.append(["nodes_required, ring, 10^12 rps on 100-rps nodes",
                  best(lambda: nodes_required(scheme, Fraction(10**12), Fraction(100),
@@ -155,6 +178,9 @@ def scale(folder: Path, repeat: int) -> None:
     topology = load_text(text).topology
     rows.append(["plan a 2,000-tier topology", best(lambda: plan_document(plan(topology)),
                                                     repeat)])
+    cold = load_text(cold_chain(200)).topology
+    rows.append(["plan a 200-tier chain of cold caches (200 cascades)",
+                 best(lambda: plan_document(plan(cold)), repeat)])
     path = folder / "chain.yaml"
     path.write_text(text)
     rows.append(["capplan plan (2,000 tiers), whole process",
