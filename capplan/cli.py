@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 #: Set this to see Python tracebacks instead of one-line errors (for bug reports).
 DEBUG_ENV = "CAPPLAN_DEBUG"
 BUILTIN_EXAMPLE = Path(__file__).parent / "data" / "blueprint.yaml"
+STARTER = Path(__file__).parent / "data" / "starter.yaml"
 
 
 class ExitCode(IntEnum):
@@ -37,6 +38,15 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
+
+
+class CheckFormat(StrEnum):
+    """Formats of the CI gate's findings."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
 
 
 class Redundancy(StrEnum):
@@ -225,6 +235,58 @@ def compare(
         document = compare_document(compare_schemes(loaded.topology))
         _emit(_render(document, output_format, table=_table("compare_table")), output,
               inputs=[file])
+
+
+@app.command()
+def check(
+    files: Annotated[list[str], typer.Argument(
+        help="Topology YAML files ('-' reads standard input).", show_default=False)],
+    output_format: Annotated[CheckFormat | None, typer.Option(
+        "--format", "-f", case_sensitive=False, show_default=False,
+        help="text, json, github (workflow annotations) or sarif [default: github when "
+             "GITHUB_ACTIONS=true, else text].")] = None,
+    strict: Annotated[bool, typer.Option(
+        help="Fail on warnings too (runway under 3 months, over twice the nodes needed).")]
+    = False,
+    output: OutputOption = None,
+) -> None:
+    """The CI gate: exit 0 when every tier holds its policy, 1 when one doesn't, 2 on bad input.
+
+    One line per finding at the line where the tier starts, saying what to change.
+
+    Example: capplan check sites/*.yaml --format github
+    """
+    from capplan import gate
+    from capplan.render import ci
+
+    chosen = output_format or (CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true"
+                               else CheckFormat.text)
+    with _errors_exit():
+        result = gate.check(files, _load, strict=strict)
+        renderers = {CheckFormat.text: ci.render_text, CheckFormat.json: ci.render_json,
+                     CheckFormat.github: ci.render_github, CheckFormat.sarif: ci.render_sarif}
+        _emit(renderers[chosen](result), output, inputs=list(files))
+    raise typer.Exit(result.return_code)
+
+
+@app.command()
+def init(
+    path: Annotated[str, typer.Argument(help="Where to write it ('-' prints it).")]
+    = "capplan.yaml",
+) -> None:
+    """Write a commented example topology to start from; never overwrites a file.
+
+    Example: capplan init my-site.yaml && capplan plan my-site.yaml
+    """
+    text = STARTER.read_text(encoding="utf-8")
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from capplan.output import write_new
+
+    with _errors_exit():
+        write_new(path, text)
+    _note(f"wrote {path}; next: capplan plan {path}")
 
 
 # --- plumbing ------------------------------------------------------------------------------

@@ -210,8 +210,8 @@ def load_text(text: str | bytes, filename: str = "<string>") -> Loaded:
     try:
         topology = Topology.model_validate(tree)
     except ValidationError as error:
-        raise InvalidInput([_problem(filename, source, tree, item)
-                            for item in error.errors(include_url=False)]) from None
+        items = _without_echoes(error.errors(include_url=False))
+        raise InvalidInput([_problem(filename, source, tree, item) for item in items]) from None
     problems = [Problem(filename, *source.locate(path), f"{_show_path(path)}: {message}")
                 for path, message in cross_check(topology)]
     if problems:
@@ -268,6 +268,26 @@ def _model_at(path: Path) -> type[BaseModel] | None:
         else:
             return None
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _without_echoes(items: list[Any]) -> list[Any]:
+    """Drop "missing key X" where an unknown key beside it is a misspelling of X.
+
+    ``capacty_rps: 100`` is one mistake; reporting the missing ``capacity_rps`` as well
+    would say it twice.
+    """
+    from difflib import get_close_matches
+
+    misspelt: set[tuple[object, ...]] = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            path = tuple(item["loc"])
+            missing_here = [str(other["loc"][-1]) for other in items
+                            if other["type"] == "missing" and tuple(other["loc"][:-1]) == path[:-1]]
+            for name in get_close_matches(str(path[-1]), missing_here, n=1):
+                misspelt.add((*path[:-1], name))
+    return [item for item in items
+            if not (item["type"] == "missing" and tuple(item["loc"]) in misspelt)]
 
 
 def _problem(filename: str, source: SourceMap, tree: object, item: Any) -> Problem:

@@ -43,6 +43,36 @@ def write_atomically(target: str | os.PathLike[str], text: str,
         raise
 
 
+def write_new(target: str | os.PathLike[str], text: str) -> None:
+    """Create *target* with *text*, complete or not at all; refuse if it already exists.
+
+    The text goes to a temporary file that is then hard-linked into place: the link fails
+    if *target* exists, even when another process creates it meanwhile.
+    """
+    path = Path(target)
+    if path.exists() or path.is_symlink():
+        raise OutputError(f"{target} already exists; capplan init never overwrites a file "
+                          "(choose another PATH or remove it)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {target}: folder '{folder}' does not exist")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _default_mode())
+        os.link(temporary, path)
+    except FileExistsError:
+        raise OutputError(f"{target} already exists; capplan init never overwrites a file "
+                          "(choose another PATH or remove it)") from None
+    except OSError as error:
+        raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def _default_mode() -> int:
     """The mode a plain open() would give a new file: 0o666 less the umask."""
     # mkstemp makes the file private (0o600); an output file should look like any other.

@@ -254,3 +254,32 @@ def test_compare_formats_agree() -> None:
     as_json = json.loads(invoke("compare", FAILURE_DOMAINS, "-f", "json").stdout)
     as_yaml = yaml.safe_load(invoke("compare", FAILURE_DOMAINS, "-f", "yaml").stdout)
     assert as_json == as_yaml
+
+
+def test_init_writes_a_starter_that_plans_and_passes(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`capplan init` writes a capplan.yaml that passes check, and never overwrites it."""
+    monkeypatch.chdir(tmp_path)
+    first = invoke("init")
+    assert first.exit_code == ExitCode.OK
+    assert "wrote capplan.yaml" in first.stderr
+    assert invoke("check", "capplan.yaml").exit_code == ExitCode.OK
+    before = (tmp_path / "capplan.yaml").read_bytes()
+    again = invoke("init")
+    assert again.exit_code == ExitCode.INVALID
+    assert "already exists" in again.stderr
+    assert (tmp_path / "capplan.yaml").read_bytes() == before
+
+
+def test_init_dash_prints_the_starter() -> None:
+    """`capplan init -` prints the starter instead of writing it."""
+    result = invoke("init", "-")
+    assert result.stdout.startswith("# yaml-language-server: $schema=capplan.schema.json")
+
+
+def test_pre_commit_hook_runs_capplan_check() -> None:
+    """.pre-commit-hooks.yaml offers capplan-check with entry `capplan check`."""
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = hooks
+    assert (hook["id"], hook["entry"], hook["language"]) == ("capplan-check", "capplan check",
+                                                             "python")

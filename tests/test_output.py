@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from capplan.output import OutputError, write_atomically
+from capplan.output import OutputError, write_atomically, write_new
 
 
 def test_writes_the_whole_text(tmp_path: Path) -> None:
@@ -54,3 +54,21 @@ def test_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(OutputError, match="Permission denied"):
         write_atomically(tmp_path / "plan.json", "x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_new_creates_the_file(tmp_path: Path) -> None:
+    """write_new writes the whole text to a new file and leaves no temporary behind."""
+    target = tmp_path / "new.yaml"
+    write_new(target, "site: x\n")
+    assert target.read_text() == "site: x\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["new.yaml"]
+
+
+def test_write_new_never_overwrites(tmp_path: Path) -> None:
+    """An existing file is refused and left exactly as it was."""
+    target = tmp_path / "mine.yaml"
+    target.write_text("precious\n")
+    with pytest.raises(OutputError, match="already exists"):
+        write_new(target, "site: x\n")
+    assert target.read_text() == "precious\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["mine.yaml"]

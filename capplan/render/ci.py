@@ -1,0 +1,204 @@
+"""What ``capplan check`` prints: findings as text, JSON, GitHub annotations or SARIF.
+
+The rule catalogue, the findings and the exit-code contract live here, in one place:
+
+* **exit 2** — some file could not be read or is invalid (``CAP001``), or a usage error;
+* **exit 1** — otherwise, some tier is not ``ok``: it does not hold its policy now
+  (``CAP002``), declares no count (``CAP003``) or runs out of runway before
+  ``min_runway_months`` (``CAP004``); with ``--strict`` a warning fails too
+  (``CAP101`` runway under 3 months, ``CAP102`` more than twice the nodes it needs);
+* **exit 0** — every file valid and every tier ``ok``.
+
+Formats, like ruff's: ``text`` (``FILE:LINE:COL: error: message [CAP002]`` then a summary
+line), ``json``, ``github`` (workflow commands that GitHub turns into annotations on the
+pull request; chosen by default when ``GITHUB_ACTIONS=true``) and ``sarif`` (SARIF 2.1.0,
+for code-scanning dashboards).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding: a stable id for suppressions and dashboards, a name for people."""
+
+    id: str
+    name: str
+    summary: str
+    level: Level
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule("CAP001", "invalid-input", "The file cannot be read or is not a valid topology.",
+             "error"),
+        Rule("CAP002", "policy-not-held",
+             "A tier's declared count does not hold its N+k policy at the current peak.",
+             "error"),
+        Rule("CAP003", "no-declared-count",
+             "A tier declares no node count, so there is nothing to check.", "error"),
+        Rule("CAP004", "runway-too-short",
+             "A tier stops holding its policy sooner than min_runway_months.", "error"),
+        Rule("CAP101", "runway-warning",
+             "A tier stops holding its policy within 3 months of growth.", "warning"),
+        Rule("CAP102", "oversized",
+             "A tier declares more than twice the nodes its policy needs.", "warning"),
+    )
+}
+
+INVALID_INPUT = "CAP001"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One located finding; the message says what to change."""
+
+    file: str
+    line: int
+    column: int
+    rule: Rule
+    message: str
+    level: Level
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every file checked and everything found, in file order."""
+
+    files: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    strict: bool = False
+
+    @property
+    def return_code(self) -> int:
+        """The exit-code contract: 2 beats 1 beats 0 (see the module docstring)."""
+        if any(finding.rule.id == INVALID_INPUT for finding in self.findings):
+            return 2
+        failing = ("error", "warning") if self.strict else ("error",)
+        return 1 if any(finding.level in failing for finding in self.findings) else 0
+
+    def ordered(self) -> list[Finding]:
+        """Findings by file (command-line order), then line and column."""
+        position = {name: index for index, name in enumerate(self.files)}
+        return sorted(self.findings, key=lambda f: (position.get(f.file, len(position)),
+                                                    f.line, f.column, f.rule.id))
+
+    def count(self, level: Level) -> int:
+        """How many findings have *level*."""
+        return sum(1 for finding in self.findings if finding.level == level)
+
+
+def summary(result: CheckResult) -> str:
+    """The closing line: 'Checked 3 files: 2 errors, 1 warning.' or 'all tiers hold…'."""
+    files = _plural(len(result.files), "file")
+    errors, warnings = result.count("error"), result.count("warning")
+    if not errors and not warnings:
+        return f"Checked {files}: all tiers hold their policy."
+    parts = [_plural(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    return f"Checked {files}: {', '.join(parts)}."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def render_text(result: CheckResult) -> str:
+    """``FILE:LINE:COL: error: message [CAP002]`` per finding, then the summary line."""
+    lines = [f"{f.file}:{f.line}:{f.column}: {f.level}: {f.message} [{f.rule.id}]"
+             for f in result.ordered()]
+    return "\n".join([*lines, summary(result)]) + "\n"
+
+
+def render_json(result: CheckResult) -> str:
+    """The findings as one JSON document."""
+    document: dict[str, Any] = {
+        "files": list(result.files),
+        "ok": result.return_code == 0,
+        "exit_code": result.return_code,
+        "summary": {"errors": result.count("error"), "warnings": result.count("warning")},
+        "findings": [
+            {"file": f.file, "line": f.line, "column": f.column, "level": f.level,
+             "rule": f.rule.id, "rule_name": f.rule.name, "message": f.message}
+            for f in result.ordered()
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_github(result: CheckResult) -> str:
+    """GitHub Actions workflow commands: one annotation per finding, then the summary."""
+    lines = [
+        f"::{f.level} file={_property(f.file)},line={f.line},col={f.column},"
+        f"title={_property(f'capplan {f.rule.id} {f.rule.name}')}::{_data(f.message)}"
+        for f in result.ordered()
+    ]
+    return "\n".join([*lines, summary(result)]) + "\n"
+
+
+def _data(text: str) -> str:
+    """Escape a workflow command's message, as the Actions runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """Escape a workflow command property: as data, plus ':' and ','."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/capplan/"
+
+
+def render_sarif(result: CheckResult) -> str:
+    """SARIF 2.1.0: the rule catalogue, and a result with a physical location per finding."""
+    from capplan import __version__
+
+    rules = list(RULES.values())
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "capplan",
+                "informationUri": INFORMATION_URI,
+                "version": __version__,
+                "rules": [
+                    {"id": rule.id, "name": rule.name,
+                     "shortDescription": {"text": rule.summary},
+                     "defaultConfiguration": {"level": rule.level}}
+                    for rule in rules
+                ],
+            }},
+            "results": [
+                {
+                    "ruleId": f.rule.id,
+                    "ruleIndex": index[f.rule.id],
+                    "level": f.level,
+                    "message": {"text": f.message},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": _uri(f.file)},
+                        "region": {"startLine": f.line, "startColumn": f.column},
+                    }}],
+                }
+                for f in result.ordered()
+            ],
+        }],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _uri(name: str) -> str:
+    """A relative URI reference for a file name as given (SARIF wants '/' separators)."""
+    if name in ("-", "<stdin>"):
+        return "stdin"
+    from urllib.parse import quote
+
+    return quote(name.replace("\\", "/"), safe="/:._-~")
