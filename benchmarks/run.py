@@ -185,6 +185,16 @@ def scale(folder: Path, repeat: int) -> None:
     path.write_text(text)
     rows.append(["capplan plan (2,000 tiers), whole process",
                  wall([str(BIN / "capplan"), "plan", str(path), "-f", "json"], repeat)])
+    sites = folder / "sites"
+    sites.mkdir(exist_ok=True)
+    for index in range(100):
+        (sites / f"site{index:03}.yaml").write_text(ONE_TIER)
+    site_files = sorted(str(path) for path in sites.iterdir())
+    one_file = wall([str(BIN / "capplan"), "check", site_files[0]], repeat)
+    hundred = wall([str(BIN / "capplan"), "check", *site_files], repeat)
+    rows.append(["capplan check, 1 file, whole process", one_file])
+    rows.append(["capplan check, 100 files, whole process", hundred])
+    rows.append(["  … the 99 files beyond the first", hundred - one_file])
     print("\nScale (best in-process time; whole-process rows are medians)")
     print(tabulate([[name, f"{ms:.1f}"] for name, ms in rows], headers=["case", "ms"],
                    colalign=("left", "right")))
