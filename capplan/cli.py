@@ -49,6 +49,13 @@ class CheckFormat(StrEnum):
     sarif = "sarif"
 
 
+class DataFormat(StrEnum):
+    """Formats of documents that only machines read."""
+
+    json = "json"
+    yaml = "yaml"
+
+
 class Redundancy(StrEnum):
     """Redundancy schemes, as the file spells them."""
 
@@ -267,6 +274,29 @@ def check(
                      CheckFormat.github: ci.render_github, CheckFormat.sarif: ci.render_sarif}
         _emit(renderers[chosen](result), output, inputs=list(files))
     raise typer.Exit(result.return_code)
+
+
+@app.command()
+def schema(
+    output_format: Annotated[DataFormat, typer.Option(
+        "--format", "-f", case_sensitive=False, help="Output format.")] = DataFormat.json,
+    output: OutputOption = None,
+) -> None:
+    """Print the topology file's JSON Schema (draft-07), for editors and validators.
+
+    Save it beside your files and add a first line
+    '# yaml-language-server: $schema=capplan.schema.json' for completion and checks.
+
+    Example: capplan schema -o capplan.schema.json
+    """
+    from capplan.render import data
+    from capplan.render.schema import topology_schema
+
+    with _errors_exit():
+        document = topology_schema()
+        text = data.to_yaml(document) if output_format is DataFormat.yaml \
+            else data.to_json(document)
+        _emit(text, output, inputs=[])
 
 
 @app.command()

@@ -283,3 +283,15 @@ def test_pre_commit_hook_runs_capplan_check() -> None:
     [hook] = hooks
     assert (hook["id"], hook["entry"], hook["language"]) == ("capplan-check", "capplan check",
                                                              "python")
+
+
+def test_schema_command_prints_the_draft_07_schema(tmp_path: Path) -> None:
+    """`capplan schema` prints the schema as JSON; -o writes it; YAML carries the same."""
+    from capplan.render.schema import topology_schema
+
+    printed = json.loads(invoke("schema").stdout)
+    assert printed == topology_schema()
+    assert yaml.safe_load(invoke("schema", "-f", "yaml").stdout) == printed
+    target = tmp_path / "capplan.schema.json"
+    assert invoke("schema", "-o", str(target)).exit_code == ExitCode.OK
+    assert json.loads(target.read_text()) == printed

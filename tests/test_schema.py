@@ -1,0 +1,147 @@
+"""render.schema: a draft-07 JSON Schema that agrees with the models, for editors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from capplan.render.schema import topology_schema
+from capplan.units import NumberError, parse_number
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "capplan" / "data" / "starter.yaml"]
+VALIDATOR = jsonschema.Draft7Validator(topology_schema())
+
+
+def objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object schema (one with properties) anywhere in *node*."""
+    if isinstance(node, dict):
+        if "properties" in node:
+            yield node
+        for value in node.values():
+            yield from objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from objects(item)
+
+
+def test_schema_is_valid_draft_07() -> None:
+    """The schema declares draft-07 and is valid against draft-07's meta-schema."""
+    schema = topology_schema()
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
+
+
+def test_no_2020_12_left() -> None:
+    """No $defs, no references into them, no 2020-12-only keywords."""
+    text = json.dumps(topology_schema())
+    for keyword in ("$defs", "prefixItems", "unevaluatedProperties", "dependentRequired",
+                    "$dynamicRef"):
+        assert keyword not in text
+
+
+def test_refs_carry_no_ignored_siblings() -> None:
+    """Draft-07 ignores keywords beside $ref, so a $ref always stands alone."""
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                assert list(node) == ["$ref"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(topology_schema())
+
+
+def test_every_key_is_described_and_closed() -> None:
+    """Editors show a description for every key; unknown keys are refused everywhere."""
+    for schema in objects(topology_schema()):
+        assert schema.get("additionalProperties") is False
+        for name, field in schema["properties"].items():
+            assert field.get("description"), name
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.name for path in FILES])
+def test_every_example_validates(path: Path) -> None:
+    """Each shipped example and the init starter are valid under the schema."""
+    VALIDATOR.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+BLUEPRINT = yaml.safe_load((ROOT / "examples" / "blueprint.yaml").read_text(encoding="utf-8"))
+
+
+def broken(change: str) -> dict[str, Any]:
+    """The blueprint with one mistake, by name."""
+    document = json.loads(json.dumps(BLUEPRINT))
+    web = document["tiers"][2]
+    if change == "misspelt key":
+        web["node"]["capacty_rps"] = web["node"].pop("capacity_rps")
+    elif change == "unknown scheme":
+        web["redundancy"] = "mesh"
+    elif change == "uppercase name":
+        web["name"] = "Web"
+    elif change == "no site":
+        del document["site"]
+    elif change == "count in words":
+        web["nodes"] = "ten"
+    elif change == "millis suffix":
+        web["node"]["capacity_rps"] = "150m"
+    elif change == "fractional count":
+        web["nodes"] = 2.5
+    return document
+
+
+@pytest.mark.parametrize("change", ["misspelt key", "unknown scheme", "uppercase name", "no site",
+                                    "count in words", "millis suffix", "fractional count"])
+def test_broken_documents_are_rejected(change: str) -> None:
+    """Mistakes the loader refuses, the editor flags too."""
+    assert not VALIDATOR.is_valid(broken(change))
+
+
+def test_unit_strings_validate_where_numbers_go() -> None:
+    """'40M', '1.2k', '80%' and '1e5' are accepted as the file format allows."""
+    document = json.loads(json.dumps(BLUEPRINT))
+    document["traffic"] = {"daily_requests": "40M", "peak_to_average": 2.5, "growth": "4%"}
+    document["tiers"][2]["node"]["capacity_rps"] = "1.2k"
+    document["policy"]["max_utilization"] = "80%"
+    document["tiers"][1]["node"]["capacity_rps"] = "1e5"
+    VALIDATOR.validate(document)
+
+
+NUMBER_PATTERN = re.compile(
+    topology_schema()["definitions"]["Node"]["properties"]["capacity_rps"]["anyOf"][1]["pattern"])
+
+
+@given(st.decimals(min_value=0, max_value=10**9, allow_nan=False, places=3),
+       st.sampled_from(["", "k", "M", "G", " k"]))
+def test_pattern_accepts_what_the_parser_accepts(value: object, suffix: str) -> None:
+    """Every unit string the parser turns into a number, the schema's pattern accepts."""
+    text = f"{value}{suffix}"
+    try:
+        parse_number(text)
+    except NumberError:
+        return
+    assert NUMBER_PATTERN.match(text)
+
+
+def test_schema_is_deterministic() -> None:
+    """Two calls give the same document, byte for byte."""
+    assert json.dumps(topology_schema()) == json.dumps(topology_schema())
+
+
+def test_defaults_are_numbers() -> None:
+    """Exact-fraction defaults appear as JSON numbers, not strings."""
+    policy = topology_schema()["definitions"]["Policy"]["properties"]
+    assert policy["max_utilization"]["default"] == 1
+    assert policy["min_runway_months"]["default"] == 0
