@@ -18,7 +18,7 @@ from capplan.render.schema import topology_schema
 from capplan.units import NumberError, parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "capplan" / "data" / "starter.yaml"]
+FILES = [*sorted((ROOT / "examples").glob("*.yaml")), ROOT / "capplan" / "data" / "starter.yaml"]
 VALIDATOR = jsonschema.Draft7Validator(topology_schema())
 
 
