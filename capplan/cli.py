@@ -56,6 +56,22 @@ class DataFormat(StrEnum):
     yaml = "yaml"
 
 
+class Target(StrEnum):
+    """Provisioning targets of ``export``."""
+
+    ansible = "ansible"
+    terraform = "terraform"
+    kubernetes = "kubernetes"
+    prometheus = "prometheus"
+
+
+class CountsChoice(StrEnum):
+    """Which counts ``export`` provisions."""
+
+    required = "required"
+    declared = "declared"
+
+
 class Redundancy(StrEnum):
     """Redundancy schemes, as the file spells them."""
 
@@ -274,6 +290,45 @@ def check(
                      CheckFormat.github: ci.render_github, CheckFormat.sarif: ci.render_sarif}
         _emit(renderers[chosen](result), output, inputs=list(files))
     raise typer.Exit(result.return_code)
+
+
+@app.command()
+def export(
+    file: Annotated[str, typer.Argument(help="Topology YAML file ('-' reads standard input).",
+                                        show_default=False)],
+    to: Annotated[Target, typer.Option("--to", case_sensitive=False, show_default=False,
+                                       help="ansible, terraform, kubernetes or prometheus.")],
+    counts: Annotated[CountsChoice, typer.Option(
+        case_sensitive=False, help="Node counts to provision: required at the planning peak, "
+                                   "or as declared.")] = CountsChoice.required,
+    metric: Annotated[str | None, typer.Option(
+        help="prometheus: PromQL for a tier's request rate; {tier} becomes its name "
+             "[default: sum(rate(http_requests_total{job=\"{tier}\"}[5m]))].",
+        show_default=False)] = None,
+    output: OutputOption = None,
+) -> None:
+    """Write node counts for provisioning: Ansible, Terraform, Kubernetes or Prometheus.
+
+    Example: capplan export examples/blueprint.yaml --to terraform -o capplan.auto.tfvars.json
+    """
+    from capplan.render import provision
+
+    renderers = {Target.ansible: provision.to_ansible, Target.terraform: provision.to_terraform,
+                 Target.kubernetes: provision.to_kubernetes}
+    with _errors_exit():
+        loaded = _load(file)
+        try:
+            rows = provision.export_tiers(loaded.topology, counts.value)
+        except provision.UndeclaredCount as error:
+            raise _UsageError(str(error)) from None
+        site = loaded.topology.site
+        if to is Target.prometheus:
+            text = provision.to_prometheus(site, rows, metric or provision.DEFAULT_METRIC)
+        else:
+            if metric is not None:
+                raise _UsageError("--metric applies only to --to prometheus")
+            text = renderers[to](site, rows)
+        _emit(text, output, inputs=[file])
 
 
 @app.command()

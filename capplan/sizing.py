@@ -425,3 +425,26 @@ def _cheapest(options: dict[str, SchemeCost]) -> str:
 def cheapest_total(totals: dict[str, SchemeCost]) -> str:
     """The scheme that builds the whole site for least."""
     return _cheapest(totals)
+
+
+def holding_limit(scheme: Scheme, nodes: int, capacity: Fraction, max_utilization: Fraction,
+                  failures: int, demand: Fraction,
+                  cascade: Fraction | None = None) -> Fraction | None:
+    """The tier request rate up to which *nodes* nodes hold the policy (None: at no rate).
+
+    Every load is proportional to the demand, so the limit is the demand at which the
+    busiest scenario reaches max_utilization: worked out at 1 rps and scaled. A cascade
+    from a cold cache upstream grows in proportion too.
+    """
+    per_rps = scheme.worst(nodes, Fraction(1), capacity, failures)
+    if per_rps.worst_utilization == 0:
+        return None
+    limit = max_utilization / per_rps.worst_utilization
+    if cascade is not None and demand > 0:
+        limit = min(limit, max_utilization * capacity * scheme.holding_nodes(nodes)
+                    * demand / cascade)
+    # Shares with no taker (more failures than standbys, a zone loss orphaning actives)
+    # are shed at any rate; what remains at the limit is exactly the ceiling.
+    if not scheme.worst(nodes, limit, capacity, failures).holds(max_utilization):
+        return None
+    return limit

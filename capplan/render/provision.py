@@ -1,0 +1,199 @@
+"""Provisioning documents for the node counts (``capplan export``), one target each.
+
+* **ansible** — a YAML inventory: one group per tier under ``all.children`` with hosts
+  ``<tier>-1 … <tier>-N`` and group vars ``capplan_redundancy``, ``capplan_nodes`` and
+  ``capplan_failures``. Ansible warns about ``-`` in group names, so the group of tier
+  ``app-eu`` is ``app_eu``; host names keep the tier's own spelling.
+* **terraform** — a JSON object ``{"<tier>_node_count": N, …}`` for a
+  ``*.auto.tfvars.json`` file (Terraform identifiers may contain ``-``).
+* **kubernetes** — per tier a PodDisruptionBudget (``policy/v1``, ``maxUnavailable`` = the
+  tier's k, selecting ``app: <tier>``) and a HorizontalPodAutoscaler (``autoscaling/v2``
+  on the Deployment ``<tier>``, ``minReplicas`` = the count, ``maxReplicas`` = the largest of
+  the count, the declared count and the count required at the horizon, and a CPU target
+  ``averageUtilization`` = the all-up utilization above which the tier no longer holds
+  N+k, assuming CPU tracks load against ``capacity_rps``); then a Kustomization whose
+  ``replicas`` list sets each Deployment's count. A count that holds at no rate gets a
+  target of 1% and an annotation saying so.
+* **prometheus** — an alerting-rules file: one rule per tier that fires when the tier's
+  request rate stays above the rate up to which its count holds the policy. ``--metric``
+  is a PromQL template; ``{tier}`` in it becomes the tier's name. A tier whose count holds
+  at no rate gets a rule that always fires (``vector(1)``), so the gap cannot go unseen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+from capplan.model import Topology
+
+Counts = Literal["required", "declared"]
+
+DEFAULT_METRIC = 'sum(rate(http_requests_total{job="{tier}"}[5m]))'
+MANAGED_BY = {"app.kubernetes.io/managed-by": "capplan"}
+#: How long the rate must stay above the limit before the alert fires.
+ALERT_FOR = "5m"
+
+
+class UndeclaredCount(ValueError):
+    """``--counts declared`` on a tier that declares no count."""
+
+
+@dataclass(frozen=True)
+class ExportTier:
+    """One tier as provisioning sees it."""
+
+    name: str
+    redundancy: str
+    failures: int
+    nodes: int
+    max_nodes: int
+    holds_up_to_rps: Fraction | None
+    holds_up_to_utilization: Fraction | None
+
+
+def export_tiers(topology: Topology, counts: Counts = "required") -> list[ExportTier]:
+    """Each tier's count (required at the planning peak, or declared) and its limits."""
+    from capplan import demand as flow
+    from capplan.sizing import TierShape, holding_limit, plan
+
+    site = plan(topology)
+    undeclared = [tier.name for tier in site.tiers if tier.nodes is None]
+    if counts == "declared" and undeclared:
+        raise UndeclaredCount(f"--counts declared: {', '.join(undeclared)} declare"
+                              f"{'s' if len(undeclared) == 1 else ''} no nodes; declare them "
+                              "or use --counts required")
+    rows = []
+    for tier, model_tier in zip(site.tiers, topology.tiers, strict=True):
+        shape = TierShape.of(model_tier, topology)
+        declared = counts == "declared"
+        count = tier.nodes if declared and tier.nodes is not None else tier.nodes_required
+        scheme = shape.scheme_for(declared)
+        limit = holding_limit(scheme, count, shape.capacity, shape.max_utilization,
+                              shape.failures, tier.demand, tier.cascade_demand)
+        utilization = None if limit is None \
+            else flow.tame(limit / (scheme.holding_nodes(count) * shape.capacity))
+        rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count,
+                               max(count, tier.nodes or 0, tier.nodes_required), limit,
+                               utilization))
+    return rows
+
+
+def to_ansible(site: str, tiers: Sequence[ExportTier]) -> str:
+    """A YAML inventory with one group per tier under all.children."""
+    children = {
+        _group(tier.name): {
+            "hosts": {f"{tier.name}-{i}": None for i in range(1, tier.nodes + 1)},
+            "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
+                     "capplan_failures": tier.failures},
+        }
+        for tier in tiers
+    }
+    return f"# Ansible inventory for {site}, written by capplan export\n" + _yaml(
+        {"all": {"children": children}})
+
+
+def _group(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def to_terraform(site: str, tiers: Sequence[ExportTier]) -> str:
+    """A tfvars JSON object of node counts (JSON has no comments, so *site* is unused)."""
+    del site
+    return json.dumps({f"{tier.name}_node_count": tier.nodes for tier in tiers},
+                      indent=2) + "\n"
+
+
+def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
+    """PodDisruptionBudget and HorizontalPodAutoscaler per tier, then a Kustomization."""
+    documents: list[dict[str, Any]] = []
+    for tier in tiers:
+        annotations = {"capplan/site": site}
+        target = _percent(tier.holds_up_to_utilization)
+        if target is None:
+            annotations["capplan/warning"] = (f"{tier.nodes} nodes do not hold N+"
+                                              f"{tier.failures} at any load")
+        def metadata(name: str = tier.name, notes: dict[str, str] = annotations
+                     ) -> dict[str, Any]:
+            # A fresh mapping per document: shared objects would come out as YAML aliases.
+            return {"name": name, "labels": {"app": name, **MANAGED_BY},
+                    "annotations": dict(notes)}
+
+        documents.append({
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": metadata(),
+            "spec": {"maxUnavailable": tier.failures,
+                     "selector": {"matchLabels": {"app": tier.name}}},
+        })
+        documents.append({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": metadata(),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                   "name": tier.name},
+                "minReplicas": tier.nodes,
+                "maxReplicas": tier.max_nodes,
+                "metrics": [{"type": "Resource", "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": target or 1}}}],
+            },
+        })
+    documents.append({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "replicas": [{"name": tier.name, "count": tier.nodes} for tier in tiers],
+    })
+    return "".join("---\n" + _yaml(document) for document in documents)
+
+
+def _percent(utilization: Fraction | None) -> int | None:
+    """Whole percent, rounded down so the autoscaler acts before the limit, at least 1."""
+    if utilization is None:
+        return None
+    return max(1, math.floor(utilization * 100))
+
+
+def to_prometheus(site: str, tiers: Sequence[ExportTier], metric: str = DEFAULT_METRIC) -> str:
+    """One alerting rule per tier: its request rate above the rate its count holds."""
+    rules = []
+    for tier in tiers:
+        rate = metric.replace("{tier}", tier.name)
+        limit = tier.holds_up_to_rps
+        if limit is None:
+            expr = "vector(1)"
+            description = (f"{tier.nodes} {tier.name} nodes do not hold N+{tier.failures} at "
+                           "any request rate; add nodes (capplan plan shows how many).")
+        else:
+            expr = f"{rate} > {_number(limit)}"
+            description = (f"{tier.name} carries more than {_number(limit)} rps, the rate up "
+                           f"to which {tier.nodes} nodes hold N+{tier.failures}; add nodes "
+                           "before the next failure.")
+        rules.append({
+            "alert": "CapplanTierOverCapacity",
+            "expr": expr,
+            "for": ALERT_FOR,
+            "labels": {"severity": "warning", "tier": tier.name, "site": site},
+            "annotations": {"summary": f"{tier.name} is past its N+{tier.failures} capacity",
+                            "description": description},
+        })
+    return _yaml({"groups": [{"name": f"capplan-{site}", "rules": rules}]})
+
+
+def _number(value: Fraction) -> str:
+    """A rate for PromQL: at most 6 significant digits, never an exponent."""
+    text = f"{float(value):.6g}"
+    if "e" in text:
+        text = f"{float(value):.0f}"
+    return text
+
+
+def _yaml(document: Any) -> str:
+    from capplan.render.data import to_yaml
+
+    return to_yaml(document)
