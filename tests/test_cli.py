@@ -151,12 +151,29 @@ def test_version() -> None:
     assert result.stdout.strip() == f"capplan {__version__}"
 
 
-def test_every_command_help_ends_with_an_example() -> None:
+COMMANDS = sorted(command.name or command.callback.__name__  # type: ignore[union-attr]
+                  for command in app.registered_commands)
+
+
+def test_every_command_is_registered_here() -> None:
+    """The list the documentation tests walk is every command the app has."""
+    assert COMMANDS == ["check", "compare", "export", "failover", "init", "plan", "schema",
+                        "size"]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_help_ends_with_an_example(name: str) -> None:
     """Each command documents itself with an example, like sqlite-utils."""
-    for name in ("plan", "size"):
-        result = invoke(name, "--help")
-        assert result.exit_code == 0
-        assert "Example: capplan " + name in " ".join(result.stdout.split())
+    result = invoke(name, "--help")
+    assert result.exit_code == 0
+    assert "Example: capplan " + name in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_is_in_the_readme(name: str) -> None:
+    """The README has a section for each command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"### `capplan {name}" in readme
 
 
 def test_python_dash_m_runs_the_cli() -> None:
