@@ -129,6 +129,6 @@ def usable_capacity(node: Node, per_request_bytes: Fraction) -> Fraction:
     load, so it equals load divided by this one figure.
     """
     if node.bandwidth_mbps is None or per_request_bytes == 0:
-        return node.capacity_rps
+        return node.capacity
     network = node.bandwidth_mbps * BITS_PER_MEGABIT / (8 * per_request_bytes)
-    return min(node.capacity_rps, network)
+    return min(node.capacity, network)

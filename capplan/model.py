@@ -170,6 +170,25 @@ class Traffic(_Strict):
     )
 
 
+PERCENTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99,
+                                 "p999": 0.999}
+
+
+class LatencyTargets(_Strict):
+    """Response-time ceilings in milliseconds at the busiest node after the worst failure."""
+
+    p50: PositiveQuantity | None = Field(None, description="Median response time, ms.")
+    p90: PositiveQuantity | None = Field(None, description="90th percentile, ms.")
+    p95: PositiveQuantity | None = Field(None, description="95th percentile, ms.")
+    p99: PositiveQuantity | None = Field(None, description="99th percentile, ms.")
+    p999: PositiveQuantity | None = Field(None, description="99.9th percentile, ms.")
+
+    def targets(self) -> dict[str, Fraction]:
+        """The percentiles set, by name, in increasing order."""
+        return {name: value for name in PERCENTILES
+                if (value := getattr(self, name)) is not None}
+
+
 class Policy(_Strict):
     """What every tier must survive; each key may be overridden on a tier."""
 
@@ -185,16 +204,55 @@ class Policy(_Strict):
     zone_failures: FailureCount = Field(
         0, description="Also survive the loss of this many whole zones (a scenario of its own)."
     )
+    latency_ms: LatencyTargets | None = Field(
+        None, description="Response-time ceilings (p50, p90, p95, p99, p999) for tiers whose "
+        "nodes set service_ms.",
+    )
+    availability: Utilization | None = Field(
+        None, description="Least share of time a tier sheds nothing, e.g. 99.99%, for tiers "
+        "whose nodes set mtbf_hours and mttr_hours.",
+    )
 
 
 class Node(_Strict):
     """One node of a tier: what it can carry and what it costs."""
 
-    capacity_rps: PositiveQuantity = Field(description="Requests per second one node carries.")
+    capacity_rps: PositiveQuantity | None = Field(
+        None, description="Requests per second one node carries (default with workers and "
+        "service_ms: workers × 1000 / service_ms).",
+    )
     bandwidth_mbps: PositiveQuantity | None = Field(
         None, description="Network capacity of one node in Mbit/s."
     )
     cost: NonNegativeQuantity = Field(Fraction(0), description="Cost of one node.")
+    workers: PositiveCount | None = Field(
+        None, description="Requests one node serves at once (an M/M/w queue); needs service_ms."
+    )
+    service_ms: PositiveQuantity | None = Field(
+        None, description="Mean service time of one request in milliseconds."
+    )
+    mtbf_hours: PositiveQuantity | None = Field(
+        None, description="Mean time between failures of one node, in hours; needs mttr_hours."
+    )
+    mttr_hours: PositiveQuantity | None = Field(
+        None, description="Mean time to repair one node, in hours."
+    )
+
+    @property
+    def capacity(self) -> Fraction:
+        """capacity_rps, or what the workers carry at their mean service time."""
+        if self.capacity_rps is not None:
+            return self.capacity_rps
+        if self.workers is not None and self.service_ms is not None:
+            return self.workers * 1000 / self.service_ms
+        raise ValueError("node has neither capacity_rps nor workers and service_ms")
+
+    @property
+    def down_probability(self) -> Fraction | None:
+        """Share of time a node is down, mttr / (mtbf + mttr); None without both."""
+        if self.mtbf_hours is None or self.mttr_hours is None:
+            return None
+        return self.mttr_hours / (self.mtbf_hours + self.mttr_hours)
 
 
 class Tier(_Strict):
@@ -243,6 +301,8 @@ class Tier(_Strict):
         None, description="Overrides policy.min_runway_months."
     )
     zone_failures: FailureCount | None = Field(None, description="Overrides policy.zone_failures.")
+    latency_ms: LatencyTargets | None = Field(None, description="Overrides policy.latency_ms.")
+    availability: Utilization | None = Field(None, description="Overrides policy.availability.")
 
 
 class Topology(_Strict):
@@ -275,6 +335,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         problems.extend(_check_scheme_keys(tier, here, failures_of(tier, topology.policy)))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
+        problems.extend(_check_node(tier, here))
     problems.extend(_check_upstreams(topology.tiers, names))
     return problems
 
@@ -373,6 +434,42 @@ def _check_cold_cache(tier: Tier, here: Path) -> list[tuple[Path, str]]:
         return [((*here, "cold_hit_ratio"), f"cold_hit_ratio {_show(tier.cold_hit_ratio)} is "
                  f"above hit_ratio {_show(tier.hit_ratio)}; a cold cache hits less often")]
     return []
+
+
+def _check_node(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+    import math
+
+    node = tier.node
+    at: Path = (*here, "node")
+    problems: list[tuple[Path, str]] = []
+    if node.workers is not None and node.service_ms is None:
+        problems.append(((*at, "workers"), f"workers needs service_ms on tier '{tier.name}' "
+                         "(the mean time one request takes, in ms)"))
+    if node.capacity_rps is None and (node.workers is None or node.service_ms is None):
+        problems.append((at, f"node of tier '{tier.name}' needs capacity_rps, or workers and "
+                         "service_ms"))
+    if node.mttr_hours is not None and node.mtbf_hours is None:
+        problems.append(((*at, "mttr_hours"), f"mttr_hours needs mtbf_hours on tier "
+                         f"'{tier.name}'"))
+    if node.mtbf_hours is not None and node.mttr_hours is None:
+        problems.append(((*at, "mtbf_hours"), f"mtbf_hours needs mttr_hours on tier "
+                         f"'{tier.name}'"))
+    if tier.latency_ms is not None and node.service_ms is None:
+        problems.append(((*here, "latency_ms"), f"latency_ms needs node.service_ms on tier "
+                         f"'{tier.name}'"))
+    if tier.availability is not None and node.down_probability is None:
+        problems.append(((*here, "availability"), f"availability needs node.mtbf_hours and "
+                         f"mttr_hours on tier '{tier.name}'"))
+    if tier.latency_ms is not None and node.service_ms is not None:
+        for name, target in tier.latency_ms.targets().items():
+            # Even an idle node takes the service time: its p-quantile is −ln(1−p)·s.
+            floor = -math.log(1 - PERCENTILES[name]) * float(node.service_ms)
+            if float(target) <= floor:
+                problems.append(((*here, "latency_ms", name), f"{name} {_show(target)} ms is "
+                                 f"below what service alone takes at {name} ({floor:.4g} ms for "
+                                 f"service_ms {_show(node.service_ms)}): no node count meets "
+                                 "it"))
+    return problems
 
 
 def _check_upstreams(tiers: list[Tier], names: dict[str, int]) -> list[tuple[Path, str]]:
