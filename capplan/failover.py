@@ -99,7 +99,7 @@ def _setting(topology: Topology, tier_name: str, nodes: int | None) -> _Setting:
         raise UnknownName(f"unknown tier '{tier_name}'; the tiers are: {', '.join(names)}")
     index = names.index(tier_name)
     demand = flow.tier_demands(topology, flow.entry_peak(topology.traffic))[index]
-    shape = TierShape.of(topology.tiers[index], topology)
+    shape = TierShape.of(topology.tiers[index], topology, index)
     declared = shape.tier.nodes
     if nodes is not None:
         count, scheme = nodes, shape.declared

@@ -101,7 +101,7 @@ def _policy_words(tier: TierPlan) -> str:
 def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> int:
     """Nodes that still hold the policy after min_runway_months of growth."""
     topology = loaded.topology
-    shape = TierShape.of(topology.tiers[index], topology)
+    shape = TierShape.of(topology.tiers[index], topology, index)
     months = tier.min_runway_months
     factor = Fraction((1 + float(topology.traffic.growth)) ** float(months))
     cascade = None if tier.cascade_demand is None else flow.tame(tier.cascade_demand * factor)

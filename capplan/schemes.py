@@ -357,24 +357,35 @@ class ActivePassive(Scheme):
     name = "active-passive"
 
     def __init__(self, standby: int = 1, zones: Zones = NO_ZONES, *,
-                 cover_zones: bool = False) -> None:
+                 cover_zones: bool = False,
+                 standby_floor: Callable[[int], int] | None = None) -> None:
         super().__init__(zones)
         self.standby = standby
         self.cover_zones = cover_zones and zones.matter
+        self.standby_floor = standby_floor
 
     def standbys(self, nodes: int) -> int:
         """Idle standbys in a tier of *nodes* nodes."""
-        if not self.cover_zones:
-            return self.standby
-        # A zone loss orphans lost − S shares (see zone_worst), so S must reach the loss.
-        return max(self.standby, self.zones.largest_loss(nodes))
+        standby = self.standby
+        if self.cover_zones:
+            # A zone loss orphans lost − S shares (see zone_worst), so S must reach the loss.
+            standby = max(standby, self.zones.largest_loss(nodes))
+        if self.standby_floor is not None:
+            standby = max(standby, self.standby_floor(nodes))
+        return standby
 
     def minimum_nodes(self) -> int:
         """At least one active node besides the standbys."""
-        nodes = self.standby + 1
-        while nodes - self.standbys(nodes) < 1:
-            nodes += 1
-        return nodes
+        return self._nodes_for_actives(1)
+
+    def _nodes_for_actives(self, active: int) -> int:
+        """The fewest nodes that leave *active* actives once standbys are counted.
+
+        Standbys grow with the tier by at most one per node, so actives never shrink as
+        nodes are added: a monotone search.
+        """
+        lowest = self.standby + active
+        return smallest_holding(lowest, lowest, lambda n: n - self.standbys(n) >= active)
 
     def strands(self, nodes: int, failures: int) -> bool:
         """More failures than standbys leave an active's share with no taker."""
@@ -451,11 +462,7 @@ class ActivePassive(Scheme):
 
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """Enough actives for the demand, plus the standbys."""
-        active = max(1, _ceil(demand / usable))
-        nodes = self.standby + active
-        while nodes - self.standbys(nodes) < active:
-            nodes += 1
-        return nodes
+        return self._nodes_for_actives(max(1, _ceil(demand / usable)))
 
 
 def _next_survivor(nodes: int, failed: frozenset[int]) -> dict[int, int]:
@@ -538,16 +545,19 @@ SCHEMES: dict[str, type[Scheme]] = {cls.name: cls for cls in (Pool, Ring, Active
 
 
 def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1,
-                zones: Zones = NO_ZONES, cover_zones: bool = False) -> Scheme:
+                zones: Zones = NO_ZONES, cover_zones: bool = False,
+                standby_floor: Callable[[int], int] | None = None) -> Scheme:
     """Build the scheme called *redundancy* with its own parameter and failure domains.
 
-    *cover_zones* lets an active-passive tier grow its standbys with its size, so that a
-    required count survives zone loss (a declared tier keeps the standbys it declares).
+    *cover_zones* and *standby_floor* let an active-passive tier grow its standbys with its
+    size, so that a required count survives zone loss and meets an availability target (a
+    declared tier keeps the standbys it declares).
     """
     if redundancy == "ring":
         return Ring(spread, zones)
     if redundancy == "active-passive":
-        return ActivePassive(standby, zones, cover_zones=cover_zones)
+        return ActivePassive(standby, zones, cover_zones=cover_zones,
+                             standby_floor=standby_floor)
     return SCHEMES[redundancy](zones)
 
 
@@ -574,11 +584,26 @@ def nodes_required(
     return smallest_holding(lowest, guess, holds)
 
 
+class Unattainable(ValueError):
+    """No tier size holds the policy (a target that more nodes never reach).
+
+    *path* is the key path of the tier in the file, once the sizing knows it.
+    """
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+#: How far past its estimate a search may gallop before it declares a target unattainable.
+GALLOP_LIMIT = 2**60
+
+
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
     """The smallest count ≥ *lowest* for which the monotone predicate *holds* is true.
 
     Gallops from *guess* to a bracket, then bisects: O(log N) calls however far off the
-    guess is.
+    guess is. Raises :class:`Unattainable` when no count up to ``GALLOP_LIMIT`` holds.
     """
     if holds(guess):
         good, step = guess, 1
@@ -594,6 +619,8 @@ def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> i
         while not holds(bad + step):
             bad += step
             step *= 2
+            if step > GALLOP_LIMIT:
+                raise Unattainable(f"no count up to {bad + step:.3g} nodes holds")
         good = bad + step
     while good - bad > 1:
         middle = (good + bad) // 2

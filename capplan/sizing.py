@@ -7,12 +7,24 @@ and ratios stay exact fractions here; the report turns them into numbers for out
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
-from capplan.schemes import Scheme, Worst, Zones, make_scheme, nodes_required
+from capplan.schemes import (
+    ActivePassive,
+    Scheme,
+    Unattainable,
+    Worst,
+    Zones,
+    make_scheme,
+    nodes_required,
+)
+
+#: A ring sized for availability is grown node by node at most this far past its policy.
+MAX_AVAILABILITY_SCAN = 100_000
 
 
 @dataclass(frozen=True)
@@ -172,11 +184,19 @@ def size(
     return Sizing(redundancy, demand, failures, max_utilization, required, assessment)
 
 
+def _standby_floor(q: float, target: float) -> Callable[[int], int]:
+    """Standbys an active-passive tier of n nodes needs for *target* availability."""
+    from capplan.availability import standbys_for
+
+    return lambda nodes: standbys_for(nodes, q, target)
+
+
 @dataclass(frozen=True)
 class TierShape:
     """A tier's policy and node figures, resolved from the file (overrides applied)."""
 
     tier: Tier
+    index: int
     failures: int
     max_utilization: Fraction
     min_runway_months: Fraction
@@ -184,18 +204,35 @@ class TierShape:
     per_request_bytes: Fraction
     declared: Scheme
     sized: Scheme
+    latency_targets: dict[str, Fraction] = field(default_factory=dict)
+    availability_target: Fraction | None = None
+
+    @property
+    def down_probability(self) -> float | None:
+        """Share of time one node is down (None without mtbf/mttr)."""
+        down = self.tier.node.down_probability
+        return None if down is None else float(down)
 
     @classmethod
-    def of(cls, tier: Tier, topology: Topology) -> TierShape:
-        """Resolve *tier*'s policy (overrides applied) and build its schemes."""
+    def of(cls, tier: Tier, topology: Topology, index: int) -> TierShape:
+        """Resolve the policy of *tier*, the *index*-th, and build its schemes."""
         policy = topology.policy
         failures = failures_of(tier, policy)
         per_request_bytes = flow.bytes_per_request(topology.traffic, tier)
         zones = Zones(tier.zones, zone_failures_of(tier, policy))
         standby = tier.standby if tier.standby is not None else failures
         spread = tier.spread or 1
+        node = tier.node
+        # Policy-wide targets apply where the node has the figures to judge them.
+        latency = tier.latency_ms or (policy.latency_ms if node.service_ms is not None else None)
+        availability = tier.availability if tier.availability is not None else (
+            policy.availability if node.down_probability is not None else None)
+        floor = None
+        if availability is not None and tier.redundancy == "active-passive":
+            floor = _standby_floor(float(node.down_probability or 0), float(availability))
         return cls(
             tier=tier,
+            index=index,
             failures=failures,
             max_utilization=policy.max_utilization if tier.max_utilization is None
             else tier.max_utilization,
@@ -207,21 +244,102 @@ class TierShape:
             # A requirement must survive k failures, so it never counts on fewer than k
             # standbys, and it adds standbys until a zone loss orphans no active share.
             sized=make_scheme(tier.redundancy, spread=spread, standby=max(standby, failures),
-                              zones=zones, cover_zones=True),
+                              zones=zones, cover_zones=True, standby_floor=floor),
+            latency_targets=latency.targets() if latency is not None else {},
+            availability_target=availability,
         )
 
     def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
-        """Nodes needed for *demand* under the policy, and for *cascade* with all nodes up."""
-        if cascade is None:
-            return nodes_required(self.sized, demand, self.capacity, self.max_utilization,
-                                  self.failures)
+        """Nodes needed for *demand* under the policy, and for *cascade* with all nodes up.
+
+        Latency, availability and the cascade only improve as nodes are added (for a pool;
+        active-passive adds standbys instead), so they join the monotone search; a ring's
+        availability does not (a longer ring has more places for a long run of failures),
+        so the search continues node by node from there.
+        """
         ceiling = self.capacity * self.max_utilization
+        checks: list[Callable[[int], bool]] = []
+        if cascade is not None:
+            checks.append(lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
+        if self.latency_targets:
+            checks.append(lambda count: self.latency_holds(self.sized, count, demand))
+        ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
+        if self.availability_target is not None and self.tier.redundancy == "pool":
+            checks.append(lambda count: self.availability_holds(self.sized, count, demand))
 
-        def carries_cascade(count: int) -> bool:
-            return cascade <= self.sized.holding_nodes(count) * ceiling
+        def also(count: int) -> bool:
+            return all(check(count) for check in checks)
 
-        return nodes_required(self.sized, demand, self.capacity, self.max_utilization,
-                              self.failures, also=carries_cascade)
+        try:
+            count = nodes_required(self.sized, demand, self.capacity, self.max_utilization,
+                                   self.failures, also=also if checks else None)
+            if ring_availability:
+                scanned = 0
+                while not self.availability_holds(self.sized, count, demand):
+                    count, scanned = count + 1, scanned + 1
+                    if scanned > MAX_AVAILABILITY_SCAN:
+                        raise Unattainable("the ring is still short after "
+                                           f"{MAX_AVAILABILITY_SCAN:,} more nodes")
+        except Unattainable as error:
+            raise Unattainable(f"tier '{self.tier.name}' cannot meet its policy at any size: "
+                               f"{error}", path=self.path) from None
+        return count
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Where the tier is in the file (for messages about it)."""
+        return ("tiers", self.index)
+
+    def latency(self, scheme: Scheme, count: int, demand: Fraction
+                ) -> dict[str, float | None] | None:
+        """Response-time percentiles (ms) at the busiest node after the worst failure set."""
+        node = self.tier.node
+        if node.service_ms is None:
+            return None
+        from capplan.model import PERCENTILES
+        from capplan.queueing import Queue
+
+        worst = scheme.worst(count, demand, self.capacity, self.failures)
+        queue = Queue(node.workers or 1, float(node.service_ms),
+                      float(worst.worst_utilization * self.capacity))
+        names = ["p50", "p95", "p99", *[n for n in self.latency_targets
+                                         if n not in ("p50", "p95", "p99")]]
+        ordered = [name for name in PERCENTILES if name in names]
+        return {name: queue.percentile(PERCENTILES[name]) for name in ordered}
+
+    def latency_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
+        """Every latency target met at the busiest node after the worst failure set."""
+        if not self.latency_targets:
+            return True
+        figures = self.latency(scheme, count, demand) or {}
+        for name, target in self.latency_targets.items():
+            value = figures.get(name)
+            if value is None or value > float(target):
+                return False
+        return True
+
+    def unavailability(self, scheme: Scheme, count: int, demand: Fraction) -> float | None:
+        """P(the nodes down at a random instant shed something), None where not modelled."""
+        q = self.down_probability
+        if q is None:
+            return None
+        from capplan import availability as avail
+
+        if isinstance(scheme, ActivePassive):
+            return avail.active_passive_unavailability(count, scheme.standbys(count), q, demand,
+                                                       self.capacity)
+        if self.tier.redundancy == "ring":
+            if (self.tier.spread or 1) > 1:
+                return None
+            return avail.ring_unavailability(count, q, demand, self.capacity)
+        return avail.pool_unavailability(count, q, demand, self.capacity)
+
+    def availability_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
+        """The availability target met (True when the tier has none)."""
+        if self.availability_target is None:
+            return True
+        missing = self.unavailability(scheme, count, demand)
+        return missing is not None and 1 - missing >= float(self.availability_target)
 
     def scheme_for(self, count_declared: bool) -> Scheme:
         """The declared tier keeps its standbys; a sized one has the standbys it needs."""
@@ -234,7 +352,7 @@ def plan(topology: Topology) -> Plan:
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
-    shapes = [TierShape.of(tier, topology) for tier in topology.tiers]
+    shapes = [TierShape.of(tier, topology, index) for index, tier in enumerate(topology.tiers)]
     cascades = _cascades(topology, peak, demands, shapes, factor)
     shares = flow.slot_demands(traffic)
     tiers = tuple(
@@ -381,7 +499,7 @@ def compare(topology: Topology) -> tuple[Comparison, ...]:
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
-    shapes = [TierShape.of(tier, topology) for tier in topology.tiers]
+    shapes = [TierShape.of(tier, topology, index) for index, tier in enumerate(topology.tiers)]
     cascades = _cascades(topology, peak, demands, shapes, factor)
     result = []
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
@@ -389,7 +507,8 @@ def compare(topology: Topology) -> tuple[Comparison, ...]:
         planning_cascade = None if cascade is None else flow.tame(cascade * factor)
         costs = {}
         for name in SCHEMES:
-            variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}), topology)
+            variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}), topology,
+                                   shape.index)
             try:
                 count: int | None = variant.required(planning, planning_cascade)
             except ValueError:

@@ -68,8 +68,8 @@ def export_tiers(topology: Topology, counts: Counts = "required") -> list[Export
                               f"{'s' if len(undeclared) == 1 else ''} no nodes; declare them "
                               "or use --counts required")
     rows = []
-    for tier, model_tier in zip(site.tiers, topology.tiers, strict=True):
-        shape = TierShape.of(model_tier, topology)
+    for index, (tier, model_tier) in enumerate(zip(site.tiers, topology.tiers, strict=True)):
+        shape = TierShape.of(model_tier, topology, index)
         declared = counts == "declared"
         count = tier.nodes if declared and tier.nodes is not None else tier.nodes_required
         scheme = shape.scheme_for(declared)
