@@ -137,7 +137,8 @@ def plan(
             _note(f"no FILE given: planning the built-in example ({BUILTIN_EXAMPLE.name}, "
                   "also examples/blueprint.yaml)")
         loaded = _load(file)
-        document = plan_document(make_plan(loaded.topology))
+        with _planning(loaded):
+            document = plan_document(make_plan(loaded.topology))
         text = _render(document, output_format, table=_table("plan_table"))
         _emit(text, output, inputs=[file] if file not in (None, "-") else [])
 
@@ -226,7 +227,7 @@ def failover(
         if every and zone_failures is not None:
             raise _UsageError("--all ranks node failure sets; drop --zone-failures")
         loaded = _load(file)
-        with _question_errors():
+        with _question_errors(), _planning(loaded):
             if every:
                 document = ranking_document(rank_failure_sets(
                     loaded.topology, tier, failures=failures, nodes=nodes))
@@ -255,7 +256,8 @@ def compare(
 
     with _errors_exit():
         loaded = _load(file)
-        document = compare_document(compare_schemes(loaded.topology))
+        with _planning(loaded):
+            document = compare_document(compare_schemes(loaded.topology))
         _emit(_render(document, output_format, table=_table("compare_table")), output,
               inputs=[file])
 
@@ -318,7 +320,8 @@ def export(
     with _errors_exit():
         loaded = _load(file)
         try:
-            rows = provision.export_tiers(loaded.topology, counts.value)
+            with _planning(loaded):
+                rows = provision.export_tiers(loaded.topology, counts.value)
         except provision.UndeclaredCount as error:
             raise _UsageError(str(error)) from None
         site = loaded.topology.site
@@ -481,6 +484,19 @@ def _emit(text: str, output: Path | None, inputs: list[str | None]) -> None:
 
 def _note(message: str) -> None:
     typer.echo(f"capplan: {message}", err=True)
+
+
+@contextmanager
+def _planning(loaded: Loaded) -> Iterator[None]:
+    """A policy no tier size can meet is a problem in the file: located at the tier."""
+    from capplan.loader import InvalidInput, Problem
+    from capplan.schemes import Unattainable
+
+    try:
+        yield
+    except Unattainable as error:
+        line, column = loaded.locate(error.path)
+        raise InvalidInput([Problem(loaded.filename, line, column, str(error))]) from None
 
 
 @contextmanager

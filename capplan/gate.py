@@ -51,8 +51,15 @@ def check(files: Iterable[str], load: Callable[[str], Loaded], *,
 
 def check_topology(name: str, loaded: Loaded) -> list[Finding]:
     """Findings for one valid file, tier by tier in file order."""
+    from capplan.schemes import Unattainable
+
     topology = loaded.topology
-    site = plan(topology)
+    try:
+        site = plan(topology)
+    except Unattainable as error:
+        line, column = loaded.locate(error.path)
+        found = rule("policy-not-held")
+        return [Finding(name, line, column, found, str(error), found.level)]
     growth = topology.traffic.growth
     findings = []
     for index, tier in enumerate(site.tiers):

@@ -335,7 +335,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         problems.extend(_check_scheme_keys(tier, here, failures_of(tier, topology.policy)))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
-        problems.extend(_check_node(tier, here))
+        problems.extend(_check_node(tier, here, topology.policy))
     problems.extend(_check_upstreams(topology.tiers, names))
     return problems
 
@@ -436,7 +436,7 @@ def _check_cold_cache(tier: Tier, here: Path) -> list[tuple[Path, str]]:
     return []
 
 
-def _check_node(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]]:
     import math
 
     node = tier.node
@@ -460,15 +460,18 @@ def _check_node(tier: Tier, here: Path) -> list[tuple[Path, str]]:
     if tier.availability is not None and node.down_probability is None:
         problems.append(((*here, "availability"), f"availability needs node.mtbf_hours and "
                          f"mttr_hours on tier '{tier.name}'"))
-    if tier.latency_ms is not None and node.service_ms is not None:
-        for name, target in tier.latency_ms.targets().items():
+    latency, latency_at = tier.latency_ms, (*here, "latency_ms")
+    if latency is None:
+        latency, latency_at = policy.latency_ms, ("policy", "latency_ms")
+    if latency is not None and node.service_ms is not None:
+        for name, target in latency.targets().items():
             # Even an idle node takes the service time: its p-quantile is −ln(1−p)·s.
             floor = -math.log(1 - PERCENTILES[name]) * float(node.service_ms)
             if float(target) <= floor:
-                problems.append(((*here, "latency_ms", name), f"{name} {_show(target)} ms is "
-                                 f"below what service alone takes at {name} ({floor:.4g} ms for "
-                                 f"service_ms {_show(node.service_ms)}): no node count meets "
-                                 "it"))
+                problems.append(((*latency_at, name), f"{name} {_show(target)} ms is below "
+                                 f"what service alone takes at {name} on tier '{tier.name}' "
+                                 f"({floor:.4g} ms for service_ms {_show(node.service_ms)}): "
+                                 "no node count meets it"))
     return problems
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from capplan.availability import downtime_minutes_per_year
 from capplan.sizing import Plan, SchemeCost, Sizing, TierPlan
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def plan_document(plan: Plan) -> Document:
             "cost_required": number(sum((t.cost_required for t in plan.tiers), Fraction(0))),
         },
         "tiers": [tier_document(tier) for tier in plan.tiers],
+        "availability": plan.availability,
     }
 
 
@@ -71,6 +73,10 @@ def tier_document(tier: TierPlan) -> Document:
         "survivable_failures": None if tier.survivable_failures is None
         else list(tier.survivable_failures),
         "exposed_hours": number(tier.exposed_hours),
+        "latency_ms": tier.latency_ms,
+        "availability": tier.availability,
+        "downtime_minutes_per_year": None if tier.availability is None
+        else downtime_minutes_per_year(tier.availability),
     }
 
 

@@ -66,6 +66,10 @@ class TierPlan:
     sized_by_cascade: bool = False
     survivable_failures: tuple[int | None, ...] | None = None
     exposed_hours: Fraction | None = None
+    latency_ms: dict[str, float | None] | None = None
+    availability: float | None = None
+    latency_targets: dict[str, Fraction] = field(default_factory=dict)
+    availability_target: Fraction | None = None
 
     @property
     def count(self) -> int:
@@ -103,6 +107,14 @@ class Plan:
     tiers: tuple[TierPlan, ...]
 
     @property
+    def availability(self) -> float | None:
+        """The site's availability: the product over tiers, if every tier has one."""
+        values = [tier.availability for tier in self.tiers]
+        if not values or any(value is None for value in values):
+            return None
+        return math.prod(value for value in values if value is not None)
+
+    @property
     def ok(self) -> bool | None:
         """False if any tier fails; None if none fails but some declare no count; else True."""
         verdicts = [tier.ok for tier in self.tiers]
@@ -122,34 +134,44 @@ def assess(
     failures: int,
     growth: Fraction,
     cascade: Fraction | None = None,
+    *,
+    latency_factor: float | None = None,
+    other_targets_met: bool = True,
 ) -> Assessment:
     """Worst case, headroom and runway of *nodes* nodes carrying *demand*.
 
     *cascade* is the demand the tier must carry with all nodes up when an upstream cache
-    runs cold; like every other load it grows with the peak.
+    runs cold; like every other load it grows with the peak. *latency_factor* is how far
+    the peak may grow before a latency target breaks; *other_targets_met* carries the
+    verdict of targets that are not about growth (availability).
     """
     worst = scheme.worst(nodes, demand, capacity, failures)
     cascade_utilization = None if cascade is None \
         else cascade / (scheme.holding_nodes(nodes) * capacity)
     busiest = max(worst.worst_utilization, cascade_utilization or Fraction(0))
-    holds = worst.holds(max_utilization) and busiest <= max_utilization
+    # The peak may grow by this factor before a utilization ceiling breaks, and by
+    # latency_factor before a latency target does: the smaller one is the headroom.
+    factor = None if busiest == 0 else float(max_utilization / busiest)
+    if latency_factor is not None:
+        factor = latency_factor if factor is None else min(factor, latency_factor)
+    holds = worst.holds(max_utilization) and busiest <= max_utilization and other_targets_met \
+        and (latency_factor is None or latency_factor >= 1)
     headroom: float | None
     if scheme.strands(nodes, failures) and demand > 0:
         # Some failure set leaves load with no taker: no peak above zero is carried.
         headroom = -1.0
-    elif busiest == 0:
+    elif factor is None or math.isinf(factor):
         headroom = None
     else:
-        headroom = float(max_utilization / busiest - 1)
+        headroom = factor - 1
     runway: float | None
     if not holds:
         runway = 0.0
-    elif growth <= 0 or busiest == 0:
+    elif growth <= 0 or factor is None or math.isinf(factor):
         runway = None
     else:
-        # Loads grow with the peak, so the policy holds until the peak has grown by
-        # max_utilization / busiest.
-        runway = math.log(max_utilization / busiest) / math.log(1 + growth)
+        # Loads grow with the peak, so the policy holds until the peak has grown by factor.
+        runway = math.log(factor) / math.log(1 + growth)
     return Assessment(worst, holds, headroom, runway, cascade_utilization)
 
 
@@ -334,6 +356,33 @@ class TierShape:
             return avail.ring_unavailability(count, q, demand, self.capacity)
         return avail.pool_unavailability(count, q, demand, self.capacity)
 
+    def latency_factor(self, scheme: Scheme, count: int, demand: Fraction) -> float | None:
+        """How many times the demand the tier carries before a latency target breaks.
+
+        None without targets; infinite when the targets hold at any load (no demand). Found
+        by bisection: response times only grow with the load.
+        """
+        if not self.latency_targets:
+            return None
+        if demand == 0:
+            return math.inf
+
+        def holds(times: float) -> bool:
+            return self.latency_holds(scheme, count, demand * Fraction(times))
+
+        low, high = 0.0, 1.0
+        while holds(high):
+            low, high = high, high * 2
+            if high > 2**40:
+                return math.inf
+        for _ in range(60):
+            middle = (low + high) / 2
+            if holds(middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
     def availability_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
         """The availability target met (True when the tier has none)."""
         if self.availability_target is None:
@@ -405,8 +454,12 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
     declared = tier.nodes is not None
     scheme = shape.scheme_for(declared)
     count = tier.nodes if tier.nodes is not None else required
+    latency = shape.latency(scheme, count, demand)
+    missing = shape.unavailability(scheme, count, demand)
     assessment = assess(scheme, count, demand, shape.capacity, shape.max_utilization,
-                        shape.failures, topology.traffic.growth, cascade)
+                        shape.failures, topology.traffic.growth, cascade,
+                        latency_factor=shape.latency_factor(scheme, count, demand),
+                        other_targets_met=shape.availability_holds(scheme, count, demand))
     bandwidth = None if tier.node.bandwidth_mbps is None \
         else flow.bandwidth_mbps(demand, shape.per_request_bytes)
     survivable: tuple[int | None, ...] | None = None
@@ -439,6 +492,10 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         sized_by_cascade=sized_by_cascade,
         survivable_failures=survivable,
         exposed_hours=exposed,
+        latency_ms=latency,
+        availability=None if missing is None else 1 - missing,
+        latency_targets=shape.latency_targets,
+        availability_target=shape.availability_target,
     )
 
 

@@ -23,6 +23,6 @@ def topology(*tiers: dict[str, Any], traffic: dict[str, Any] | None = None,
 def tier(name: str = "web", redundancy: str = "pool", capacity: object = 100,
          **extra: Any) -> dict[str, Any]:
     """One tier's mapping, as a file would hold it."""
-    node = {"capacity_rps": capacity}
+    node: dict[str, Any] = {} if capacity is None else {"capacity_rps": capacity}
     node.update(extra.pop("node", {}))
     return {"name": name, "redundancy": redundancy, "node": node, **extra}

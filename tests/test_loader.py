@@ -224,3 +224,36 @@ def test_profile_slots_must_be_finite_and_not_negative(slot: str) -> None:
     [found] = problems(text)
     assert found.startswith(f"site.yaml:{line_of(text, 'profile: [')}:")
     assert "traffic.profile[1]" in found
+
+
+SERVICE_LEVELS = (ROOT / "examples" / "service-levels.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("service_ms: 25, ", ""), "workers needs service_ms on tier 'app'"),
+    (("mtbf_hours: 2000, ", ""), "mttr_hours needs mtbf_hours on tier 'app'"),
+    (("mttr_hours: 8, ", ""), "mtbf_hours needs mttr_hours on tier 'app'"),
+    (("{workers: 8, service_ms: 25, ", "{"), "node of tier 'app' needs capacity_rps, or "
+                                             "workers and service_ms"),
+    (("p99: 120", "p99: 100"), "p99 100 ms is below what service alone takes at p99 on tier "
+                               "'app' (115.1 ms for service_ms 25): no node count meets it"),
+    (("p99: 120", "p50: 0"), "more than 0"),
+])
+def test_latency_and_availability_inputs_are_checked(change: tuple[str, str],
+                                                     message: str) -> None:
+    """Half-given node figures, impossible latency targets: exit 2 with a located message."""
+    text = SERVICE_LEVELS.replace(*change)
+    assert text != SERVICE_LEVELS
+    found = problems(text)
+    assert any(message in line for line in found), found
+
+
+def test_tier_policy_needs_the_node_figures() -> None:
+    """A tier's own availability target on nodes without mtbf/mttr is refused."""
+    text = SERVICE_LEVELS.replace("    redundancy: active-passive\n    nodes: 2\n    node: "
+                                  "{capacity_rps: 4000, service_ms: 2, workers: 16, "
+                                  "mtbf_hours: 4000, mttr_hours: 24}",
+                                  "    redundancy: active-passive\n    nodes: 2\n"
+                                  "    availability: 99.9%\n    node: {capacity_rps: 4000}")
+    [found] = problems(text)
+    assert "availability needs node.mtbf_hours and mttr_hours on tier 'db'" in found

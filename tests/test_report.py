@@ -12,14 +12,16 @@ from capplan.report import plan_document, size_document
 from capplan.sizing import plan, size
 from tests.helpers import tier, topology
 
-PLAN_KEYS = ["site", "peak_rps", "planning_peak_rps", "horizon_months", "ok", "totals", "tiers"]
+PLAN_KEYS = ["site", "peak_rps", "planning_peak_rps", "horizon_months", "ok", "totals", "tiers",
+             "availability"]
 TOTALS_KEYS = ["nodes", "nodes_required", "cost", "cost_required"]
 TIER_KEYS = [
     "name", "redundancy", "failures", "max_utilization", "demand_rps", "planning_demand_rps",
     "bandwidth_mbps", "nodes", "nodes_required", "nodes_required_now", "utilization",
     "worst_utilization", "shed_fraction", "headroom", "runway_months", "cost", "ok",
     "zones", "zone_failures", "cascade_demand_rps", "cascade_utilization", "sized_by_cascade",
-    "survivable_failures", "exposed_hours",
+    "survivable_failures", "exposed_hours", "latency_ms", "availability",
+    "downtime_minutes_per_year",
 ]
 SIZE_KEYS = ["redundancy", "demand_rps", "failures", "max_utilization", "nodes_required",
              "utilization", "worst_utilization"]

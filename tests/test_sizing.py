@@ -278,3 +278,73 @@ def test_survivable_failures_match_brute_force(redundancy: str, n: int, demand: 
 
     want = max((f for f in range(n + 1) if every_set_holds(f)), default=None)
     assert got == want
+
+
+# --- latency and availability (issue 5) ---------------------------------------------------
+
+
+def service_site(**policy: object) -> Plan:
+    """2000 rps on app nodes with 8 workers at 25 ms (320 rps each), N+1 at 80%."""
+    return plan(topology(tier("app", capacity=None, node={"workers": 8, "service_ms": 25,
+                                                           "mtbf_hours": 2000,
+                                                           "mttr_hours": 8}),
+                         traffic={"peak_rps": 2000},
+                         policy={"max_utilization": "80%", **policy}))
+
+
+def p99_after_one_failure(nodes: int) -> float:
+    """p99 at a survivor of *nodes* app nodes after one fails, straight from the queue."""
+    from capplan.queueing import Queue
+
+    value = Queue(8, 25.0, 2000 / (nodes - 1)).percentile(0.99)
+    assert value is not None
+    return value
+
+
+def test_workers_and_service_time_give_the_capacity() -> None:
+    """capacity_rps defaults to workers × 1000 / service_ms: 8 × 1000 / 25 = 320 rps."""
+    app = service_site().tiers[0]
+    assert app.nodes_required == 9  # N+1 at 80%: 2000 / 256 → 8, plus one
+    assert app.latency_ms is not None
+    assert app.latency_ms["p99"] == pytest.approx(p99_after_one_failure(9))
+
+
+def test_latency_target_drives_the_count() -> None:
+    """p99 ≤ 120 ms fails with 9 nodes (8 survivors at 250 rps) and holds with 10."""
+    assert p99_after_one_failure(9) > 120 >= p99_after_one_failure(10)
+    assert service_site(latency_ms={"p99": 120}).tiers[0].nodes_required == 10
+
+
+def test_availability_target_drives_the_count() -> None:
+    """The count meets the availability target; one node fewer (still N+1) does not."""
+    from capplan.availability import pool_unavailability
+
+    site = service_site(availability="99.9999%")
+    app = site.tiers[0]
+    q = 8 / 2008
+    assert 1 - pool_unavailability(app.nodes_required, q, F(2000), F(320)) >= 0.999999
+    assert 1 - pool_unavailability(app.nodes_required - 1, q, F(2000), F(320)) < 0.999999
+    assert app.availability is not None
+    assert site.availability == pytest.approx(app.availability)
+
+
+def test_active_passive_adds_standbys_for_availability() -> None:
+    """One active with standbys: each standby is one more node allowed down at once."""
+    from capplan.availability import binomial_above
+
+    site = plan(topology(tier("db", "active-passive", 4000,
+                              node={"mtbf_hours": 100, "mttr_hours": 10}),
+                         traffic={"peak_rps": 2000}, policy={"availability": "99.999%"}))
+    db = site.tiers[0]
+    q = 10 / 110
+    standbys = db.nodes_required - 1
+    assert binomial_above(db.nodes_required, q, standbys) <= 1e-5
+    assert binomial_above(db.nodes_required - 1, q, standbys - 1) > 1e-5
+
+
+def test_latency_counts_in_headroom() -> None:
+    """Headroom is how far the peak may grow before p99 passes 120 ms, when that binds."""
+    app = service_site(latency_ms={"p99": 120}).tiers[0]
+    headroom = app.assessment.headroom
+    assert headroom is not None
+    assert 0 < headroom < float(F(4, 5) / app.assessment.worst.worst_utilization - 1)

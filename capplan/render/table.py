@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from capplan.report import Document
@@ -91,8 +92,62 @@ def plan_table(document: Document) -> str:
     if any(tier["sized_by_cascade"] for tier in tiers):
         lines.append("* sized by the cascade of misses when an upstream cache runs cold")
     lines.extend(_verdicts(tiers))
+    lines.extend(_service_table(tiers))
+    if document["availability"] is not None:
+        site = document["availability"]
+        lines.append(f"site: {_nines(site)} available, about "
+                     f"{_downtime((1 - site) * 525_960)} down a year")
     lines.extend(_profile_strips(tiers))
     return "\n".join(lines) + "\n"
+
+
+def _service_table(tiers: list[Document]) -> list[str]:
+    """Latency after the worst failure and availability, for tiers that model them."""
+    shown = [tier for tier in tiers
+             if tier["latency_ms"] is not None or tier["availability"] is not None]
+    if not shown:
+        return []
+    rows = []
+    for tier in shown:
+        latency = tier["latency_ms"] or {}
+        rows.append([
+            tier["name"],
+            *[_milliseconds(latency.get(name)) if tier["latency_ms"] else "-"
+              for name in ("p50", "p95", "p99")],
+            _nines(tier["availability"]),
+            _downtime(tier["downtime_minutes_per_year"]),
+        ])
+    table = _tabulate(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "available", "down/yr"],
+                      colalign=("left", "right", "right", "right", "right", "right"))
+    return ["", "Response time at the busiest node after the worst failure; availability "
+            "at peak:", table]
+
+
+def _milliseconds(value: float | None) -> str:
+    """'12.3', or 'inf' where the queue cannot keep up."""
+    return "inf" if value is None else f"{value:.3g}"
+
+
+def _nines(value: float | None) -> str:
+    """Availability with enough digits to show its nines: 99.9990%."""
+    if value is None:
+        return "-"
+    if value >= 1:
+        return "100%"
+    # Two digits past the last nine: 99.9964%, 99.9999948%.
+    decimals = max(4, math.ceil(-math.log10(1 - value)))
+    return f"{value * 100:.{decimals}f}%"
+
+
+def _downtime(minutes: float | None) -> str:
+    """Downtime a year in the unit that reads best."""
+    if minutes is None:
+        return "-"
+    if minutes < 1:
+        return f"{minutes * 60:.3g} s"
+    if minutes < 120:
+        return f"{minutes:.3g} min"
+    return f"{minutes / 60:.3g} h"
 
 
 #: Strips wider than this are folded into hourly buckets so they fit a terminal.
@@ -178,6 +233,10 @@ def _verdicts(tiers: list[Document]) -> list[str]:
             lines.append(f"{tier['name']}: needs {tier['nodes_required_now']} nodes for "
                          f"{policy}, has {tier['nodes']} ({tier['nodes_required']} at the "
                          "horizon)")
+        elif tier["runway_months"] == 0:
+            # Enough nodes, laid out so they cannot hold (too few standbys, say).
+            lines.append(f"{tier['name']}: does not hold {policy} as declared; with the "
+                         f"standbys capplan would give it, {tier['nodes_required_now']} nodes do")
         else:
             lines.append(f"{tier['name']}: holds {policy} now, but runs out in "
                          f"{months(tier['runway_months'])} (min_runway_months)")
