@@ -124,6 +124,11 @@ def plan(
     ] = None,
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
+    simulations: Annotated[int, typer.Option(
+        min=100, max=1_000_000, help="Draws of uncertain inputs ({low, high} ranges).")]
+    = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for those draws: the same seed, the "
+                                                  "same plan.")] = 0,
 ) -> None:
     """Plan every tier: node counts for N+k at peak, utilization, headroom and runway.
 
@@ -138,7 +143,8 @@ def plan(
                   "also examples/blueprint.yaml)")
         loaded = _load(file)
         with _planning(loaded):
-            document = plan_document(make_plan(loaded.topology))
+            document = plan_document(make_plan(loaded.topology, simulations=simulations,
+                                               seed=seed))
         text = _render(document, output_format, table=_table("plan_table"))
         _emit(text, output, inputs=[file] if file not in (None, "-") else [])
 

@@ -131,6 +131,114 @@ FailureCount = Annotated[
 ]
 PositiveCount = NodeCount
 
+class Uncertain(Fraction):
+    """A quantity known only as a range: its median, carrying the range it came from.
+
+    Written ``{low: X, high: Y, confidence: 90%}``: X and Y bound the central
+    ``confidence`` interval of a lognormal (a logit-normal for shares). Arithmetic sees
+    the median, so every deterministic figure is the plan at the median; the uncertainty
+    module draws from the distribution.
+    """
+
+    low: Fraction
+    high: Fraction
+    confidence: Fraction
+    share: bool
+
+    @classmethod
+    def of(cls, low: Fraction, high: Fraction, confidence: Fraction, *,
+           share: bool) -> Uncertain:
+        """The median of the distribution that *low* … *high* bound, carrying the range."""
+        import math
+
+        if share:
+            middle = (_logit(low) + _logit(high)) / 2
+            median = 1 / (1 + math.exp(-middle))
+        else:
+            median = math.sqrt(float(low) * float(high))
+        value = cls(Fraction(median).limit_denominator(10**12) if low != high else low)
+        value.low, value.high, value.confidence, value.share = low, high, confidence, share
+        return value
+
+
+def _logit(share: Fraction) -> float:
+    import math
+
+    return math.log(float(share) / (1 - float(share)))
+
+
+_INTERVAL_KEYS = {"low", "high", "confidence"}
+
+
+def _interval_or(parse: Callable[[object], Any], *, share: bool) -> Callable[[object], Any]:
+    """Accept what *parse* accepts, or a ``{low, high, confidence}`` range of it."""
+
+    def validate(value: object) -> Any:
+        if not isinstance(value, dict):
+            return parse(value)
+        unknown = sorted(str(key) for key in value if key not in _INTERVAL_KEYS)
+        if unknown or not {"low", "high"} <= set(value):
+            raise PydanticCustomError(
+                "interval", "a range is written {form}{extra}",
+                {"form": "{low: X, high: Y, confidence: 90%}",
+                 "extra": f" (unknown key '{unknown[0]}')" if unknown else ""})
+        low, high = parse(value["low"]), parse(value["high"])
+        confidence = _below_one(value.get("confidence", Fraction(9, 10)))
+        if low > high:
+            raise PydanticCustomError("interval", "low {low} is above high {high}",
+                                      {"low": _show(low), "high": _show(high)})
+        if share and (low <= 0 or high >= 1):
+            raise PydanticCustomError(
+                "interval", "a range of shares must lie strictly between 0% and 100% "
+                "(a logit-normal never reaches either)")
+        return Uncertain.of(low, high, confidence, share=share)
+
+    return validate
+
+
+_CONFIDENCE = _bounded(lambda value: parse_number(value, percent=True), 0, 1, low_open=True,
+                       hint=" (a confidence is a share above 0% and below 100%)")
+
+
+def _below_one(value: object) -> Fraction:
+    number = _CONFIDENCE(value)
+    if number >= 1:
+        raise PydanticCustomError("range", "{value} is out of range: must be below 100%"
+                                  " (a confidence is a share above 0% and below 100%)",
+                                  {"value": _show(number)})
+    return number  # type: ignore[no-any-return]
+
+
+def _interval_schema(bound: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema of a {low, high, confidence} range whose bounds follow *bound*."""
+    return {
+        "type": "object",
+        "description": "A range: low and high bound the central confidence interval of a "
+                       "lognormal (of a logit-normal for shares).",
+        "additionalProperties": False,
+        "required": ["low", "high"],
+        "properties": {
+            "low": {"description": "Lower bound of the central interval.", **bound},
+            "high": {"description": "Upper bound of the central interval.", **bound},
+            "confidence": {"description": "Share of draws between low and high (default 90%).",
+                           **_RATIO_SCHEMA},
+        },
+    }
+
+
+UncertainQuantity = Annotated[
+    Fraction,
+    PlainValidator(_interval_or(_bounded(parse_number, 0, None, low_open=True), share=False)),
+    WithJsonSchema({"anyOf": [*_NUMBER_SCHEMA["anyOf"], _interval_schema(_NUMBER_SCHEMA)]}),
+]
+UncertainRatio = Annotated[
+    Fraction,
+    PlainValidator(_interval_or(_bounded(_parse_ratio, 0, 1, hint=_RATIO_HINT), share=True)),
+    WithJsonSchema({"anyOf": [*_RATIO_SCHEMA["anyOf"], _interval_schema(_RATIO_SCHEMA)]}),
+]
+
+Confidence = Annotated[Fraction, PlainValidator(_below_one), WithJsonSchema(_RATIO_SCHEMA)]
+
 Redundancy = Literal["pool", "ring", "active-passive"]
 REDUNDANCIES: tuple[Redundancy, ...] = ("pool", "ring", "active-passive")
 
@@ -144,13 +252,13 @@ class _Strict(BaseModel):
 class Traffic(_Strict):
     """Entry traffic: exactly one of peak_rps, daily_requests (+ peak_to_average), profile."""
 
-    peak_rps: PositiveQuantity | None = Field(
+    peak_rps: UncertainQuantity | None = Field(
         None, description="Peak requests per second at the front door."
     )
-    daily_requests: PositiveQuantity | None = Field(
+    daily_requests: UncertainQuantity | None = Field(
         None, description="Requests per day; needs peak_to_average."
     )
-    peak_to_average: PositiveQuantity | None = Field(
+    peak_to_average: UncertainQuantity | None = Field(
         None, description="Ratio of the peak rate to the day's average rate (at least 1)."
     )
     profile: list[NonNegativeQuantity] | None = Field(
@@ -211,6 +319,10 @@ class Policy(_Strict):
     availability: Utilization | None = Field(
         None, description="Least share of time a tier sheds nothing, e.g. 99.99%, for tiers "
         "whose nodes set mtbf_hours and mttr_hours.",
+    )
+    confidence: Confidence = Field(
+        Fraction(95, 100), description="With ranges as inputs: nodes_required holds the "
+        "policy in at least this share of simulated draws.",
     )
 
 
@@ -273,7 +385,7 @@ class Tier(_Strict):
     standby: PositiveCount | None = Field(
         None, description="active-passive only: idle standby nodes (default: the failures)."
     )
-    hit_ratio: Ratio = Field(
+    hit_ratio: UncertainRatio = Field(
         Fraction(0), description="Share of this tier's demand it answers itself."
     )
     cold_hit_ratio: Ratio | None = Field(
@@ -283,7 +395,7 @@ class Tier(_Strict):
     zones: PositiveCount = Field(
         1, description="Failure domains: node i sits in zone ((i-1) mod zones)+1."
     )
-    per_request: PositiveQuantity = Field(
+    per_request: UncertainQuantity = Field(
         Fraction(1), description="Requests to this tier per request reaching it from upstream."
     )
     from_: list[str] | None = Field(

@@ -40,6 +40,11 @@ def plan_document(plan: Plan) -> Document:
         },
         "tiers": [tier_document(tier) for tier in plan.tiers],
         "availability": plan.availability,
+        "uncertainty": None if plan.uncertainty is None else {
+            "simulations": plan.uncertainty[0],
+            "seed": plan.uncertainty[1],
+            "confidence": number(plan.uncertainty[2]),
+        },
     }
 
 
@@ -77,6 +82,7 @@ def tier_document(tier: TierPlan) -> Document:
         "availability": tier.availability,
         "downtime_minutes_per_year": None if tier.availability is None
         else downtime_minutes_per_year(tier.availability),
+        "nodes_required_distribution": tier.nodes_required_distribution,
     }
 
 

@@ -70,6 +70,7 @@ class TierPlan:
     availability: float | None = None
     latency_targets: dict[str, Fraction] = field(default_factory=dict)
     availability_target: Fraction | None = None
+    nodes_required_distribution: dict[str, float] | None = None
 
     @property
     def count(self) -> int:
@@ -93,7 +94,11 @@ class TierPlan:
             return None
         runway = self.assessment.runway_months
         long_enough = runway is None or runway >= self.min_runway_months
-        return self.assessment.holds and long_enough
+        # Under uncertainty, holding at the medians is not enough: the count must cover
+        # the draws up to the policy's confidence.
+        covered = self.nodes_required_distribution is None \
+            or self.nodes >= self.nodes_required_now
+        return self.assessment.holds and long_enough and covered
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class Plan:
     planning_peak: Fraction
     horizon_months: Fraction
     tiers: tuple[TierPlan, ...]
+    #: (simulations, seed, confidence) when some input is a range.
+    uncertainty: tuple[int, int, Fraction] | None = None
 
     @property
     def availability(self) -> float | None:
@@ -390,50 +397,112 @@ class TierShape:
         missing = self.unavailability(scheme, count, demand)
         return missing is not None and 1 - missing >= float(self.availability_target)
 
+    def cascade_required(self, cascade: Fraction) -> int:
+        """Nodes that carry *cascade* with all of them up, within max_utilization."""
+        from capplan.schemes import smallest_holding
+
+        ceiling = self.capacity * self.max_utilization
+        lowest = self.sized.minimum_nodes()
+        return smallest_holding(lowest, lowest,
+                                lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
+
     def scheme_for(self, count_declared: bool) -> Scheme:
         """The declared tier keeps its standbys; a sized one has the standbys it needs."""
         return self.declared if count_declared else self.sized
 
 
-def plan(topology: Topology) -> Plan:
-    """Plan every tier of *topology* at its current and planning peak."""
+@dataclass(frozen=True)
+class Spread:
+    """Requirements over simulated draws of uncertain inputs, for one tier."""
+
+    nodes_required: int
+    nodes_required_now: int
+    distribution: dict[str, float]
+
+
+def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Plan:
+    """Plan every tier of *topology* at its current and planning peak.
+
+    With ranges among the inputs, every figure describes the medians, except the counts
+    required: those hold the policy in at least ``policy.confidence`` of *simulations*
+    draws (seeded with *seed*).
+    """
     traffic = topology.traffic
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
     shapes = [TierShape.of(tier, topology, index) for index, tier in enumerate(topology.tiers)]
-    cascades = _cascades(topology, peak, demands, shapes, factor)
+    moved = _moved_shares(shapes, demands, factor)
+    cascades = _cascades(topology, peak, demands, moved)
     shares = flow.slot_demands(traffic)
+    spreads: list[Spread | None] = [None] * len(shapes)
+    uncertain = None
+    from capplan import uncertainty
+
+    if uncertainty.is_uncertain(topology):
+        spreads = _spreads(topology, shapes, moved, factor, simulations, seed)
+        uncertain = (simulations, seed, topology.policy.confidence)
     tiers = tuple(
-        plan_tier(shape, demand, factor, topology, cascade, shares)
-        for shape, demand, cascade in zip(shapes, demands, cascades, strict=True)
+        plan_tier(shape, demand, factor, topology, cascade, shares, spread)
+        for shape, demand, cascade, spread in zip(shapes, demands, cascades, spreads,
+                                                  strict=True)
     )
-    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, tiers)
+    return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, tiers,
+                uncertain)
+
+
+def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction | None],
+             factor: Fraction, simulations: int, seed: int) -> list[Spread | None]:
+    from capplan import uncertainty
+
+    draws = uncertainty.draw(topology, moved, simulations, seed)
+    confidence = topology.policy.confidence
+    result: list[Spread | None] = []
+    for shape, demand, cascade in zip(shapes, draws.demands, draws.cascades, strict=True):
+        later = uncertainty.tier_counts(shape, demand, cascade, factor)
+        now = uncertainty.tier_counts(shape, demand, cascade, Fraction(1))
+        result.append(Spread(uncertainty.quantile_count(later, confidence),
+                             uncertainty.quantile_count(now, confidence),
+                             uncertainty.distribution(later)))
+    return result
+
+
+def _moved_shares(shapes: list[TierShape], demands: list[Fraction],
+                  factor: Fraction) -> list[Fraction | None]:
+    """Per cold cache, the share of its demand its worst failure moves (None elsewhere).
+
+    From the cache's declared count, or its count required without any cascade.
+    """
+    moved: list[Fraction | None] = []
+    for shape, demand in zip(shapes, demands, strict=True):
+        tier = shape.tier
+        if tier.cold_hit_ratio is None or tier.cold_hit_ratio >= tier.hit_ratio:
+            moved.append(None)
+            continue
+        declared = tier.nodes is not None
+        count = tier.nodes if tier.nodes is not None \
+            else shape.required(flow.tame(demand * factor))
+        share = shape.scheme_for(declared).moved_fraction(count, shape.failures)
+        moved.append(share or None)
+    return moved
 
 
 def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
-              shapes: list[TierShape], factor: Fraction) -> list[Fraction | None]:
+              moved: list[Fraction | None]) -> list[Fraction | None]:
     """Each tier's demand when an upstream cache runs cold (None where none does).
 
     One scenario per cache that can run colder than it runs warm: its worst failure moves
     a share x of its demand to nodes that never cached it, so it passes on more misses.
     A tier downstream of several such caches takes the worst single one (failures in
-    different tiers are independent events). x comes from the cache's declared count, or
-    its count required without any cascade.
+    different tiers are independent events).
     """
     cascades: list[Fraction | None] = [None] * len(demands)
-    for index, shape in enumerate(shapes):
-        tier = shape.tier
-        if tier.cold_hit_ratio is None or tier.cold_hit_ratio >= tier.hit_ratio:
+    for index, share in enumerate(moved):
+        if share is None:
             continue
-        declared = tier.nodes is not None
-        count = tier.nodes if tier.nodes is not None \
-            else shape.required(flow.tame(demands[index] * factor))
-        moved = shape.scheme_for(declared).moved_fraction(count, shape.failures)
-        if moved == 0:
-            continue
-        ratios = [other.hit_ratio for other in topology.tiers]
-        ratios[index] = flow.cold_hit_ratio(tier, moved)
+        tier = topology.tiers[index]
+        ratios: list[Fraction] = [other.hit_ratio for other in topology.tiers]
+        ratios[index] = flow.cold_hit_ratio(tier, share)
         scenario = flow.tier_demands(topology, peak, ratios)
         for position, (cold, warm) in enumerate(zip(scenario, demands, strict=True)):
             if cold > warm:
@@ -443,7 +512,8 @@ def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
 
 def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: Topology,
               cascade: Fraction | None = None,
-              shares: list[Fraction] | None = None) -> TierPlan:
+              shares: list[Fraction] | None = None,
+              spread: Spread | None = None) -> TierPlan:
     """One tier's plan: requirement at both peaks and the assessment of its count."""
     tier = shape.tier
     planning_demand = flow.tame(demand * factor)
@@ -451,6 +521,8 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
     required = shape.required(planning_demand, planning_cascade)
     sized_by_cascade = cascade is not None and required > shape.required(planning_demand)
     required_now = shape.required(demand, cascade)
+    if spread is not None:
+        required, required_now = spread.nodes_required, spread.nodes_required_now
     declared = tier.nodes is not None
     scheme = shape.scheme_for(declared)
     count = tier.nodes if tier.nodes is not None else required
@@ -496,6 +568,7 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         availability=None if missing is None else 1 - missing,
         latency_targets=shape.latency_targets,
         availability_target=shape.availability_target,
+        nodes_required_distribution=None if spread is None else spread.distribution,
     )
 
 
@@ -557,7 +630,7 @@ def compare(topology: Topology) -> tuple[Comparison, ...]:
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
     shapes = [TierShape.of(tier, topology, index) for index, tier in enumerate(topology.tiers)]
-    cascades = _cascades(topology, peak, demands, shapes, factor)
+    cascades = _cascades(topology, peak, demands, _moved_shares(shapes, demands, factor))
     result = []
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         planning = flow.tame(demand * factor)

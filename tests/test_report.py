@@ -13,7 +13,7 @@ from capplan.sizing import plan, size
 from tests.helpers import tier, topology
 
 PLAN_KEYS = ["site", "peak_rps", "planning_peak_rps", "horizon_months", "ok", "totals", "tiers",
-             "availability"]
+             "availability", "uncertainty"]
 TOTALS_KEYS = ["nodes", "nodes_required", "cost", "cost_required"]
 TIER_KEYS = [
     "name", "redundancy", "failures", "max_utilization", "demand_rps", "planning_demand_rps",
@@ -21,7 +21,7 @@ TIER_KEYS = [
     "worst_utilization", "shed_fraction", "headroom", "runway_months", "cost", "ok",
     "zones", "zone_failures", "cascade_demand_rps", "cascade_utilization", "sized_by_cascade",
     "survivable_failures", "exposed_hours", "latency_ms", "availability",
-    "downtime_minutes_per_year",
+    "downtime_minutes_per_year", "nodes_required_distribution",
 ]
 SIZE_KEYS = ["redundancy", "demand_rps", "failures", "max_utilization", "nodes_required",
              "utilization", "worst_utilization"]

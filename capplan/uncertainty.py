@@ -1,0 +1,205 @@
+"""Uncertain inputs: draw them, push every draw through the site, count nodes per draw.
+
+A quantity written ``{low: X, high: Y, confidence: 90%}`` is lognormal (a share is
+logit-normal) with X and Y bounding its central ``confidence`` interval:
+μ = (ln X + ln Y) / 2 and σ = (ln Y − ln X) / (2z), z the normal quantile of
+(1 + confidence) / 2. Draws are vectorised with numpy (no Python loop per draw) from one
+generator seeded with ``--seed``, in a fixed order (traffic keys, then tiers in file
+order), so the same file and seed give the same plan.
+
+Each tier's requirement only grows with its demand, so the counts of all draws come from
+few exact evaluations: sort the demands, evaluate the two ends of a stretch, and split it
+only where they differ. A tier whose draws need 8 to 11 nodes costs a few dozen exact
+sizings, however many draws there are. The cold-cache cascade is a second requirement
+monotone in its own demand; the tier needs the larger of the two counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+from capplan import demand as flow
+from capplan.model import Topology, Uncertain, upstreams_by_index
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from capplan.sizing import TierShape
+
+DEFAULT_SIMULATIONS = 10_000
+DEFAULT_SEED = 0
+
+
+def is_uncertain(topology: Topology) -> bool:
+    """True when some input is a range."""
+    traffic = topology.traffic
+    values: list[object] = [traffic.peak_rps, traffic.daily_requests, traffic.peak_to_average]
+    for tier in topology.tiers:
+        values += [tier.per_request, tier.hit_ratio]
+    return any(isinstance(value, Uncertain) for value in values)
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Every tier's demand in every draw (current peak), and its cascade where it has one."""
+
+    simulations: int
+    seed: int
+    demands: list[NDArray[Any]]
+    cascades: list[NDArray[Any] | None]
+
+
+def draw(topology: Topology, moved: list[Fraction | None], simulations: int,
+         seed: int) -> Draws:
+    """Sample every range *simulations* times and push the draws through the tier graph.
+
+    *moved* is, per tier, the share of its demand that its worst failure moves to cold
+    nodes (None where the tier is no cold cache), as the plan at the median found it.
+    """
+    import numpy as np
+
+    generator = np.random.default_rng(seed)
+
+    def sample(value: Fraction) -> NDArray[Any] | float:
+        if not isinstance(value, Uncertain):
+            return float(value)
+        z = NormalDist().inv_cdf((1 + float(value.confidence)) / 2)
+        if value.share:
+            low, high = _logit(value.low), _logit(value.high)
+        else:
+            low, high = math.log(value.low), math.log(value.high)
+        normal = generator.standard_normal(simulations) * ((high - low) / (2 * z)) \
+            + (low + high) / 2
+        return 1 / (1 + np.exp(-normal)) if value.share else np.exp(normal)
+
+    traffic = topology.traffic
+    if traffic.peak_rps is not None:
+        entry = sample(traffic.peak_rps)
+    elif traffic.daily_requests is not None and traffic.peak_to_average is not None:
+        daily = sample(traffic.daily_requests)
+        entry = daily / flow.SECONDS_PER_DAY * sample(traffic.peak_to_average)
+    else:
+        entry = float(flow.entry_peak(traffic))
+    per_request = [sample(tier.per_request) for tier in topology.tiers]
+    hit_ratios = [sample(tier.hit_ratio) for tier in topology.tiers]
+    ones = np.ones(simulations)
+    demands = _propagate(topology, entry * ones, per_request, hit_ratios)
+    cascades: list[NDArray[Any] | None] = [None] * len(demands)
+    for index, share in enumerate(moved):
+        tier = topology.tiers[index]
+        if share is None or tier.cold_hit_ratio is None:
+            continue
+        cold = list(hit_ratios)
+        cold[index] = (1 - float(share)) * hit_ratios[index] + float(share) * float(
+            tier.cold_hit_ratio)
+        scenario = _propagate(topology, entry * ones, per_request, cold)
+        for position, (hot, warm) in enumerate(zip(scenario, demands, strict=True)):
+            if position == index or not np.any(hot > warm):
+                continue
+            current = cascades[position]
+            cascades[position] = hot if current is None else np.maximum(current, hot)
+    return Draws(simulations, seed, demands, cascades)
+
+
+def _logit(share: Fraction) -> float:
+    return math.log(float(share) / (1 - float(share)))
+
+
+def _propagate(topology: Topology, entry: NDArray[Any], per_request: list[Any],
+               hit_ratios: list[Any]) -> list[NDArray[Any]]:
+    """Tier demands for every draw at once, in topological order (as demand.tier_demands)."""
+    tiers = topology.tiers
+    names = {tier.name: index for index, tier in enumerate(tiers)}
+    upstreams = upstreams_by_index(tiers, names)
+    order = _topological_order(upstreams)
+    demands: list[Any] = [None] * len(tiers)
+    for index in order:
+        inflow: Any = 0.0
+        for source in upstreams[index]:
+            inflow = inflow + (entry if source < 0
+                               else demands[source] * (1 - hit_ratios[source]))
+        demands[index] = per_request[index] * inflow
+    return demands
+
+
+def _topological_order(upstreams: list[list[int]]) -> list[int]:
+    waiting = [sum(1 for source in sources if source >= 0) for sources in upstreams]
+    downstream: list[list[int]] = [[] for _ in upstreams]
+    for index, sources in enumerate(upstreams):
+        for source in sources:
+            if source >= 0:
+                downstream[source].append(index)
+    ready = [index for index, count in enumerate(waiting) if count == 0]
+    order = []
+    while ready:
+        index = ready.pop()
+        order.append(index)
+        for after in downstream[index]:
+            waiting[after] -= 1
+            if waiting[after] == 0:
+                ready.append(after)
+    return order
+
+
+def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDArray[Any]:
+    """required(v) for every v, evaluated on few values: it never decreases as v grows."""
+    import numpy as np
+
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    result = np.empty(len(values), dtype=np.int64)
+    cache: dict[int, int] = {}
+
+    def at(position: int) -> int:
+        if position not in cache:
+            cache[position] = required(Fraction(float(ordered[position])))
+        return cache[position]
+
+    stack = [(0, len(ordered) - 1)]
+    while stack:
+        first, last = stack.pop()
+        low, high = at(first), at(last)
+        if low == high:
+            result[first:last + 1] = low
+        elif last - first == 1:
+            result[first], result[last] = low, high
+        else:
+            middle = (first + last) // 2
+            stack += [(first, middle), (middle, last)]
+    counts = np.empty_like(result)
+    counts[order] = result
+    return counts
+
+
+def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | None,
+                factor: Fraction) -> NDArray[Any]:
+    """Nodes each draw needs at *factor* times its demand (growth to the horizon)."""
+    import numpy as np
+
+    scale = float(factor)
+    counts = counts_for(demand * scale, shape.required)
+    if cascade is not None:
+        counts = np.maximum(counts, counts_for(cascade * scale, shape.cascade_required))
+    return counts
+
+
+def quantile_count(counts: NDArray[Any], confidence: Fraction) -> int:
+    """The smallest count that covers at least *confidence* of the draws."""
+    import numpy as np
+
+    ordered = np.sort(counts)
+    needed = math.ceil(float(confidence) * len(ordered) - 1e-9)
+    return int(ordered[max(0, needed - 1)])
+
+
+def distribution(counts: NDArray[Any]) -> dict[str, float]:
+    """{count: share of draws}, counts ascending (string keys: JSON and YAML agree)."""
+    tally = Counter(int(count) for count in counts)
+    total = len(counts)
+    return {str(count): tally[count] / total for count in sorted(tally)}
