@@ -257,3 +257,19 @@ def test_tier_policy_needs_the_node_figures() -> None:
                                   "    availability: 99.9%\n    node: {capacity_rps: 4000}")
     [found] = problems(text)
     assert "availability needs node.mtbf_hours and mttr_hours on tier 'db'" in found
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{low: 3000, high: 1500}", "low 3000 is above high 1500"),
+    ("{low: 1500, high: 3000, confidence: 100%}", "must be below 100%"),
+    ("{low: 1500, high: 3000, confidence: 0%}", "must be more than 0"),
+    ("{low: 1500, hi: 3000}", "a range is written {low: X, high: Y, confidence: 90%} "
+                              "(unknown key 'hi')"),
+    ("{low: 0, high: 3000}", "must be more than 0"),
+])
+def test_ranges_are_checked(value: str, message: str) -> None:
+    """A range with low above high or a confidence outside (0, 100%) is refused, located."""
+    text = BLUEPRINT.replace("peak_rps: 1200", f"peak_rps: {value}")
+    [found] = problems(text)
+    assert found.startswith(f"site.yaml:{line_of(text, 'peak_rps')}:")
+    assert message in found
