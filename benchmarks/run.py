@@ -178,6 +178,22 @@ def scale(folder: Path, repeat: int) -> None:
     topology = load_text(text).topology
     rows.append(["plan a 2,000-tier topology", best(lambda: plan_document(plan(topology)),
                                                     repeat)])
+    from capplan.availability import pool_unavailability, ring_unavailability
+    from capplan.queueing import Queue
+
+    rows.append(["p99 of an M/M/100,000 node at 99%",
+                 best(lambda: Queue(100_000, 50.0, 99_000 / 50 * 1000).percentile(0.99),
+                      repeat)])
+    rows.append(["availability of a 10,000-node pool (exact)",
+                 best(lambda: pool_unavailability(10_000, 0.001, Fraction(9_900), Fraction(1)),
+                      repeat)])
+    rows.append(["availability of a 10,000-node ring (exact)",
+                 best(lambda: ring_unavailability(10_000, 0.001, Fraction(5_000), Fraction(1)),
+                      repeat)])
+    uncertain = load_text((Path(__file__).resolve().parent.parent / "examples"
+                           / "uncertain-demand.yaml").read_text()).topology
+    rows.append(["plan 4 uncertain tiers, 10,000 draws",
+                 best(lambda: plan_document(plan(uncertain)), repeat)])
     cold = load_text(cold_chain(200)).topology
     rows.append(["plan a 200-tier chain of cold caches (200 cascades)",
                  best(lambda: plan_document(plan(cold)), repeat)])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 #: Bisection steps for a percentile: far past double precision on any sensible bracket.
 _BISECTION_STEPS = 200
@@ -64,9 +65,9 @@ class Queue:
         """True when the workers keep up on average (a < w)."""
         return self.offered < self.workers
 
-    @property
+    @cached_property
     def wait_probability(self) -> float:
-        """Erlang C: the share of requests that queue."""
+        """Erlang C: the share of requests that queue (O(w) once, then remembered)."""
         return erlang_c(self.workers, self.offered)
 
     def exceeds(self, t_ms: float) -> float:
