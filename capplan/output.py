@@ -28,13 +28,8 @@ def write_atomically(target: str | os.PathLike[str], text: str,
     for source in inputs:
         if _same_file(path, Path(source)):
             raise OutputError(f"refusing to overwrite the input file {source} with the output")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temporary = _temporary_copy(path, text)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, _default_mode())
         os.replace(temporary, path)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
@@ -56,13 +51,8 @@ def write_new(target: str | os.PathLike[str], text: str) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise OutputError(f"cannot write {target}: folder '{folder}' does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temporary = _temporary_copy(path, text)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, _default_mode())
         os.link(temporary, path)
     except FileExistsError:
         raise OutputError(f"{target} already exists; capplan init never overwrites a file "
@@ -71,6 +61,24 @@ def write_new(target: str | os.PathLike[str], text: str) -> None:
         raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def _temporary_copy(path: Path, text: str) -> str:
+    """*text* written and synced to a fresh temporary file beside *path*; its name."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _default_mode())
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise
+    return temporary
 
 
 def _default_mode() -> int:

@@ -622,10 +622,19 @@ def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> i
             if step > GALLOP_LIMIT:
                 raise Unattainable(f"no count up to {bad + step:.3g} nodes holds")
         good = bad + step
-    while good - bad > 1:
-        middle = (good + bad) // 2
+    return boundary(bad, good, holds)
+
+
+def boundary(no: int, yes: int, holds: Callable[[int], bool]) -> int:
+    """Bisect a monotone predicate: false at *no*, true at *yes*; the true count nearest *no*.
+
+    Works whichever of the two is larger: from below it finds the smallest count that
+    holds, from above the largest.
+    """
+    while abs(yes - no) > 1:
+        middle = (yes + no) // 2
         if holds(middle):
-            good = middle
+            yes = middle
         else:
-            bad = middle
-    return good
+            no = middle
+    return yes

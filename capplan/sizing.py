@@ -19,6 +19,7 @@ from capplan.schemes import (
     Unattainable,
     Worst,
     Zones,
+    boundary,
     make_scheme,
     nodes_required,
 )
@@ -584,14 +585,8 @@ def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: 
 
     if not holds(0):
         return None
-    good, bad = 0, nodes + 1
-    while bad - good > 1:
-        middle = (good + bad) // 2
-        if holds(middle):
-            good = middle
-        else:
-            bad = middle
-    return good
+    # One more failure than there are nodes can never hold: the bracket's false end.
+    return boundary(nodes + 1, 0, holds)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ node order. The loads it produces as a multiset do not depend on that choice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
@@ -155,11 +155,17 @@ class OracleWorst:
 
 def oracle_worst(spec: Spec, n: int, demand: Fraction, capacity: Fraction, k: int) -> OracleWorst:
     """Utilization all up; busiest survivor and largest shed share over every |F| ≤ k."""
+    return worst_over(spec, n, demand, capacity, failure_sets(n, k))
+
+
+def worst_over(spec: Spec, n: int, demand: Fraction, capacity: Fraction,
+               sets: Iterable[frozenset[int]]) -> OracleWorst:
+    """Utilization all up; busiest survivor and largest shed share over *sets*."""
     all_up = outcome(spec, n, demand, frozenset())
     utilization = max(all_up.loads) / capacity
     worst = ZERO
     shed_fraction = ZERO
-    for failed in failure_sets(n, k):
+    for failed in sets:
         result = outcome(spec, n, demand, failed)
         survivors = result.survivors()
         if survivors:
@@ -219,17 +225,7 @@ def zone_failure_sets(n: int, zones: int, lost: int) -> Iterator[frozenset[int]]
 def oracle_zone_worst(spec: Spec, n: int, demand: Fraction, capacity: Fraction, zones: int,
                       lost: int) -> OracleWorst:
     """Busiest survivor and largest shed share over every loss of *lost* whole zones."""
-    all_up = outcome(spec, n, demand, frozenset())
-    worst = ZERO
-    shed_fraction = ZERO
-    for failed in zone_failure_sets(n, zones, lost):
-        result = outcome(spec, n, demand, failed)
-        survivors = result.survivors()
-        if survivors:
-            worst = max(worst, max(survivors) / capacity)
-        if demand:
-            shed_fraction = max(shed_fraction, result.shed(capacity) / demand)
-    return OracleWorst(max(all_up.loads) / capacity, worst, shed_fraction)
+    return worst_over(spec, n, demand, capacity, zone_failure_sets(n, zones, lost))
 
 
 def moved_share(spec: Spec, n: int, failed: frozenset[int]) -> Fraction:
