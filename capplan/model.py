@@ -569,6 +569,12 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
     if tier.latency_ms is not None and node.service_ms is None:
         problems.append(((*here, "latency_ms"), f"latency_ms needs node.service_ms on tier "
                          f"'{tier.name}'"))
+    target = tier.availability if tier.availability is not None else policy.availability
+    if target is not None and node.down_probability is not None and tier.redundancy == "ring" \
+            and (tier.spread or 1) > 1:
+        problems.append(((*here, "spread"), f"availability is modelled for rings with spread 1 "
+                         f"only (tier '{tier.name}' has spread {tier.spread}); use spread: 1, "
+                         "or drop the availability target or the node's mtbf_hours"))
     if tier.availability is not None and node.down_probability is None:
         problems.append(((*here, "availability"), f"availability needs node.mtbf_hours and "
                          f"mttr_hours on tier '{tier.name}'"))
