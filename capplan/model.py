@@ -130,6 +130,11 @@ FailureCount = Annotated[
     int, PlainValidator(_bounded(parse_count, 0, MAX_NODES)), WithJsonSchema(_COUNT_SCHEMA)
 ]
 PositiveCount = NodeCount
+#: Workers per node: the queueing model is exact and quick up to here (Erlang B is O(w)).
+MAX_WORKERS = 100_000
+WorkerCount = Annotated[
+    int, PlainValidator(_bounded(parse_count, 1, MAX_WORKERS)), WithJsonSchema(_COUNT_SCHEMA)
+]
 
 class Uncertain(Fraction):
     """A quantity known only as a range: its median, carrying the range it came from.
@@ -337,7 +342,7 @@ class Node(_Strict):
         None, description="Network capacity of one node in Mbit/s."
     )
     cost: NonNegativeQuantity = Field(Fraction(0), description="Cost of one node.")
-    workers: PositiveCount | None = Field(
+    workers: WorkerCount | None = Field(
         None, description="Requests one node serves at once (an M/M/w queue); needs service_ms."
     )
     service_ms: PositiveQuantity | None = Field(

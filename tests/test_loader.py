@@ -282,3 +282,11 @@ def test_availability_on_a_wide_ring_is_refused_not_guessed() -> None:
     [found] = problems(text)
     assert found.startswith(f"site.yaml:{line_of(text, 'spread: 2')}:")
     assert "availability is modelled for rings with spread 1 only" in found
+
+
+def test_workers_above_the_limit_are_refused() -> None:
+    """More than 100,000 workers a node is refused: the queue model's documented limit."""
+    text = SERVICE_LEVELS.replace("workers: 8,", "workers: 1M,")
+    [found] = problems(text)
+    assert "tiers[0].node.workers: 1000000 is out of range: must be at least 1 and at most " \
+           "100000" in found
