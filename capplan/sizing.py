@@ -69,8 +69,6 @@ class TierPlan:
     exposed_hours: Fraction | None = None
     latency_ms: dict[str, float | None] | None = None
     availability: float | None = None
-    latency_targets: dict[str, Fraction] = field(default_factory=dict)
-    availability_target: Fraction | None = None
     nodes_required_distribution: dict[str, float] | None = None
 
     @property
@@ -216,9 +214,16 @@ def size(
 
 def _standby_floor(q: float, target: float) -> Callable[[int], int]:
     """Standbys an active-passive tier of n nodes needs for *target* availability."""
+    from functools import lru_cache
+
     from capplan.availability import standbys_for
 
-    return lambda nodes: standbys_for(nodes, q, target)
+    # Searches ask for the same sizes again and again; each answer costs O(nodes).
+    @lru_cache(maxsize=4096)
+    def floor(nodes: int) -> int:
+        return standbys_for(nodes, q, target)
+
+    return floor
 
 
 @dataclass(frozen=True)
@@ -567,8 +572,6 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         exposed_hours=exposed,
         latency_ms=latency,
         availability=None if missing is None else 1 - missing,
-        latency_targets=shape.latency_targets,
-        availability_target=shape.availability_target,
         nodes_required_distribution=None if spread is None else spread.distribution,
     )
 
