@@ -58,6 +58,22 @@ def tier_demands(topology: Topology, entry: Fraction,
     """
     tiers = topology.tiers
     ratios = [tier.hit_ratio for tier in tiers] if hit_ratios is None else list(hit_ratios)
+    order, upstreams = flow_order(topology)
+    demand: list[Fraction | None] = [None] * len(tiers)
+    for index in order:
+        inflow = sum((_passed_on(ratios, demand, source, entry) for source in upstreams[index]),
+                     Fraction(0))
+        demand[index] = tame(tiers[index].per_request * inflow)
+    return [value for value in demand if value is not None]
+
+
+def flow_order(topology: Topology) -> tuple[list[int], list[list[int]]]:
+    """Tier indices in an order where every upstream comes first, and each tier's upstreams.
+
+    Kahn's algorithm, no recursion, so ``from`` may name a tier listed later and a
+    2,000-tier chain needs no deep stack. Upstream -1 stands for the entry.
+    """
+    tiers = topology.tiers
     names = {tier.name: index for index, tier in enumerate(tiers)}
     upstreams = upstreams_by_index(tiers, names)
     downstream: list[list[int]] = [[] for _ in tiers]
@@ -68,20 +84,17 @@ def tier_demands(topology: Topology, entry: Fraction,
                 downstream[source].append(index)
                 waiting[index] += 1
     ready = [index for index in range(len(tiers)) if waiting[index] == 0]
-    demand: list[Fraction | None] = [None] * len(tiers)
+    order = []
     while ready:
         index = ready.pop()
-        tier = tiers[index]
-        inflow = sum((_passed_on(ratios, demand, source, entry) for source in upstreams[index]),
-                     Fraction(0))
-        demand[index] = tame(tier.per_request * inflow)
+        order.append(index)
         for after in downstream[index]:
             waiting[after] -= 1
             if waiting[after] == 0:
                 ready.append(after)
-    if any(value is None for value in demand):
+    if len(order) < len(tiers):
         raise ValueError("the tier graph has a cycle")  # cross_check refuses these earlier
-    return [value for value in demand if value is not None]
+    return order, upstreams
 
 
 def _passed_on(hit_ratios: list[Fraction], demand: list[Fraction | None], source: int,

@@ -157,7 +157,7 @@ class Uncertain(Fraction):
         import math
 
         if share:
-            middle = (_logit(low) + _logit(high)) / 2
+            middle = (logit(low) + logit(high)) / 2
             median = 1 / (1 + math.exp(-middle))
         else:
             median = math.sqrt(float(low) * float(high))
@@ -166,7 +166,8 @@ class Uncertain(Fraction):
         return value
 
 
-def _logit(share: Fraction) -> float:
+def logit(share: Fraction) -> float:
+    """ln(p / (1 − p)): the scale on which a share's range is normal."""
     import math
 
     return math.log(float(share) / (1 - float(share)))

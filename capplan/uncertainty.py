@@ -25,7 +25,7 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 from capplan import demand as flow
-from capplan.model import Topology, Uncertain, upstreams_by_index
+from capplan.model import Topology, Uncertain, logit
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -71,7 +71,7 @@ def draw(topology: Topology, moved: list[Fraction | None], simulations: int,
             return float(value)
         z = NormalDist().inv_cdf((1 + float(value.confidence)) / 2)
         if value.share:
-            low, high = _logit(value.low), _logit(value.high)
+            low, high = logit(value.low), logit(value.high)
         else:
             low, high = math.log(value.low), math.log(value.high)
         normal = generator.standard_normal(simulations) * ((high - low) / (2 * z)) \
@@ -107,18 +107,11 @@ def draw(topology: Topology, moved: list[Fraction | None], simulations: int,
     return Draws(simulations, seed, demands, cascades)
 
 
-def _logit(share: Fraction) -> float:
-    return math.log(float(share) / (1 - float(share)))
-
-
 def _propagate(topology: Topology, entry: NDArray[Any], per_request: list[Any],
                hit_ratios: list[Any]) -> list[NDArray[Any]]:
-    """Tier demands for every draw at once, in topological order (as demand.tier_demands)."""
-    tiers = topology.tiers
-    names = {tier.name: index for index, tier in enumerate(tiers)}
-    upstreams = upstreams_by_index(tiers, names)
-    order = _topological_order(upstreams)
-    demands: list[Any] = [None] * len(tiers)
+    """Tier demands for every draw at once, in flow order (as demand.tier_demands)."""
+    order, upstreams = flow.flow_order(topology)
+    demands: list[Any] = [None] * len(topology.tiers)
     for index in order:
         inflow: Any = 0.0
         for source in upstreams[index]:
@@ -126,25 +119,6 @@ def _propagate(topology: Topology, entry: NDArray[Any], per_request: list[Any],
                                else demands[source] * (1 - hit_ratios[source]))
         demands[index] = per_request[index] * inflow
     return demands
-
-
-def _topological_order(upstreams: list[list[int]]) -> list[int]:
-    waiting = [sum(1 for source in sources if source >= 0) for sources in upstreams]
-    downstream: list[list[int]] = [[] for _ in upstreams]
-    for index, sources in enumerate(upstreams):
-        for source in sources:
-            if source >= 0:
-                downstream[source].append(index)
-    ready = [index for index, count in enumerate(waiting) if count == 0]
-    order = []
-    while ready:
-        index = ready.pop()
-        order.append(index)
-        for after in downstream[index]:
-            waiting[after] -= 1
-            if waiting[after] == 0:
-                ready.append(after)
-    return order
 
 
 def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDArray[Any]:
