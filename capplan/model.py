@@ -578,9 +578,9 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
     target = tier.availability if tier.availability is not None else policy.availability
     if target is not None and node.down_probability is not None and tier.redundancy == "ring" \
             and (tier.spread or 1) > 1:
-        problems.append(((*here, "spread"), f"availability is modelled for rings with spread 1 "
+        problems.append(((*here, "spread"), f"availability targets size rings with spread 1 "
                          f"only (tier '{tier.name}' has spread {tier.spread}); use spread: 1, "
-                         "or drop the availability target or the node's mtbf_hours"))
+                         "or drop the target (the tier still reports its availability)"))
     if tier.availability is not None and node.down_probability is None:
         problems.append(((*here, "availability"), f"availability needs node.mtbf_hours and "
                          f"mttr_hours on tier '{tier.name}'"))

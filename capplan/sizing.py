@@ -364,9 +364,11 @@ class TierShape:
             return avail.active_passive_unavailability(count, scheme.standbys(count), q, demand,
                                                        self.capacity)
         if self.tier.redundancy == "ring":
-            if (self.tier.spread or 1) > 1:
-                return None
-            return avail.ring_unavailability(count, q, demand, self.capacity)
+            try:
+                return avail.ring_unavailability(count, q, demand, self.capacity,
+                                                 self.tier.spread or 1)
+            except ValueError:
+                return None  # a lightly loaded wide ring: too many states to count exactly
         return avail.pool_unavailability(count, q, demand, self.capacity)
 
     def latency_factor(self, scheme: Scheme, count: int, demand: Fraction) -> float | None:

@@ -65,6 +65,24 @@ def test_ring_matches_brute_force(n: int, q: float, demand: F) -> None:
                                 abs=1e-12)
 
 
+@settings(deadline=None, max_examples=150)
+@given(st.integers(1, 10), st.integers(2, 4), qs, demands)
+def test_wide_ring_matches_brute_force(n: int, spread: int, q: float, demand: F) -> None:
+    """The windowed programme for spread > 1 equals summing all 2^n down-sets."""
+    try:
+        got = ring_unavailability(n, q, demand, F(4), spread)
+    except ValueError:
+        return  # too many states: capplan declines rather than approximates
+    want = brute_unavailability(Spec("ring", spread=spread), n, q, demand, F(4))
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_wide_ring_declines_past_its_state_limit() -> None:
+    """A lightly loaded spread-3 ring would need thousands of states: a ValueError."""
+    with pytest.raises(ValueError, match="states"):
+        ring_unavailability(10_000, 0.01, F(2_000), F(1), 3)
+
+
 def test_two_box_ring_hand_worked() -> None:
     """Two boxes, each able to carry everything: down only when both are (q²)."""
     assert ring_unavailability(2, 0.01, F(1000), F(1000)) == pytest.approx(1e-4)

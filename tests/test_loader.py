@@ -276,12 +276,12 @@ def test_ranges_are_checked(value: str, message: str) -> None:
 
 
 def test_availability_on_a_wide_ring_is_refused_not_guessed() -> None:
-    """Rings with spread > 1 have no availability model yet: say so, at spread."""
+    """Availability targets do not size rings with spread > 1 yet: say so, at spread."""
     text = SERVICE_LEVELS.replace("    redundancy: pool\n    nodes: 10\n",
                                   "    redundancy: ring\n    spread: 2\n    nodes: 10\n")
     [found] = problems(text)
     assert found.startswith(f"site.yaml:{line_of(text, 'spread: 2')}:")
-    assert "availability is modelled for rings with spread 1 only" in found
+    assert "availability targets size rings with spread 1 only" in found
 
 
 def test_workers_above_the_limit_are_refused() -> None:
