@@ -348,3 +348,31 @@ def test_latency_counts_in_headroom() -> None:
     headroom = app.assessment.headroom
     assert headroom is not None
     assert 0 < headroom < float(F(4, 5) / app.assessment.worst.worst_utilization - 1)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.sampled_from(["pool", "ring", "active-passive"]), st.integers(1, 3),
+       st.booleans(), st.booleans(),
+       st.builds(F, st.integers(1, 4000), st.integers(1, 2)),
+       st.builds(F, st.integers(1, 4000), st.integers(1, 2)))
+def test_more_demand_never_needs_fewer_nodes_with_every_target(
+    redundancy: str, zones: int, latency: bool, availability: bool, first: F, second: F
+) -> None:
+    """With zones, latency and availability in play, more demand never needs fewer nodes.
+
+    The uncertainty sampler's splitting of sorted draws relies on exactly this.
+    """
+    from capplan.sizing import TierShape
+
+    node: dict[str, object] = {"workers": 4, "service_ms": 20}
+    policy: dict[str, object] = {"max_utilization": "80%"}
+    if latency:
+        policy["latency_ms"] = {"p99": 200}
+    if availability:
+        node.update(mtbf_hours=500, mttr_hours=5)
+        policy["availability"] = "99.99%"
+    extra: dict[str, object] = {"zones": zones, "zone_failures": 1} if zones > 1 else {}
+    site = topology(tier("t", redundancy, None, node=node, **extra), policy=policy)
+    shape = TierShape.of(site.tiers[0], site, 0)
+    low, high = sorted((first, second))
+    assert shape.required(low) <= shape.required(high)
