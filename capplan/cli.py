@@ -216,8 +216,7 @@ def failover(
 ) -> None:
     """Show every node's load after a failure: named nodes or zones, or the worst set.
 
-    The ring neighbour at double load, the pool spreading it thin, the standby taking
-    over: one bar per node against max_utilization, and the share of demand shed.
+    One bar per node against max_utilization, and the share of demand shed.
 
     Example: capplan failover examples/blueprint.yaml --tier web --fail web-1
     """
@@ -348,8 +347,7 @@ def schema(
 ) -> None:
     """Print the topology file's JSON Schema (draft-07), for editors and validators.
 
-    Save it beside your files and add a first line
-    '# yaml-language-server: $schema=capplan.schema.json' for completion and checks.
+    Then start a topology file with '# yaml-language-server: $schema=capplan.schema.json'.
 
     Example: capplan schema -o capplan.schema.json
     """
