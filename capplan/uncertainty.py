@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 from capplan import demand as flow
@@ -62,6 +61,8 @@ def draw(topology: Topology, moved: list[Fraction | None], simulations: int,
     *moved* is, per tier, the share of its demand that its worst failure moves to cold
     nodes (None where the tier is no cold cache), as the plan at the median found it.
     """
+    from statistics import NormalDist
+
     import numpy as np
 
     generator = np.random.default_rng(seed)
