@@ -4,7 +4,7 @@ Pure apart from reading the files it is given. A file that cannot be read or val
 gives one ``invalid-input`` finding per problem; a valid file gives a finding for each tier
 that is not ``ok`` (located at the line where the tier starts), and warnings that
 ``--strict`` turns into failures. The exit code lives in
-:attr:`capplan.render.findings.CheckResult.return_code`.
+:attr:`capplan.render.ci.CheckResult.return_code`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
+from capplan import __version__
 from capplan.render.ci import (
     RULES,
     CheckResult,
@@ -128,3 +130,93 @@ def test_outputs_are_deterministic(render: object) -> None:
     result = CheckResult(("a.yaml",), (finding("oversized"), finding("policy-not-held")))
     assert callable(render)
     assert render(result) == render(result)
+
+
+# A hand-written subset of SARIF 2.1.0: just the parts code-scanning uploads rely on.
+SARIF_SUBSET = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "runs": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+            "type": "object", "required": ["tool", "results"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {
+                    "driver": {"type": "object", "required": ["name", "rules"], "properties": {
+                        "name": {"type": "string"},
+                        "rules": {"type": "array", "items": {
+                            "type": "object", "required": ["id", "shortDescription"]}},
+                    }}}},
+                "results": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["ruleId", "ruleIndex", "level", "message", "locations"],
+                    "properties": {
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": {"type": "object", "required": ["text"]},
+                        "locations": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["physicalLocation"]}},
+                    }}},
+            }}},
+    },
+}
+
+
+@pytest.mark.parametrize(("names", "text"), [
+    (["runway-warning"], "Checked 1 file: 1 warning."),
+    (["policy-not-held", "no-declared-count"], "Checked 1 file: 2 errors."),
+    (["policy-not-held", "oversized", "runway-warning"], "Checked 1 file: 1 error, 2 warnings."),
+])
+def test_summary_wording_other_counts(names: list[str], text: str) -> None:
+    """Singular and plural of errors and warnings in every mix the brief lists."""
+    result = CheckResult(("a.yaml",), tuple(finding(name) for name in names))
+    assert summary(result) == text
+    assert render_text(result).splitlines()[-1] == text
+
+
+def test_text_without_findings_is_only_the_summary() -> None:
+    """A clean run prints a single line, ending in a newline."""
+    assert render_text(CheckResult(("a.yaml",), ())) == (
+        "Checked 1 file: all tiers hold their policy.\n")
+
+
+def test_github_escapes_carriage_return_and_ends_with_summary() -> None:
+    r"""'\r' becomes %0D in the message, and the plain summary line closes the output."""
+    result = CheckResult(("a.yaml",), (finding("oversized", "a.yaml", message="a\r\nb"),))
+    lines = render_github(result).splitlines()
+    assert lines[0].startswith("::warning file=a.yaml,line=3,col=5,")
+    assert lines[0].endswith("::a%0D%0Ab")
+    assert lines[1] == summary(result)
+
+
+def test_json_round_trips_every_finding_in_order() -> None:
+    """Every finding comes back with the same fields, ordered by file, line and column."""
+    found = (finding("oversized", "b.yaml", 7), finding("policy-not-held", "a.yaml", 2),
+             finding("runway-warning", "b.yaml", 1))
+    document = json.loads(render_json(CheckResult(("b.yaml", "a.yaml"), found)))
+    assert document["files"] == ["b.yaml", "a.yaml"]
+    assert [(f["file"], f["line"], f["rule"]) for f in document["findings"]] == [
+        ("b.yaml", 1, "CAP101"), ("b.yaml", 7, "CAP102"), ("a.yaml", 2, "CAP002")]
+    for entry in document["findings"]:
+        assert entry["rule_name"] == RULES[entry["rule"]].name
+        assert entry["level"] == RULES[entry["rule"]].level
+
+
+def test_sarif_validates_against_a_subset_schema() -> None:
+    """The SARIF document has the shape code-scanning uploads need, and says who made it."""
+    result = CheckResult(("a.yaml",), (finding("policy-not-held"), finding("oversized")))
+    document = json.loads(render_sarif(result))
+    jsonschema.validate(document, SARIF_SUBSET)
+    driver = document["runs"][0]["tool"]["driver"]
+    assert driver["version"] == __version__
+    assert driver["informationUri"].startswith("https://")
+    assert [rule["id"] for rule in driver["rules"]] == list(RULES)
+
+
+@pytest.mark.parametrize("render", [render_text, render_json, render_github, render_sarif])
+def test_output_does_not_depend_on_finding_order(render: object) -> None:
+    """Findings given in any order render to the same bytes."""
+    found = (finding("oversized", line=9), finding("policy-not-held", line=2),
+             finding("runway-warning", line=2, column=1))
+    assert callable(render)
+    assert render(CheckResult(("site.yaml",), found)) == render(
+        CheckResult(("site.yaml",), tuple(reversed(found))))
