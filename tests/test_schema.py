@@ -145,3 +145,19 @@ def test_defaults_are_numbers() -> None:
     policy = topology_schema()["definitions"]["Policy"]["properties"]
     assert policy["max_utilization"]["default"] == 1
     assert policy["min_runway_months"]["default"] == 0
+
+
+@pytest.mark.parametrize("text", ["80 pct", "80%%", "%80", "eighty", "0.8.1"])
+def test_malformed_ratio_strings_are_rejected_by_both(text: str) -> None:
+    """A share the parser refuses is flagged by the schema's ratio pattern too."""
+    with pytest.raises(NumberError):
+        parse_number(text, percent=True)
+    document = json.loads(json.dumps(BLUEPRINT))
+    document["policy"]["max_utilization"] = text
+    assert not VALIDATOR.is_valid(document)
+
+
+def test_every_reference_points_into_definitions() -> None:
+    """Each $ref resolves inside the draft-07 definitions."""
+    text = json.dumps(topology_schema())
+    assert text.count('"$ref": "#/definitions/') == text.count('"$ref"')
