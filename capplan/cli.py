@@ -318,6 +318,7 @@ def export(
 
     Example: capplan export examples/blueprint.yaml --to terraform -o capplan.auto.tfvars.json
     """
+    from capplan.loader import InvalidInput, Problem
     from capplan.render import provision
 
     renderers = {Target.ansible: provision.to_ansible, Target.terraform: provision.to_terraform,
@@ -330,12 +331,18 @@ def export(
         except provision.UndeclaredCount as error:
             raise _UsageError(str(error)) from None
         site = loaded.topology.site
-        if to is Target.prometheus:
-            text = provision.to_prometheus(site, rows, metric or provision.DEFAULT_METRIC)
-        else:
-            if metric is not None:
-                raise _UsageError("--metric applies only to --to prometheus")
-            text = renderers[to](site, rows)
+        if metric is not None and to is not Target.prometheus:
+            raise _UsageError("--metric applies only to --to prometheus")
+        try:
+            if to is Target.prometheus:
+                text = provision.to_prometheus(site, rows, metric or provision.DEFAULT_METRIC)
+            else:
+                text = renderers[to](site, rows)
+        except provision.UnfitName as error:
+            # The file is valid, but this consumer cannot take the name: point at it.
+            line, column = loaded.locate(("tiers", error.index, "name"))
+            raise InvalidInput([Problem(loaded.filename, line, column,
+                                        f"{to.value}: {error}")]) from None
         _emit(text, output, inputs=[file])
 
 

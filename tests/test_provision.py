@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,9 @@ from capplan.cli import app
 from capplan.loader import load_file
 from capplan.render.provision import (
     DEFAULT_METRIC,
+    MANAGED_BY,
     ExportTier,
+    UnfitName,
     export_tiers,
     to_ansible,
     to_kubernetes,
@@ -177,3 +180,194 @@ def test_metric_only_for_prometheus() -> None:
     """--metric with another target is refused rather than ignored."""
     result = runner.invoke(app, ["export", str(BLUEPRINT), "--to", "ansible", "--metric", "x"])
     assert result.exit_code == 2
+
+
+ALERT_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+#: DNS-1123 label: what Kubernetes accepts as a Deployment, PDB or HPA name.
+K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+#: A Python identifier: what Ansible accepts as a group name without a warning.
+ANSIBLE_GROUP = re.compile(r"[A-Za-z_]\w*")
+#: A Terraform identifier: letters, digits, _ and -, not starting with a digit.
+TERRAFORM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+RENDERERS = (to_ansible, to_terraform, to_kubernetes, to_prometheus)
+
+SITE = [
+    ExportTier("lb", "active-passive", 1, 2, 2, Fraction(40000), Fraction(1, 2)),
+    ExportTier("web-eu", "pool", 1, 8, 11, Fraction(840), Fraction(7, 10)),
+    ExportTier("cache", "ring", 2, 5, 5, Fraction(2000, 3), Fraction(4, 9)),
+    ExportTier("db", "active-passive", 2, 2, 4, None, None),
+]
+
+
+def kube(tiers: list[ExportTier], site: str = "zope") -> list[dict[str, Any]]:
+    """The Kubernetes documents, parsed."""
+    return list(yaml.safe_load_all(to_kubernetes(site, tiers)))
+
+
+def site_rules(tiers: list[ExportTier], metric: str = DEFAULT_METRIC) -> list[dict[str, Any]]:
+    """The Prometheus rules, parsed."""
+    [group] = yaml.safe_load(to_prometheus("zope", tiers, metric))["groups"]
+    assert group["name"] == "capplan-zope"
+    return list(group["rules"])
+
+
+@pytest.mark.parametrize("render", RENDERERS)
+def test_output_is_byte_for_byte_stable(render: Any) -> None:
+    """Two calls on equal input give identical text, ending in one newline."""
+    first, second = render("zope", list(SITE)), render("zope", list(SITE))
+    assert first == second
+    assert first.endswith("\n")
+    assert not first.endswith("\n\n")
+
+
+def test_every_kubernetes_object_is_labelled_and_annotated() -> None:
+    """PDBs and HPAs carry the managed-by label, the app label and the site annotation."""
+    documents = kube(SITE)
+    for document in documents[:-1]:
+        metadata = document["metadata"]
+        assert metadata["labels"] == {"app": metadata["name"], **MANAGED_BY}
+        assert metadata["annotations"]["capplan/site"] == "zope"
+
+
+def test_kubernetes_fields_per_tier() -> None:
+    """PDB maxUnavailable = k; HPA min = nodes, max = max_nodes; Kustomization = the counts."""
+    documents = kube(SITE)
+    assert len(documents) == 2 * len(SITE) + 1
+    for index, tier in enumerate(SITE):
+        pdb, hpa = documents[2 * index], documents[2 * index + 1]
+        assert (pdb["apiVersion"], pdb["kind"]) == ("policy/v1", "PodDisruptionBudget")
+        assert pdb["metadata"]["name"] == tier.name
+        assert pdb["spec"] == {"maxUnavailable": tier.failures,
+                               "selector": {"matchLabels": {"app": tier.name}}}
+        assert (hpa["apiVersion"], hpa["kind"]) == ("autoscaling/v2", "HorizontalPodAutoscaler")
+        spec = hpa["spec"]
+        assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                          "name": tier.name}
+        assert (spec["minReplicas"], spec["maxReplicas"]) == (tier.nodes, tier.max_nodes)
+    kustomization = documents[-1]
+    assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1beta1"
+    assert kustomization["kind"] == "Kustomization"
+    assert kustomization["replicas"] == [{"name": t.name, "count": t.nodes} for t in SITE]
+
+
+def test_hpa_target_is_the_floor_percent() -> None:
+    """4/9 all-up utilization is 44.4…%: the target is 44, below the limit, not 45."""
+    hpa = kube(SITE)[5]
+    [metric] = hpa["spec"]["metrics"]
+    assert metric == {"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 44}}}
+
+
+def test_custom_metric_template_keeps_promql_braces() -> None:
+    """Only the literal {tier} is filled; label matchers and ranges survive untouched."""
+    template = 'sum(rate(reqs{service="{tier}",code=~"2.."}[1m])) by (service)'
+    [rule, *_] = site_rules(SITE, template)
+    assert rule["expr"] == 'sum(rate(reqs{service="lb",code=~"2.."}[1m])) by (service) > 40000'
+
+
+def test_fractional_threshold_has_no_exponent() -> None:
+    """A limit of 2000/3 rps is written as a plain decimal PromQL accepts."""
+    threshold = site_rules(SITE)[2]["expr"].rpartition(" > ")[2]
+    assert re.fullmatch(r"\d+(\.\d+)?", threshold)
+    assert threshold == "666.666"
+
+
+names = st.from_regex(r"[a-z][a-z0-9]{0,7}(-[a-z0-9]{1,3}){0,2}", fullmatch=True).filter(
+    lambda name: name not in {"all", "ungrouped"})
+limits = st.fractions(min_value=Fraction(1, 100), max_value=10**7, max_denominator=10**4)
+shares = st.fractions(min_value=Fraction(1, 1000), max_value=Fraction(3, 2),
+                      max_denominator=1000)
+
+
+@st.composite
+def tiers(draw: st.DrawFn) -> list[ExportTier]:
+    """A site of tiers whose names every target can take unchanged (or with - as _)."""
+    rows = []
+    for name in draw(st.lists(names, min_size=1, max_size=6, unique=True)):
+        nodes = draw(st.integers(1, 40))
+        holds = draw(st.booleans())
+        rows.append(ExportTier(
+            name, draw(st.sampled_from(["pool", "ring", "active-passive"])),
+            draw(st.integers(0, 3)), nodes, nodes + draw(st.integers(0, 10)),
+            draw(limits) if holds else None, draw(shares) if holds else None))
+    return rows
+
+
+@settings(deadline=None, max_examples=100)
+@given(tiers())
+def test_every_target_round_trips(site: list[ExportTier]) -> None:
+    """For any site, each target parses back to exactly the counts, limits and names given."""
+    groups = yaml.safe_load(to_ansible("s", site))["all"]["children"]
+    assert list(groups) == [tier.name.replace("-", "_") for tier in site]
+    for tier, group in zip(site, groups.values(), strict=True):
+        assert list(group["hosts"]) == [f"{tier.name}-{i}" for i in range(1, tier.nodes + 1)]
+        assert group["vars"] == {"capplan_redundancy": tier.redundancy,
+                                 "capplan_nodes": tier.nodes, "capplan_failures": tier.failures}
+    assert all(ANSIBLE_GROUP.fullmatch(group) for group in groups)
+
+    assert json.loads(to_terraform("s", site)) == {
+        f"{tier.name}_node_count": tier.nodes for tier in site}
+
+    documents = kube(site, "s")
+    for index, tier in enumerate(site):
+        pdb, hpa = documents[2 * index], documents[2 * index + 1]
+        assert K8S_NAME.fullmatch(pdb["metadata"]["name"])
+        assert pdb["spec"]["maxUnavailable"] == tier.failures
+        assert hpa["spec"]["minReplicas"] == tier.nodes <= hpa["spec"]["maxReplicas"]
+        target = hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
+        share = tier.holds_up_to_utilization
+        assert target == (1 if share is None else max(1, math.floor(share * 100)))
+    assert documents[-1]["replicas"] == [{"name": t.name, "count": t.nodes} for t in site]
+
+    found = site_rules(site)
+    assert [rule["labels"]["tier"] for rule in found] == [tier.name for tier in site]
+    for rule, tier in zip(found, site, strict=True):
+        assert {"alert", "expr", "for", "labels", "annotations"} <= set(rule)
+        assert ALERT_NAME.fullmatch(rule["alert"])
+        assert {"summary", "description"} <= set(rule["annotations"])
+        if tier.holds_up_to_rps is None:
+            assert rule["expr"] == "vector(1)"
+            continue
+        metric, _, threshold = rule["expr"].rpartition(" > ")
+        assert metric == DEFAULT_METRIC.replace("{tier}", tier.name)
+        assert "e" not in threshold
+        # Six significant digits, rounded down: never above the limit, within 1e-5 of it.
+        assert Fraction(threshold) <= tier.holds_up_to_rps
+        assert float(threshold) == pytest.approx(float(tier.holds_up_to_rps), rel=1e-5)
+
+
+
+@pytest.mark.parametrize(("names", "render", "message"), [
+    (["a-b", "a_b"], to_ansible, "tiers 'a-b' and 'a_b' would both be Ansible group 'a_b'"),
+    (["all"], to_ansible, "would be Ansible's own group 'all'"),
+    (["1web"], to_ansible, "starts with a digit"),
+    (["1web"], to_terraform, "starts with a digit, which Terraform variable names may not"),
+    (["app_eu"], to_kubernetes, "is not a Kubernetes object name"),
+    (["web-"], to_kubernetes, "is not a Kubernetes object name"),
+])
+def test_names_a_consumer_cannot_take_are_refused(names: list[str], render: Any,
+                                                   message: str) -> None:
+    """A name the file allows but the target does not is refused, never renamed silently."""
+    site = [ExportTier(name, "pool", 1, 2, 2, Fraction(10), Fraction(1, 2)) for name in names]
+    with pytest.raises(UnfitName, match=re.escape(message)) as info:
+        render("s", site)
+    assert info.value.index == len(names) - 1
+
+
+def test_threshold_rounds_down_and_keeps_small_limits() -> None:
+    """840.0006 rps is written 840 (never 840.001, past the limit); 1e-5 keeps its digit."""
+    near = ExportTier("web", "pool", 1, 2, 2, Fraction(8400006, 10000), Fraction(1, 2))
+    tiny = ExportTier("db", "pool", 1, 2, 2, Fraction(1, 100000), Fraction(1, 2))
+    found = site_rules([near, tiny])
+    assert [rule["expr"].rpartition(" > ")[2] for rule in found] == ["840", "0.00001"]
+
+
+def test_unfit_name_is_located_at_the_tier(tmp_path: Path) -> None:
+    """`capplan export` points at the tier name a consumer cannot take (exit 2)."""
+    path = tmp_path / "names.yaml"
+    path.write_text("site: s\ntraffic: {peak_rps: 100}\ntiers:\n"
+                    "  - {name: app_eu, redundancy: pool, nodes: 2, node: {capacity_rps: 100}}\n")
+    result = runner.invoke(app, ["export", str(path), "--to", "kubernetes"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}:4:12: kubernetes: tier 'app_eu' is not a "
+                                    "Kubernetes object name")
