@@ -29,6 +29,8 @@ from fractions import Fraction
 from itertools import combinations
 from typing import ClassVar, Literal
 
+from capplan.model import MAX_NODES
+
 State = Literal["up", "failed", "standby"]
 ZERO = Fraction(0)
 
@@ -138,16 +140,20 @@ class Scheme(ABC):
         self.zones = zones
 
     def minimum_nodes(self) -> int:
-        """The smallest tier this scheme can be built with."""
-        return 1
+        """The smallest tier this scheme can be built with: one node in every zone.
+
+        A file may not declare fewer nodes than zones, so no advice may either.
+        """
+        return self.zones.count
 
     def strands(self, nodes: int, failures: int) -> bool:
-        """True when some failure set of at most *failures* leaves load with no node to take it.
+        """True when some scenario leaves load with no node to take it, at any demand.
 
-        No amount of spare capacity helps then; pool and ring strand only when every node
-        can fail at once.
+        No amount of spare capacity helps then. Pool and ring strand only when every node
+        can fail at once, by node failures or by the zone loss.
         """
-        return failures >= nodes
+        return failures >= nodes or (self.zones.matter
+                                     and self.zones.largest_loss(nodes) >= nodes)
 
     @abstractmethod
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
@@ -194,6 +200,20 @@ class Scheme(ABC):
 
     def holding_nodes(self, nodes: int) -> int:
         """Nodes that carry load with everything up (all but idle standbys)."""
+        return nodes
+
+    def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                    failures: int) -> Worst:
+        """The part of the worst case that only improves as nodes are added.
+
+        Every count that holds :meth:`worst` holds this, so bisecting it gives a floor for
+        the search. For most schemes it is the whole worst case.
+        """
+        return self.worst(nodes, demand, capacity, failures)
+
+    def candidate(self, nodes: int, demand: Fraction, capacity: Fraction,
+                  ceiling: Fraction) -> int:
+        """The smallest count ≥ *nodes* that could hold (*nodes* itself when monotone)."""
         return nodes
 
 
@@ -304,6 +324,61 @@ class Ring(Scheme):
             worst = worst.combine(self._zone_set_worst(nodes, share, capacity, zone_set))
         return worst
 
+    def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                    failures: int) -> Worst:
+        """Node failures only: a zone loss is not monotone in N (two nodes of one zone may
+        stand side by side where the ring closes), node failures are."""
+        return self.node_worst(nodes, demand, capacity, failures)
+
+    def stable_nodes(self) -> int:
+        """From this count on, what a zone loss does around the seam no longer changes.
+
+        The zone scan keeps ``2·reach + 2`` whole periods of the zone pattern; once a ring
+        has that many, the scanned stretch is the same for every count with the same
+        remainder modulo the zone count: only the number of bulk periods grows.
+        """
+        period = self.zones.count
+        survivors_per_period = period - self.zones.failures
+        reach = -(-self.spread // survivors_per_period) + 1
+        return (2 * reach + 2) * period
+
+    def _most_received(self, nodes: int) -> int:
+        """The most failed shares one survivor receives over every zone loss."""
+        return max(max(_ring_zone_received(nodes, self.zones, zone_set, self.spread)[0],
+                       default=0)
+                   for zone_set in self.zones.failed_sets())
+
+    def candidate(self, nodes: int, demand: Fraction, capacity: Fraction,
+                  ceiling: Fraction) -> int:
+        """The smallest count ≥ *nodes* whose zone loss can hold, exact past the seam.
+
+        Past :meth:`stable_nodes`, a count N ≡ r (mod Z) gives its busiest survivor
+        s·(1 + B_r/spread) with s = D/N and B_r fixed, so the zone loss holds exactly when
+        N ≥ D·(1 + B_r/spread) / (capacity·ceiling): one threshold per remainder.
+        Shorter rings are tried one by one.
+        """
+        if not self.zones.matter or demand == 0:
+            return nodes
+        stable = self.stable_nodes()
+        if nodes < stable:
+            return nodes
+        period = self.zones.count
+        best: int | None = None
+        for residue in range(period):
+            sample = stable + (residue - stable) % period
+            most = self._cached_most_received(sample % period, sample)
+            threshold = _ceil(demand * (1 + Fraction(most, self.spread)) / (capacity * ceiling))
+            start = max(nodes, threshold)
+            found = start + (residue - start) % period
+            best = found if best is None else min(best, found)
+        return nodes if best is None else best
+
+    def _cached_most_received(self, residue: int, sample: int) -> int:
+        cache = self.__dict__.setdefault("_most_by_residue", {})
+        if residue not in cache:
+            cache[residue] = self._most_received(sample)
+        return int(cache[residue])
+
     def worst_zone_set(self, nodes: int) -> tuple[int, ...]:
         """The zone set with the busiest survivor (then the most shed), first in order."""
         share, capacity = Fraction(1), Fraction(1)
@@ -375,8 +450,8 @@ class ActivePassive(Scheme):
         return standby
 
     def minimum_nodes(self) -> int:
-        """At least one active node besides the standbys."""
-        return self._nodes_for_actives(1)
+        """At least one active node besides the standbys, and a node in every zone."""
+        return max(self.zones.count, self._nodes_for_actives(1))
 
     def _nodes_for_actives(self, active: int) -> int:
         """The fewest nodes that leave *active* actives once standbys are counted.
@@ -388,8 +463,11 @@ class ActivePassive(Scheme):
         return smallest_holding(lowest, lowest, lambda n: n - self.standbys(n) >= active)
 
     def strands(self, nodes: int, failures: int) -> bool:
-        """More failures than standbys leave an active's share with no taker."""
-        return min(failures, nodes) > self.standbys(nodes)
+        """More failures (or nodes in the lost zones) than standbys orphan an active's share."""
+        lost = min(failures, nodes)
+        if self.zones.matter:
+            lost = max(lost, self.zones.largest_loss(nodes))
+        return lost > self.standbys(nodes)
 
     def holding_nodes(self, nodes: int) -> int:
         """Only the active nodes carry load with everything up."""
@@ -564,24 +642,33 @@ def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1,
 def nodes_required(
     scheme: Scheme, demand: Fraction, capacity: Fraction, max_utilization: Fraction, failures: int,
     *, also: Callable[[int], bool] | None = None,
+    not_monotone: Callable[[int], bool] | None = None,
 ) -> int:
-    """The smallest N at which *scheme* holds the policy (and *also*, when given).
+    """The smallest N at which *scheme* holds the policy (and *also*, *not_monotone*).
 
     Starts from the scheme's closed-form estimate and confirms it with the exact worst
-    case. Every scheme's worst case only improves as N grows; *also* must share that
-    property (the cold-cache cascade does), which is what makes the search valid.
+    case. *also* must only improve as N grows (the cold-cache cascade does); checks that
+    may not (a ring's availability) go in *not_monotone*. A ring's zone loss is not
+    monotone either: the search bisects what is, then walks up (see smallest_count).
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
         # More failures than standbys: some share is shed at every size, so no N holds.
-        raise ValueError(f"{scheme.name} cannot survive {failures} failures at any size")
+        raise Unattainable(f"{scheme.name} cannot survive {failures} failures at any size")
+
+    def necessary(count: int) -> bool:
+        held = scheme.floor_worst(count, demand, capacity, failures).holds(max_utilization)
+        return held and (also is None or also(count))
 
     def holds(count: int) -> bool:
         held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
-        return held and (also is None or also(count))
+        return held and necessary(count) and (not_monotone is None or not_monotone(count))
+
+    def candidate(count: int) -> int:
+        return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
-    return smallest_holding(lowest, guess, holds)
+    return smallest_count(lowest, guess, necessary, holds, candidate)
 
 
 class Unattainable(ValueError):
@@ -595,16 +682,18 @@ class Unattainable(ValueError):
         self.path = path
 
 
-#: How far past its estimate a search may gallop before it declares a target unattainable.
-GALLOP_LIMIT = 2**60
+class TooMany(Unattainable):
+    """Holding the policy would take more nodes than a tier may have (MAX_NODES)."""
 
 
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
     """The smallest count ≥ *lowest* for which the monotone predicate *holds* is true.
 
     Gallops from *guess* to a bracket, then bisects: O(log N) calls however far off the
-    guess is. Raises :class:`Unattainable` when no count up to ``GALLOP_LIMIT`` holds.
+    guess is. Raises :class:`TooMany` when no count up to ``MAX_NODES`` holds: a file may
+    not declare more, so no advice may ask for more either.
     """
+    guess = min(max(guess, lowest), MAX_NODES)
     if holds(guess):
         good, step = guess, 1
         bad = lowest - 1
@@ -616,13 +705,36 @@ def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> i
             step *= 2
     else:
         bad, step = guess, 1
-        while not holds(bad + step):
+        while bad + step < MAX_NODES and not holds(bad + step):
             bad += step
             step *= 2
-            if step > GALLOP_LIMIT:
-                raise Unattainable(f"no count up to {bad + step:.3g} nodes holds")
-        good = bad + step
+        good = min(bad + step, MAX_NODES)
+        if good == MAX_NODES and not holds(good):
+            raise TooMany(f"more than {MAX_NODES:,} nodes")
     return boundary(bad, good, holds)
+
+
+def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
+                   holds: Callable[[int], bool],
+                   candidate: Callable[[int], int] | None = None) -> int:
+    """The smallest count ≥ *lowest* for which *holds* is true; no monotony assumed.
+
+    *necessary* is monotone and implied by *holds* (every count that holds satisfies it),
+    so bisecting it gives a floor below which nothing holds. From the floor, counts are
+    tried upward; *candidate(n)*, when given, is the smallest count ≥ n that could hold
+    (a ring over zones knows it in closed form once its seam repeats), so the walk skips
+    counts that cannot. Both facts together make the first count found the smallest.
+    """
+    count = smallest_holding(lowest, guess, necessary)
+    while True:
+        if candidate is not None:
+            count = candidate(count)
+        if count > MAX_NODES:
+            break
+        if holds(count):
+            return count
+        count += 1
+    raise TooMany(f"more than {MAX_NODES:,} nodes")
 
 
 def boundary(no: int, yes: int, holds: Callable[[int], bool]) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -390,17 +389,26 @@ def test_larger_max_utilization_never_needs_more_nodes(
 def test_huge_tiers_are_sized_quickly_and_exactly(
     scheme: Scheme, scale: tuple[int, int], capacity_int: int, u: F, k: int
 ) -> None:
-    """From 10^5 to 10^12 nodes' worth of demand, nodes_required is fast and exact."""
+    """From 10^2 to 10^9 nodes' worth of demand, nodes_required is exact, or refused.
+
+    Past MAX_NODES (a tier may not have more), the search refuses with TooMany, and it
+    may only do so when MAX_NODES itself does not hold.
+    """
+    from capplan.schemes import MAX_NODES, TooMany
+
     if isinstance(scheme, ActivePassive):
         k = min(k, scheme.standby)
     mantissa, exponent = scale
     capacity = F(capacity_int, 7)
-    demand = capacity * u * mantissa * 10**exponent / 1000 + F(1, 3)
-    started = time.perf_counter()
-    n = nodes_required(scheme, demand, capacity, u, k)
-    assert time.perf_counter() - started < 0.5
+    demand = capacity * u * mantissa * 10**(exponent - 3) / 1000 + F(1, 3)
+    try:
+        n = nodes_required(scheme, demand, capacity, u, k)
+    except TooMany:
+        assert not holds(scheme, MAX_NODES, demand, capacity, (u, k))
+        return
     assert holds(scheme, n, demand, capacity, (u, k))
-    assert not holds(scheme, n - 1, demand, capacity, (u, k))
+    if n > scheme.minimum_nodes():
+        assert not holds(scheme, n - 1, demand, capacity, (u, k))
     if isinstance(scheme, Pool):
         # The 2002 rule, generalised: (N - k) x usable ≥ demand, exactly.
         assert n == k + math.ceil(demand / (capacity * u))
@@ -587,6 +595,65 @@ def test_nodes_required_with_zones_matches_brute_force(
         return oracle_holds(spec, count, demand, F(1), max_utilization=u, k=k) \
             and zone.shed_fraction == 0 and zone.worst_utilization <= u
 
+    def valid(count: int) -> bool:
+        # A file may not declare fewer nodes than zones, nor an active-passive tier
+        # without an active node.
+        if count < zones.count:
+            return False
+        return not isinstance(sizing_scheme, ActivePassive) \
+            or sizing_scheme.standbys(count) < count
+
+    # Not "n holds and n − 1 does not": rings over zones are not monotone in N, so every
+    # smaller valid count must fail.
     assert brute(n)
-    if n - 1 >= sizing_scheme.minimum_nodes():
-        assert not brute(n - 1)
+    assert not any(brute(count) for count in range(1, n) if valid(count))
+
+
+@pytest.mark.parametrize(("zone_count", "holding", "failing", "required"), [
+    (2, [16, 18, 19], [14, 15, 17], 16),
+    (3, [12, 15, 16], [13, 14], 12),
+])
+def test_ring_over_zones_is_not_monotone(zone_count: int, holding: list[int],
+                                         failing: list[int], required: int) -> None:
+    """60k rps, ring spread 2, N+1 at 80% on 10k nodes, one zone lost: issue 9's counts."""
+    ring = Ring(2, Zones(zone_count, 1))
+
+    def brute(count: int) -> bool:
+        spec = Spec("ring", spread=2)
+        zone = oracle_zone_worst(spec, count, F(60000), F(10000), zone_count, 1)
+        return oracle_holds(spec, count, F(60000), F(10000), max_utilization=F(4, 5), k=1) \
+            and zone.shed_fraction == 0 and zone.worst_utilization <= F(4, 5)
+
+    for count in holding:
+        assert brute(count) and ring.worst(count, F(60000), F(10000), 1).holds(F(4, 5))
+    for count in failing:
+        assert not brute(count)
+        assert not ring.worst(count, F(60000), F(10000), 1).holds(F(4, 5))
+    assert nodes_required(ring, F(60000), F(10000), F(4, 5), 1) == required
+
+
+@settings(SETTINGS, max_examples=60)
+@given(st.integers(2, 4), st.integers(1, 3), st.integers(0, 1),
+       st.builds(F, st.integers(1, 4000), st.integers(1, 10)),
+       st.sampled_from([F(1, 2), F(4, 5), F(1)]))
+def test_ring_candidate_never_skips_a_holding_count(
+    zone_count: int, spread: int, k: int, demand: F, u: F
+) -> None:
+    """The closed form past the seam agrees with the zone scan on every count it skips."""
+    ring = Ring(spread, Zones(zone_count, 1))
+    stable = ring.stable_nodes()
+    for count in range(stable, stable + 3 * zone_count):
+        jump = ring.candidate(count, demand, F(100), u)
+        assert jump >= count
+        skipped = range(count, min(jump, count + 4 * zone_count))
+        assert not any(ring.zone_worst(c, demand, F(100)).holds(u) for c in skipped)
+        if jump < count + 4 * zone_count:
+            assert ring.zone_worst(jump, demand, F(100)).holds(u)
+
+
+def test_search_refuses_past_the_node_limit() -> None:
+    """No count up to 1,000,000 holds: the search says so instead of galloping on."""
+    from capplan.schemes import TooMany
+
+    with pytest.raises(TooMany, match="1,000,000"):
+        nodes_required(Pool(), F(10**13), F(1), F(1), 1)
