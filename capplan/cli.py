@@ -159,10 +159,11 @@ def size(
     failures: Annotated[int, typer.Option(min=0, help="N+k: survive any k failures.")] = 1,
     max_utilization: Annotated[str, typer.Option(
         help="Ceiling per surviving node, e.g. 80%.")] = "100%",
-    spread: Annotated[int, typer.Option(min=1, help="ring: survivors sharing a failed node's "
-                                                    "load.")] = 1,
+    spread: Annotated[int | None, typer.Option(
+        min=1, help="ring: survivors sharing a failed node's load. \\[default: 1]",
+        show_default=False)] = None,
     standby: Annotated[int | None, typer.Option(
-        min=0, help="active-passive: standby nodes [default: failures].",
+        min=0, help="active-passive: idle standby nodes. \\[default: --failures]",
         show_default=False)] = None,
     daily: Annotated[str | None, typer.Option(help="Requests per day (instead of --peak).",
                                               show_default=False)] = None,
@@ -176,15 +177,32 @@ def size(
     Example: capplan size --peak 2000 --capacity 1000 --redundancy ring --failures 1
     """
     from capplan.report import size_document
+    from capplan.schemes import Unattainable
     from capplan.sizing import size as size_tier
 
     with _errors_exit():
+        # As in a file: an option of another scheme is refused, never silently ignored.
+        if spread is not None and redundancy is not Redundancy.ring:
+            raise _UsageError(f"--spread applies only to --redundancy ring (got "
+                              f"{redundancy.value})")
+        if standby is not None and redundancy is not Redundancy.active_passive:
+            raise _UsageError(f"--standby applies only to --redundancy active-passive (got "
+                              f"{redundancy.value})")
+        if standby is not None and standby < failures:
+            # Answering with more standbys than asked would answer another question.
+            raise _UsageError(f"--standby {standby} is below --failures {failures}: a failed "
+                              f"active node's share would have no standby to take it; use "
+                              f"--standby {failures} or more, or --failures {standby}")
         demand = _demand_option(peak, daily, peak_to_average)
         node_capacity = _number_option("--capacity", capacity, positive=True)
         utilization = _number_option("--max-utilization", max_utilization, positive=True,
                                      percent=True, at_most=Fraction(1))
-        sizing = size_tier(redundancy.value, demand, node_capacity, failures=failures,
-                           max_utilization=utilization, spread=spread, standby=standby)
+        try:
+            sizing = size_tier(redundancy.value, demand, node_capacity, failures=failures,
+                               max_utilization=utilization, spread=spread or 1,
+                               standby=standby)
+        except Unattainable as error:
+            raise _UsageError(str(error)) from None
         text = _render(size_document(sizing), output_format, table=_table("size_table"))
         _emit(text, output, inputs=[])
 

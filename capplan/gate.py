@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from capplan import demand as flow
 from capplan.loader import InvalidInput, Loaded
+from capplan.model import Path, Topology
 from capplan.render.ci import RULES, CheckResult, Finding, Rule
 from capplan.sizing import TierPlan, TierShape, plan
 
@@ -54,14 +55,16 @@ def check_topology(name: str, loaded: Loaded) -> list[Finding]:
     from capplan.schemes import Unattainable
 
     topology = loaded.topology
+    # Slips in the input are worth saying even when no plan can be made from it.
+    warnings = _input_warnings(name, loaded)
     try:
         site = plan(topology)
     except Unattainable as error:
         line, column = loaded.locate(error.path)
         found = rule("policy-not-held")
-        return [Finding(name, line, column, found, str(error), found.level)]
+        return [*warnings, Finding(name, line, column, found, str(error), found.level)]
     growth = topology.traffic.growth
-    findings = []
+    findings = [*warnings, *_horizon_warnings(name, loaded, site.tiers)]
     for index, tier in enumerate(site.tiers):
         line, column = loaded.locate(("tiers", index))
         for rule_name, message in _tier_findings(tier, growth, loaded, index):
@@ -113,3 +116,106 @@ def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> int:
     factor = Fraction((1 + float(topology.traffic.growth)) ** float(months))
     cascade = None if tier.cascade_demand is None else flow.tame(tier.cascade_demand * factor)
     return shape.required(flow.tame(tier.demand * factor), cascade)
+
+
+# --- warnings of the input and of the horizon (CAP103, CAP104) ------------------------------
+
+#: A ceiling below this is likelier a slip (0.08 for 80%) than a plan: nodes idle 90% or more.
+LOW_UTILIZATION = Fraction(1, 10)
+#: 1 Tbit/s a node, beyond any network card: likelier kbit/s or bit/s than Mbit/s.
+HIGH_BANDWIDTH_MBPS = 1_000_000
+#: A profile's slots are equal shares of a day; whole minutes are what any monitoring gives.
+MINUTES_PER_DAY = 24 * 60
+
+
+def _input_warnings(name: str, loaded: Loaded) -> list[Finding]:
+    """Valid values that are likely slips, each at its key's line, saying what to write."""
+    found = rule("implausible-value")
+    return [Finding(name, *loaded.locate(path), found, f"{_key(path)}: {message}", found.level)
+            for path, message in _implausible(loaded.topology)]
+
+
+def _implausible(topology: Topology) -> list[tuple[Path, str]]:
+    from capplan.model import upstreams_by_index
+
+    problems: list[tuple[Path, str]] = []
+    ceilings: list[tuple[Path, Fraction | None]] = [
+        (("policy", "max_utilization"), topology.policy.max_utilization),
+        *((("tiers", index, "max_utilization"), tier.max_utilization)
+          for index, tier in enumerate(topology.tiers)),
+    ]
+    for path, ceiling in ceilings:
+        if ceiling is not None and ceiling < LOW_UTILIZATION:
+            problems.append((path, f"a ceiling of {_share(ceiling)} sizes every node to idle "
+                             f"{_share(1 - ceiling)} of the time; write the ceiling you mean "
+                             "as a percentage (e.g. 80%)"))
+    profile = topology.traffic.profile
+    if profile and MINUTES_PER_DAY % len(profile):
+        minutes = MINUTES_PER_DAY / len(profile)
+        problems.append((("traffic", "profile"), f"{len(profile)} slots do not split a day "
+                         f"into whole minutes ({minutes:.4g} minutes a slot): a value is likely "
+                         "missing or extra; give a count that divides 1440, e.g. 24 (hourly), "
+                         "48, 96 or 288"))
+    names = {tier.name: index for index, tier in enumerate(topology.tiers)}
+    upstreams = upstreams_by_index(topology.tiers, names)
+    for index, tier in enumerate(topology.tiers):
+        here: Path = ("tiers", index)
+        bandwidth = tier.node.bandwidth_mbps
+        if bandwidth is not None and bandwidth > HIGH_BANDWIDTH_MBPS:
+            problems.append(((*here, "node", "bandwidth_mbps"), f"{float(bandwidth):,.0f} "
+                             f"Mbit/s is {float(bandwidth) / 1e6:,.4g} Tbit/s a node; "
+                             "bandwidth_mbps is in Mbit/s (a 10 Gbit/s link is 10000)"))
+        downstream = [other.name for other, ups in zip(topology.tiers, upstreams, strict=True)
+                      if index in ups]
+        if tier.hit_ratio == 1 and downstream:
+            problems.append(((*here, "hit_ratio"), f"100% answers every request at "
+                             f"'{tier.name}', so no request reaches {_names(downstream)} "
+                             "downstream; write the hit ratio the cache really has "
+                             "(e.g. 95%)"))
+        mtbf, mttr = tier.node.mtbf_hours, tier.node.mttr_hours
+        if mtbf is not None and mttr is not None and mttr > mtbf:
+            problems.append(((*here, "node", "mttr_hours"), f"{float(mttr):g} hours to repair "
+                             f"is more than the {float(mtbf):g} hours between failures: each "
+                             f"node is down {_share(mttr / (mtbf + mttr))} of the time; are "
+                             "mtbf_hours and mttr_hours swapped?"))
+    return problems
+
+
+def _horizon_warnings(name: str, loaded: Loaded, tiers: Iterable[TierPlan]) -> list[Finding]:
+    """Declared tiers that hold now but run out before horizon_months, with the count that lasts.
+
+    A runway shorter than min_runway_months (CAP004) or under RUNWAY_WARNING_MONTHS (CAP101)
+    is said by those rules already; a tier that fails now needs nodes today, not by then.
+    """
+    horizon = loaded.topology.traffic.horizon_months
+    found = rule("runway-before-horizon")
+    findings = []
+    for index, tier in enumerate(tiers):
+        runway = tier.assessment.runway_months
+        if tier.nodes is None or not tier.assessment.holds or runway is None \
+                or runway >= horizon or tier.nodes_required == tier.nodes \
+                or runway < tier.min_runway_months or runway < RUNWAY_WARNING_MONTHS:
+            continue
+        message = (f"tier '{tier.name}' runs out in {runway:.1f} months, before the "
+                   f"{float(horizon):g}-month horizon: {tier.nodes_required} nodes last to the "
+                   f"horizon (has {tier.nodes})")
+        findings.append(Finding(name, *loaded.locate(("tiers", index)), found, message,
+                                found.level))
+    return findings
+
+
+def _key(path: Path) -> str:
+    """('tiers', 2, 'node', 'mttr_hours') → 'tiers[2].node.mttr_hours', as the loader says."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _share(value: Fraction) -> str:
+    return f"{float(value) * 100:.4g}%"
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from capplan.units import NumberError, parse_count, parse_number
+from capplan.units import MAX_MAGNITUDE, NumberError, parse_count, parse_number
 
 #: Largest node count a file may declare; beyond it capplan refuses rather than guess.
 MAX_NODES = 1_000_000
@@ -22,6 +22,8 @@ MAX_NODES = 1_000_000
 MAX_TIERS = 10_000
 #: Planning horizons beyond a century are refused (the growth factor would be meaningless).
 MAX_HORIZON_MONTHS = 1200
+#: Growth above 1000% a month (×10 ** 12 in a year) is refused: no plan means it.
+MAX_GROWTH = 10
 #: Slots in a day's profile: up to one a minute.
 MAX_PROFILE_SLOTS = 1440
 #: Ways to choose the failing zones that capplan examines per tier (C(zones, zone_failures)).
@@ -31,24 +33,36 @@ MAX_ZONE_SETS = 1000
 
 Path = tuple[str | int, ...]
 
-_NUMBER_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "number"},
-        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?[kMG]?\s*$"},
-    ]
-}
-_RATIO_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "number"},
-        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?%?\s*$"},
-    ]
-}
-_COUNT_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer"},
-        {"type": "string", "pattern": r"^\s*\d+(\.\d*)?([eE][+-]?\d+)?\s?[kMG]?\s*$"},
-    ]
-}
+_NUMBER_TEXT: dict[str, Any] = {
+    "type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?[kMG]?\s*$"}
+_RATIO_TEXT: dict[str, Any] = {
+    "type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s?%?\s*$"}
+_COUNT_TEXT: dict[str, Any] = {
+    "type": "string", "pattern": r"^\s*\d+(\.\d*)?([eE][+-]?\d+)?\s?[kMG]?\s*$"}
+#: What parse_number accepts at most, as a JSON number.
+_MAGNITUDE = int(MAX_MAGNITUDE)
+
+
+def _schema(text: dict[str, Any], kind: str = "number", **bounds: int) -> dict[str, Any]:
+    """A number (with the loader's range: editors flag ``max_utilization: 85``) or a text.
+
+    Texts keep their pattern only: ``80%`` and ``40M`` carry units a range cannot see.
+    """
+    return {"anyOf": [{"type": kind, **bounds}, text]}
+
+
+_POSITIVE_SCHEMA = _schema(_NUMBER_TEXT, exclusiveMinimum=0, maximum=_MAGNITUDE)
+_NON_NEGATIVE_SCHEMA = _schema(_NUMBER_TEXT, minimum=0, maximum=_MAGNITUDE)
+_RATIO_SCHEMA = _schema(_RATIO_TEXT, minimum=0, maximum=1)
+_UTILIZATION_SCHEMA = _schema(_RATIO_TEXT, exclusiveMinimum=0, maximum=1)
+_CONFIDENCE_SCHEMA = _schema(_RATIO_TEXT, exclusiveMinimum=0, exclusiveMaximum=1)
+#: Bare growth lies in (−1, 1]; beyond, only a percentage says what is meant (SPEC §1).
+_GROWTH_SCHEMA = _schema(_RATIO_TEXT, exclusiveMinimum=-1, maximum=1)
+_MONTHS_SCHEMA = _schema(_NUMBER_TEXT, minimum=0, maximum=MAX_HORIZON_MONTHS)
+
+
+def _count_schema(low: int, high: int) -> dict[str, Any]:
+    return _schema(_COUNT_TEXT, "integer", minimum=low, maximum=high)
 
 
 def _bounded(
@@ -57,7 +71,6 @@ def _bounded(
     high: Fraction | int | None,
     *,
     low_open: bool = False,
-    hint: str = "",
 ) -> Callable[[object], Any]:
     """Build a validator: parse a number, then check it lies within [low, high]."""
 
@@ -70,8 +83,8 @@ def _bounded(
         too_high = high is not None and number > high
         if too_low or too_high:
             raise PydanticCustomError(
-                "range", "{value} is out of range: {bounds}{hint}",
-                {"value": _show(number), "bounds": _bounds(low, high, low_open), "hint": hint},
+                "range", "{value} is out of range: {bounds}",
+                {"value": _show(number), "bounds": _bounds(low, high, low_open)},
             )
         return number
 
@@ -97,44 +110,94 @@ def _parse_ratio(value: object) -> Fraction:
     return parse_number(value, percent=True)
 
 
-_RATIO_HINT = " (write a share as 80% or 0.8)"
+def _written_as_percent(value: object) -> bool:
+    return isinstance(value, str) and value.strip().endswith("%")
+
+
+def _percent(number: Fraction | int) -> str:
+    return f"{_show(Fraction(number) * 100)}%"
+
+
+def _ratio(
+    low: Fraction | int,
+    high: Fraction | int,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    per: str = "",
+) -> Callable[[object], Fraction]:
+    """Build a validator for a ratio key: a percentage, or a bare number in [−1, 1].
+
+    A bare ``5`` is refused rather than read as 500% (SPEC §1): nobody writes a share of
+    five, and a growth of 500% a month is far likelier a forgotten ``%`` than a plan.
+    Range messages name the bound that is broken, in percent, as the key is documented.
+    """
+
+    def validate(value: object) -> Fraction:
+        try:
+            number = _parse_ratio(value)
+        except NumberError as error:
+            raise PydanticCustomError("number", str(error)) from None
+        percent = _written_as_percent(value)
+        if not percent and number > 1:
+            within = number < high if high_open else number <= high
+            fix = f"write {_percent(number)} if you mean it" if within else \
+                f"above {_percent(high)}; write {_show(number)}% if you mean " \
+                f"{_show(number)}%{per}"
+            raise PydanticCustomError("ratio", "{message}", {
+                "message": f"{_show(number)} means {_percent(number)}{per}"
+                           f"{'; ' if within else ', '}{fix}"})
+        if number <= low if low_open else number < low:
+            side = f"{'more than' if low_open else 'at least'} {_percent(low)}"
+        elif number >= high if high_open else number > high:
+            side = f"{'below' if high_open else 'at most'} {_percent(high)}"
+        else:
+            return number
+        shown = _percent(number) if percent or number == 0 else \
+            f"{_show(number)} ({_percent(number)})"
+        raise PydanticCustomError("range", "{message}", {
+            "message": f"{shown} is out of range: must be {side}{per}"})
+
+    return validate
+
 
 PositiveQuantity = Annotated[
     Fraction, PlainValidator(_bounded(parse_number, 0, None, low_open=True)),
-    WithJsonSchema(_NUMBER_SCHEMA),
+    WithJsonSchema(_POSITIVE_SCHEMA),
 ]
 NonNegativeQuantity = Annotated[
-    Fraction, PlainValidator(_bounded(parse_number, 0, None)), WithJsonSchema(_NUMBER_SCHEMA)
+    Fraction, PlainValidator(_bounded(parse_number, 0, None)),
+    WithJsonSchema(_NON_NEGATIVE_SCHEMA),
 ]
-Ratio = Annotated[
-    Fraction, PlainValidator(_bounded(_parse_ratio, 0, 1, hint=_RATIO_HINT)),
-    WithJsonSchema(_RATIO_SCHEMA),
-]
+Ratio = Annotated[Fraction, PlainValidator(_ratio(0, 1)), WithJsonSchema(_RATIO_SCHEMA)]
 Utilization = Annotated[
-    Fraction, PlainValidator(_bounded(_parse_ratio, 0, 1, low_open=True, hint=_RATIO_HINT)),
-    WithJsonSchema(_RATIO_SCHEMA),
+    Fraction, PlainValidator(_ratio(0, 1, low_open=True)), WithJsonSchema(_UTILIZATION_SCHEMA)
 ]
 Months = Annotated[
     Fraction, PlainValidator(_bounded(parse_number, 0, MAX_HORIZON_MONTHS)),
-    WithJsonSchema(_NUMBER_SCHEMA),
+    WithJsonSchema(_MONTHS_SCHEMA),
 ]
 Growth = Annotated[
     Fraction,
-    PlainValidator(_bounded(_parse_ratio, -1, 10, low_open=True, hint=" (e.g. 4% a month)")),
-    WithJsonSchema(_RATIO_SCHEMA),
+    PlainValidator(_ratio(-1, MAX_GROWTH, low_open=True, per=" per month")),
+    WithJsonSchema(_GROWTH_SCHEMA),
 ]
 NodeCount = Annotated[
-    int, PlainValidator(_bounded(parse_count, 1, MAX_NODES)), WithJsonSchema(_COUNT_SCHEMA)
+    int, PlainValidator(_bounded(parse_count, 1, MAX_NODES)),
+    WithJsonSchema(_count_schema(1, MAX_NODES)),
 ]
 FailureCount = Annotated[
-    int, PlainValidator(_bounded(parse_count, 0, MAX_NODES)), WithJsonSchema(_COUNT_SCHEMA)
+    int, PlainValidator(_bounded(parse_count, 0, MAX_NODES)),
+    WithJsonSchema(_count_schema(0, MAX_NODES)),
 ]
 PositiveCount = NodeCount
 #: Workers per node: the queueing model is exact and quick up to here (Erlang B is O(w)).
 MAX_WORKERS = 100_000
 WorkerCount = Annotated[
-    int, PlainValidator(_bounded(parse_count, 1, MAX_WORKERS)), WithJsonSchema(_COUNT_SCHEMA)
+    int, PlainValidator(_bounded(parse_count, 1, MAX_WORKERS)),
+    WithJsonSchema(_count_schema(1, MAX_WORKERS)),
 ]
+
 
 class Uncertain(Fraction):
     """A quantity known only as a range: its median, carrying the range it came from.
@@ -188,8 +251,8 @@ def _interval_or(parse: Callable[[object], Any], *, share: bool) -> Callable[[ob
                 "interval", "a range is written {form}{extra}",
                 {"form": "{low: X, high: Y, confidence: 90%}",
                  "extra": f" (unknown key '{unknown[0]}')" if unknown else ""})
-        low, high = parse(value["low"]), parse(value["high"])
-        confidence = _below_one(value.get("confidence", Fraction(9, 10)))
+        low, high = _part(parse, value, "low"), _part(parse, value, "high")
+        confidence = _part(_CONFIDENCE, {"confidence": Fraction(9, 10), **value}, "confidence")
         if low > high:
             raise PydanticCustomError("interval", "low {low} is above high {high}",
                                       {"low": _show(low), "high": _show(high)})
@@ -202,17 +265,16 @@ def _interval_or(parse: Callable[[object], Any], *, share: bool) -> Callable[[ob
     return validate
 
 
-_CONFIDENCE = _bounded(lambda value: parse_number(value, percent=True), 0, 1, low_open=True,
-                       hint=" (a confidence is a share above 0% and below 100%)")
+def _part(parse: Callable[[object], Any], interval: dict[Any, Any], key: str) -> Any:
+    """Parse one bound of a range; its problem names the bound (the range has one line)."""
+    try:
+        return parse(interval[key])
+    except PydanticCustomError as error:
+        raise PydanticCustomError("interval", "{message}",
+                                  {"message": f"{key} {error.message()}"}) from None
 
 
-def _below_one(value: object) -> Fraction:
-    number = _CONFIDENCE(value)
-    if number >= 1:
-        raise PydanticCustomError("range", "{value} is out of range: must be below 100%"
-                                  " (a confidence is a share above 0% and below 100%)",
-                                  {"value": _show(number)})
-    return number  # type: ignore[no-any-return]
+_CONFIDENCE = _ratio(0, 1, low_open=True, high_open=True)
 
 
 def _interval_schema(bound: dict[str, Any]) -> dict[str, Any]:
@@ -227,23 +289,37 @@ def _interval_schema(bound: dict[str, Any]) -> dict[str, Any]:
             "low": {"description": "Lower bound of the central interval.", **bound},
             "high": {"description": "Upper bound of the central interval.", **bound},
             "confidence": {"description": "Share of draws between low and high (default 90%).",
-                           **_RATIO_SCHEMA},
+                           **_CONFIDENCE_SCHEMA},
         },
     }
 
 
+_SHARE_BOUND_SCHEMA = _schema(_RATIO_TEXT, exclusiveMinimum=0, exclusiveMaximum=1)
+_uncertain_quantity = _interval_or(_bounded(parse_number, 0, None, low_open=True), share=False)
+
 UncertainQuantity = Annotated[
     Fraction,
-    PlainValidator(_interval_or(_bounded(parse_number, 0, None, low_open=True), share=False)),
-    WithJsonSchema({"anyOf": [*_NUMBER_SCHEMA["anyOf"], _interval_schema(_NUMBER_SCHEMA)]}),
+    PlainValidator(_uncertain_quantity),
+    WithJsonSchema({"anyOf": [*_POSITIVE_SCHEMA["anyOf"], _interval_schema(_POSITIVE_SCHEMA)]}),
+]
+#: peak_to_average: a single figure is at least 1 (peak ≥ average, see _check_traffic); a
+#: range only needs its median there, so its bounds keep the wider range.
+PeakToAverage = Annotated[
+    Fraction,
+    PlainValidator(_uncertain_quantity),
+    WithJsonSchema({"anyOf": [
+        *_schema(_NUMBER_TEXT, minimum=1, maximum=_MAGNITUDE)["anyOf"],
+        _interval_schema(_POSITIVE_SCHEMA)]}),
 ]
 UncertainRatio = Annotated[
     Fraction,
-    PlainValidator(_interval_or(_bounded(_parse_ratio, 0, 1, hint=_RATIO_HINT), share=True)),
-    WithJsonSchema({"anyOf": [*_RATIO_SCHEMA["anyOf"], _interval_schema(_RATIO_SCHEMA)]}),
+    PlainValidator(_interval_or(_ratio(0, 1), share=True)),
+    WithJsonSchema({"anyOf": [*_RATIO_SCHEMA["anyOf"], _interval_schema(_SHARE_BOUND_SCHEMA)]}),
 ]
 
-Confidence = Annotated[Fraction, PlainValidator(_below_one), WithJsonSchema(_RATIO_SCHEMA)]
+Confidence = Annotated[
+    Fraction, PlainValidator(_CONFIDENCE), WithJsonSchema(_CONFIDENCE_SCHEMA)
+]
 
 Redundancy = Literal["pool", "ring", "active-passive"]
 REDUNDANCIES: tuple[Redundancy, ...] = ("pool", "ring", "active-passive")
@@ -264,12 +340,14 @@ class Traffic(_Strict):
     daily_requests: UncertainQuantity | None = Field(
         None, description="Requests per day; needs peak_to_average."
     )
-    peak_to_average: UncertainQuantity | None = Field(
+    peak_to_average: PeakToAverage | None = Field(
         None, description="Ratio of the peak rate to the day's average rate (at least 1)."
     )
     profile: list[NonNegativeQuantity] | None = Field(
         None,
         max_length=MAX_PROFILE_SLOTS,
+        # Not min_length=1: _check_traffic says what an empty profile lacks, located.
+        json_schema_extra={"minItems": 1},
         description="Requests per second in each equal slot of a day (24 = hourly); peak = max.",
     )
     growth: Growth = Field(Fraction(0), description="Compound growth per month, e.g. 4%.")
@@ -388,7 +466,7 @@ class Tier(_Strict):
     spread: PositiveCount | None = Field(
         None, description="ring only: survivors that split a failed node's load (default 1)."
     )
-    standby: PositiveCount | None = Field(
+    standby: FailureCount | None = Field(
         None, description="active-passive only: idle standby nodes (default: the failures)."
     )
     hit_ratio: UncertainRatio = Field(
@@ -450,7 +528,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
             )
         else:
             names[tier.name] = index
-        problems.extend(_check_scheme_keys(tier, here, failures_of(tier, topology.policy)))
+        problems.extend(_check_scheme_keys(tier, here))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
         problems.extend(_check_node(tier, here, topology.policy))
@@ -505,7 +583,7 @@ def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
     return problems
 
 
-def _check_scheme_keys(tier: Tier, here: Path, failures: int) -> list[tuple[Path, str]]:
+def _check_scheme_keys(tier: Tier, here: Path) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     if tier.spread is not None and tier.redundancy != "ring":
         problems.append(((*here, "spread"), f"spread applies only to ring tiers ('{tier.name}' is "
@@ -513,11 +591,14 @@ def _check_scheme_keys(tier: Tier, here: Path, failures: int) -> list[tuple[Path
     if tier.standby is not None and tier.redundancy != "active-passive":
         problems.append(((*here, "standby"), f"standby applies only to active-passive tiers "
                          f"('{tier.name}' is {tier.redundancy})"))
-    if tier.redundancy == "active-passive" and tier.nodes is not None:
-        standby = tier.standby if tier.standby is not None else failures
-        if tier.nodes <= standby:
-            problems.append(((*here, "nodes"), f"tier '{tier.name}' declares {tier.nodes} nodes "
-                             f"but {standby} standby: at least one node must be active"))
+    # Only a standby count the file states can leave no node active. The default (the
+    # tier's failures) and a stated count below the failures describe a tier that misses
+    # its N+k: a policy finding with the count that would hold, not unreadable input.
+    if tier.redundancy == "active-passive" and tier.nodes is not None \
+            and tier.standby is not None and tier.nodes <= tier.standby:
+        problems.append(((*here, "standby"), f"tier '{tier.name}' declares {tier.nodes} "
+                         f"nodes but standby: {tier.standby}: at least one node must be "
+                         f"active (standby: {tier.nodes - 1} at most, or more nodes)"))
     return problems
 
 

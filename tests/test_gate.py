@@ -126,3 +126,104 @@ def test_every_shipped_example_is_checked_without_error_of_input() -> None:
     document = json.loads(result.stdout)
     assert result.exit_code == 1  # blueprint and two-boxes fail on purpose
     assert all(entry["rule"] != "CAP001" for entry in document["findings"])
+
+
+# --- implausible values (CAP103) and the horizon (CAP104) ----------------------------------
+
+
+def check_text(tmp_path: Path, text: str, *options: str) -> tuple[int, list[str], str]:
+    """Exit code, finding lines and the path of a one-file check of *text*."""
+    path = tmp_path / "site.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", *options, str(path)])
+    return result.exit_code, result.stdout.splitlines()[:-1], str(path)
+
+
+def position(text: str, needle: str) -> str:
+    """'LINE:COL' where *needle* starts in *text*."""
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if needle in row)
+    return f"{line}:{text.splitlines()[line - 1].index(needle) + 1}"
+
+
+SLIPS = """\
+site: slips
+traffic: {profile: [100, 200, 300, 400, 300, 200, 100]}
+policy: {max_utilization: 5%}
+tiers:
+  - name: cache
+    redundancy: pool
+    nodes: 4
+    hit_ratio: 100%
+    node: {capacity_rps: 10k, bandwidth_mbps: 2000000}
+  - name: web
+    redundancy: pool
+    nodes: 2
+    max_utilization: 0.08
+    node: {capacity_rps: 100, mtbf_hours: 8, mttr_hours: 2000}
+"""
+
+
+def test_implausible_values_warn_at_their_keys(tmp_path: Path) -> None:
+    """Five kinds of slip each warn at the key's line and column, naming the key and the fix."""
+    code, lines, name = check_text(tmp_path, SLIPS)
+    assert code == 0
+    assert lines == [
+        f"{name}:{position(SLIPS, '[100, 200')}: warning: traffic.profile: 7 slots do not "
+        "split a day into whole minutes (205.7 minutes a slot): a value is likely missing or "
+        "extra; give a count that divides 1440, e.g. 24 (hourly), 48, 96 or 288 [CAP103]",
+        f"{name}:{position(SLIPS, '5%')}: warning: policy.max_utilization: a ceiling of 5% "
+        "sizes every node to idle 95% of the time; write the ceiling you mean as a "
+        "percentage (e.g. 80%) [CAP103]",
+        f"{name}:{position(SLIPS, '100%')}: warning: tiers[0].hit_ratio: 100% answers every "
+        "request at 'cache', so no request reaches 'web' downstream; write the hit ratio the "
+        "cache really has (e.g. 95%) [CAP103]",
+        f"{name}:{position(SLIPS, '2000000')}: warning: tiers[0].node.bandwidth_mbps: "
+        "2,000,000 Mbit/s is 2 Tbit/s a node; bandwidth_mbps is in Mbit/s (a 10 Gbit/s link "
+        "is 10000) [CAP103]",
+        f"{name}:{position(SLIPS, '0.08')}: warning: tiers[1].max_utilization: a ceiling of "
+        "8% sizes every node to idle 92% of the time; write the ceiling you mean as a "
+        "percentage (e.g. 80%) [CAP103]",
+        f"{name}:{position(SLIPS, '2000}')}: warning: tiers[1].node.mttr_hours: 2000 hours to "
+        "repair is more than the 8 hours between failures: each node is down 99.6% of the "
+        "time; are mtbf_hours and mttr_hours swapped? [CAP103]",
+    ]
+    assert check_text(tmp_path, SLIPS, "--strict")[0] == 1
+
+
+def test_plausible_values_do_not_warn(tmp_path: Path) -> None:
+    """A 10% ceiling, 1 Tbit/s, 24 hourly slots and a 95% cache are left alone."""
+    text = (SLIPS.replace("5%", "10%").replace("0.08", "0.1").replace("2000000", "1000000")
+            .replace("hit_ratio: 100%", "hit_ratio: 95%")
+            .replace("mttr_hours: 2000", "mttr_hours: 8")
+            .replace("[100, 200, 300, 400, 300, 200, 100]", str([100] * 23 + [400])))
+    assert "CAP103" not in "\n".join(check_text(tmp_path, text)[1])
+
+
+HORIZON = """\
+site: growing
+traffic: {peak_rps: 150, growth: 3%, horizon_months: 12}
+tiers:
+  - name: web
+    redundancy: pool
+    nodes: 3
+    node: {capacity_rps: 100}
+"""
+
+
+def test_runway_ending_before_the_horizon_warns_with_the_count_that_lasts(
+        tmp_path: Path) -> None:
+    """3 nodes that need 4 by month 12 no longer pass --strict; the warning names 4."""
+    code, lines, name = check_text(tmp_path, HORIZON, "--strict")
+    assert code == 1
+    assert lines == [f"{name}:4:5: warning: tier 'web' runs out in 9.7 months, before the "
+                     "12-month horizon: 4 nodes last to the horizon (has 3) [CAP104]"]
+    assert check_text(tmp_path, HORIZON.replace("nodes: 3", "nodes: 4"), "--strict")[0] == 0
+    assert check_text(tmp_path, HORIZON.replace("horizon_months: 12", "horizon_months: 9"),
+                      "--strict")[0] == 0
+
+
+def test_a_short_runway_is_said_once(tmp_path: Path) -> None:
+    """Under 3 months CAP101 says it (with the count for the horizon): no CAP104 beside it."""
+    text = HORIZON.replace("peak_rps: 150", "peak_rps: 195")
+    _, lines, _ = check_text(tmp_path, text)
+    assert [line.rsplit(" ", 1)[-1] for line in lines] == ["[CAP101]"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,119 @@ def test_workers_above_the_limit_are_refused() -> None:
     [found] = problems(text)
     assert "tiers[0].node.workers: 1000000 is out of range: must be at least 1 and at most " \
            "100000" in found
+
+
+# --- bare ratios (SPEC §1: a ratio written without % lies in [0, 1]) -----------------------
+
+
+def test_bare_growth_above_one_names_the_percentage() -> None:
+    """`growth: 5` is refused at the key with SPEC §1's words, not read as 500% a month."""
+    text = BLUEPRINT.replace("growth: 4%", "growth: 5")
+    line = line_of(text, "growth: 5")
+    column = text.splitlines()[line - 1].index("5") + 1
+    assert problems(text) == [f"site.yaml:{line}:{column}: traffic.growth: 5 means 500% per "
+                              "month; write 500% if you mean it"]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "message"), [
+    ("growth: 4%", "growth: 50", "traffic.growth",
+     "50 means 5000% per month, above 1000%; write 50% if you mean 50% per month"),
+    ("max_utilization: 80%", "max_utilization: 85", "policy.max_utilization",
+     "85 means 8500%, above 100%; write 85% if you mean 85%"),
+    ("    nodes: 4\n", "    nodes: 4\n    max_utilization: 1.5\n", "tiers[2].max_utilization",
+     "1.5 means 150%, above 100%; write 1.5% if you mean 1.5%"),
+    ("hit_ratio: 60%", "hit_ratio: 60", "tiers[1].hit_ratio",
+     "60 means 6000%, above 100%; write 60% if you mean 60%"),
+    ("hit_ratio: 60%", "hit_ratio: {low: 50%, high: 70}", "tiers[1].hit_ratio",
+     "high 70 means 7000%, above 100%; write 70% if you mean 70%"),
+    ("hit_ratio: 60%", "hit_ratio: 60%\n    cold_hit_ratio: 20", "tiers[1].cold_hit_ratio",
+     "20 means 2000%, above 100%; write 20% if you mean 20%"),
+    ("max_utilization: 80%", "max_utilization: 80%\n  confidence: 95", "policy.confidence",
+     "95 means 9500%, above 100%; write 95% if you mean 95%"),
+    ("max_utilization: 80%", "max_utilization: 80%\n  availability: 99.99",
+     "policy.availability", "99.99 means 9999%, above 100%; write 99.99% if you mean 99.99%"),
+    ("peak_rps: 1200", "peak_rps: {low: 1000, high: 2000, confidence: 90}", "traffic.peak_rps",
+     "confidence 90 means 9000%, above 100%; write 90% if you mean 90%"),
+])
+def test_every_bare_ratio_above_one_is_refused_at_its_key(old: str, new: str, key: str,
+                                                          message: str) -> None:
+    """Each ratio key, ranges and policy targets included: a bare number above 1 is refused."""
+    text = BLUEPRINT.replace(old, new)
+    assert text != BLUEPRINT
+    [found] = problems(text)
+    line = line_of(text, new.splitlines()[-1].strip())
+    assert found.startswith(f"site.yaml:{line}:")
+    assert found.endswith(f": {key}: {message}")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("500%", Fraction(5)), ("1", Fraction(1)), ("0.04", Fraction(1, 25)),
+    ("-0.5", Fraction(-1, 2)), ("1000%", Fraction(10)),
+])
+def test_growth_within_bounds_loads(value: str, expected: Fraction) -> None:
+    """A percentage keeps the wide range; a bare growth in (−1, 1] is read as a ratio."""
+    text = BLUEPRINT.replace("growth: 4%", f"growth: {value}")
+    assert load_text(text).topology.traffic.growth == expected
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("growth: 4%", "growth: -5", "traffic.growth: -5 (-500%) is out of range: must be more "
+                                 "than -100% per month"),
+    ("growth: 4%", "growth: 1001%", "traffic.growth: 1001% is out of range: must be at most "
+                                    "1000% per month"),
+    ("hit_ratio: 60%", "hit_ratio: 150%", "tiers[1].hit_ratio: 150% is out of range: must be "
+                                          "at most 100%"),
+    ("max_utilization: 80%", "max_utilization: 0", "policy.max_utilization: 0% is out of "
+                                                   "range: must be more than 0%"),
+])
+def test_ratio_range_messages_name_the_broken_bound_in_percent(old: str, new: str,
+                                                               message: str) -> None:
+    """Out-of-range ratios say which bound, in the percent the key is documented in."""
+    [found] = problems(BLUEPRINT.replace(old, new))
+    assert found.endswith(message)
+
+
+# --- standby (issue 9 item 14; N+k raised above a pair's standbys) ---------------------------
+
+TWO_BOXES = """\
+site: pair
+traffic: {peak_rps: 1000}
+policy: {failures: 1}
+tiers:
+  - name: db
+    redundancy: active-passive
+    nodes: 2
+    node: {capacity_rps: 2000}
+"""
+
+
+@pytest.mark.parametrize("text", [
+    TWO_BOXES.replace("failures: 1", "failures: 0").replace("nodes: 2", "nodes: 2\n    standby: 0"),
+    TWO_BOXES.replace("nodes: 2", "nodes: 2\n    standby: 0\n    failures: 0"),
+], ids=["policy", "tier"])
+def test_standby_zero_loads_under_failures_zero(text: str) -> None:
+    """`standby: 0` is the default under failures: 0, and `size` takes it: a file may too."""
+    assert load_text(text).topology.tiers[0].standby == 0
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("policy: {failures: 1}", "policy: {failures: 2}"),
+    ("policy: {failures: 1}", "policy: {failures: 3}"),
+    ("    nodes: 2\n", "    nodes: 2\n    failures: 2\n"),
+    ("    nodes: 2\n", "    nodes: 2\n    standby: 0\n"),
+    ("    nodes: 2\n", "    nodes: 3\n    standby: 1\n    failures: 2\n"),
+])
+def test_a_pair_below_its_policy_is_not_invalid_input(old: str, new: str) -> None:
+    """N+2 over a pair, or standby: 0 under N+1, loads: a policy failure, not exit 2."""
+    text = TWO_BOXES.replace(old, new)
+    assert text != TWO_BOXES
+    assert load_text(text).topology.tiers[0].name == "db"
+
+
+@pytest.mark.parametrize("standby", [2, 3])
+def test_declared_standby_leaving_no_active_node_is_refused_at_standby(standby: int) -> None:
+    """A stated standby count of at least the declared nodes has no active node: exit 2."""
+    text = TWO_BOXES.replace("    nodes: 2\n", f"    nodes: 2\n    standby: {standby}\n")
+    assert problems(text) == [
+        f"site.yaml:8:14: tiers[0].standby: tier 'db' declares 2 nodes but standby: {standby}: "
+        "at least one node must be active (standby: 1 at most, or more nodes)"]

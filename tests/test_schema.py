@@ -161,3 +161,106 @@ def test_every_reference_points_into_definitions() -> None:
     """Each $ref resolves inside the draft-07 definitions."""
     text = json.dumps(topology_schema())
     assert text.count('"$ref": "#/definitions/') == text.count('"$ref"')
+
+
+# --- numeric ranges: the editor refuses what the loader refuses, and only that ---------------
+
+
+Key = tuple[str | int, ...]
+
+
+def _at(document: Any, path: Key, value: Any) -> None:
+    for part in path[:-1]:
+        document = document[part]
+    document[path[-1]] = value
+
+
+Context = tuple[tuple[Key, Any], ...]
+#: What some keys need around them to be valid at all (set before the key under test).
+DAILY: Context = ((("traffic",), {"daily_requests": 1_000_000, "peak_to_average": 2}),)
+PROFILE: Context = ((("traffic",), {"profile": [1, 2]}),)
+RANGE: Context = ((("traffic", "peak_rps"), {"low": 1, "high": 2}),)
+SHARE_RANGE: Context = ((("tiers", 1, "hit_ratio"), {"low": 0.5, "high": 0.7}),)
+LATENCY: Context = ((("policy", "latency_ms"), {}),)
+WORKERS: Context = ((("tiers", 2, "node"), {"capacity_rps": 150, "service_ms": 10}),)
+
+#: (key path, a value just inside its range, a value just outside, what the key needs)
+BOUNDS: list[tuple[Key, Any, Any, Context]] = [
+    (("traffic", "growth"), -0.99, -1, ()),
+    (("traffic", "growth"), 1, 1.01, ()),
+    (("traffic", "horizon_months"), 0, -0.5, ()),
+    (("traffic", "horizon_months"), 1200, 1200.5, ()),
+    (("traffic", "request_bytes"), 0, -1, ()),
+    (("traffic", "response_bytes"), 10**15, 10**15 + 1, ()),
+    (("traffic", "peak_rps"), 0.001, 0, ()),
+    (("traffic", "peak_rps"), 10**15, 10**15 + 1, ()),
+    (("traffic", "peak_rps", "low"), 0.001, 0, RANGE),
+    (("traffic", "peak_rps", "confidence"), 0.99, 1, RANGE),
+    (("traffic", "peak_rps", "confidence"), 0.01, 0, RANGE),
+    (("traffic", "daily_requests"), 0.001, 0, DAILY),
+    (("traffic", "peak_to_average"), 1, 0.99, DAILY),
+    (("traffic", "profile", 0), 0, -1, PROFILE),
+    (("traffic", "profile"), [1], [], PROFILE),
+    (("policy", "failures"), 0, -1, ()),
+    (("policy", "failures"), 1_000_000, 1_000_001, ()),
+    (("policy", "zone_failures"), 0, -1, ()),
+    (("policy", "max_utilization"), 0.001, 0, ()),
+    (("policy", "max_utilization"), 1, 1.01, ()),
+    (("policy", "min_runway_months"), 1200, 1201, ()),
+    (("policy", "availability"), 1, 1.01, ()),
+    (("policy", "availability"), 0.001, 0, ()),
+    (("policy", "confidence"), 0.999, 1, ()),
+    (("policy", "confidence"), 0.001, 0, ()),
+    (("policy", "latency_ms", "p99"), 0.001, 0, LATENCY),
+    (("tiers", 0, "standby"), 0, -1, ()),
+    (("tiers", 1, "spread"), 1, 0, ()),
+    (("tiers", 1, "hit_ratio"), 1, 1.01, ()),
+    (("tiers", 1, "hit_ratio"), 0, -0.01, ()),
+    (("tiers", 1, "hit_ratio", "low"), 0.01, 0, SHARE_RANGE),
+    (("tiers", 1, "hit_ratio", "high"), 0.99, 1, SHARE_RANGE),
+    (("tiers", 1, "cold_hit_ratio"), 0, -0.01, ()),
+    (("tiers", 2, "nodes"), 1, 0, ()),
+    (("tiers", 2, "nodes"), 1_000_000, 1_000_001, ()),
+    (("tiers", 2, "zones"), 1, 0, ()),
+    (("tiers", 2, "failures"), 0, -1, ()),
+    (("tiers", 2, "max_utilization"), 1, 1.01, ()),
+    (("tiers", 2, "min_runway_months"), 0, -1, ()),
+    (("tiers", 2, "per_request"), 0.001, 0, ()),
+    (("tiers", 2, "node", "capacity_rps"), 0.001, 0, ()),
+    (("tiers", 2, "node", "bandwidth_mbps"), 0.001, 0, ()),
+    (("tiers", 2, "node", "cost"), 0, -0.01, ()),
+    (("tiers", 2, "node", "workers"), 1, 0, WORKERS),
+    (("tiers", 2, "node", "workers"), 100_000, 100_001, WORKERS),
+    (("tiers", 2, "node", "service_ms"), 0.001, 0, WORKERS),
+]
+
+
+def _bounded_document(path: Key, value: Any, context: Context) -> dict[str, Any]:
+    document = json.loads(json.dumps(BLUEPRINT))
+    for where, needed in context:
+        _at(document, where, json.loads(json.dumps(needed)))
+    _at(document, path, value)
+    return document  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("path", "inside", "outside", "context"), BOUNDS,
+                         ids=[f"{'.'.join(map(str, p))}={o}" for p, _, o, _ in BOUNDS])
+def test_bounded_keys_agree_with_the_loader(path: Key, inside: Any, outside: Any,
+                                            context: Context) -> None:
+    """Just inside a key's range both the schema and the loader accept; just outside, neither."""
+    from capplan.loader import InvalidInput, load_text
+
+    accepted = _bounded_document(path, inside, context)
+    assert VALIDATOR.is_valid(accepted), list(VALIDATOR.iter_errors(accepted))
+    load_text(json.dumps(accepted))
+    refused = _bounded_document(path, outside, context)
+    assert not VALIDATOR.is_valid(refused)
+    with pytest.raises(InvalidInput):
+        load_text(json.dumps(refused))
+
+
+def test_a_bare_share_above_one_is_flagged_by_the_editor() -> None:
+    """`max_utilization: 85` (meant as 85%) is an editor error, as the loader refuses it."""
+    document = json.loads(json.dumps(BLUEPRINT))
+    document["policy"]["max_utilization"] = 85
+    assert not VALIDATOR.is_valid(document)

@@ -6,7 +6,9 @@ The rule catalogue, the findings and the exit-code contract live here, in one pl
 * **exit 1** — otherwise, some tier is not ``ok``: it does not hold its policy now
   (``CAP002``), declares no count (``CAP003``) or runs out of runway before
   ``min_runway_months`` (``CAP004``); with ``--strict`` a warning fails too
-  (``CAP101`` runway under 3 months, ``CAP102`` more than twice the nodes it needs);
+  (``CAP101`` runway under 3 months, ``CAP102`` more than twice the nodes it needs,
+  ``CAP103`` a valid value that is likely a slip, ``CAP104`` runway shorter than the
+  planning horizon);
 * **exit 0** — every file valid and every tier ``ok``.
 
 Formats, like ruff's: ``text`` (``FILE:LINE:COL: error: message [CAP002]`` then a summary
@@ -50,6 +52,12 @@ RULES: dict[str, Rule] = {
              "A tier stops holding its policy within 3 months of growth.", "warning"),
         Rule("CAP102", "oversized",
              "A tier declares more than twice the nodes its policy needs.", "warning"),
+        Rule("CAP103", "implausible-value",
+             "A valid value that is likely a slip: a ceiling under 10%, over 1 Tbit/s a "
+             "node, a profile that does not split a day into whole minutes, a cache that "
+             "answers everything, repairs longer than the time between failures.", "warning"),
+        Rule("CAP104", "runway-before-horizon",
+             "A tier stops holding its policy before horizon_months.", "warning"),
     )
 }
 

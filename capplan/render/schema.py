@@ -9,7 +9,10 @@ others built on it) reads draft-07. The differences that matter for these models
 * exact-fraction defaults, which pydantic writes as strings (``"0"``), become numbers.
 
 Numbers accept both JSON numbers and capplan's unit strings (``40M``, ``80%``), as the
-models' own validators do; the string patterns come from :mod:`capplan.model`.
+models' own validators do; the string patterns come from :mod:`capplan.model`. A JSON
+number carries the loader's range (``minimum``, ``maximum``, ``exclusiveMinimum``…), so an
+editor flags ``max_utilization: 85`` as capplan would; a unit string keeps its pattern only
+(a range cannot see through ``%`` or ``k``), and the loader still has the last word.
 """
 
 from __future__ import annotations
