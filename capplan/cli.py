@@ -323,9 +323,11 @@ def export(
                                         show_default=False)],
     to: Annotated[Target, typer.Option("--to", case_sensitive=False, show_default=False,
                                        help="ansible, terraform, kubernetes or prometheus.")],
-    counts: Annotated[CountsChoice, typer.Option(
-        case_sensitive=False, help="Node counts to provision: required at the planning peak, "
-                                   "or as declared.")] = CountsChoice.required,
+    counts: Annotated[CountsChoice | None, typer.Option(
+        case_sensitive=False, show_default=False,
+        help="Node counts to use: required at the planning peak, or as declared. "
+             "\\[default: declared for prometheus (required where a tier declares none), "
+             "required for the others]")] = None,
     metric: Annotated[str | None, typer.Option(
         help="prometheus: PromQL for a tier's request rate; {tier} becomes its name "
              "[default: sum(rate(http_requests_total{job=\"{tier}\"}[5m]))].",
@@ -344,8 +346,11 @@ def export(
     with _errors_exit():
         loaded = _load(file)
         try:
+            # Which count is chosen for the operator's safety per target, and said below.
+            chosen, fallback = provision.default_counts(to.value) if counts is None \
+                else (counts.value, False)
             with _planning(loaded):
-                rows = provision.export_tiers(loaded.topology, counts.value)
+                rows = provision.export_tiers(loaded.topology, chosen, fallback=fallback)
         except provision.UndeclaredCount as error:
             raise _UsageError(str(error)) from None
         site = loaded.topology.site
@@ -362,6 +367,8 @@ def export(
             raise InvalidInput([Problem(loaded.filename, line, column,
                                         f"{to.value}: {error}")]) from None
         _emit(text, output, inputs=[file])
+        for note in provision.counts_notes(to.value, rows, chosen):
+            _note(note)
 
 
 @app.command()

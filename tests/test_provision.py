@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from capplan.cli import app
 from capplan.loader import load_file
+from capplan.render.data import to_yaml
 from capplan.render.provision import (
     DEFAULT_METRIC,
     MANAGED_BY,
@@ -75,20 +77,23 @@ def test_terraform_tfvars() -> None:
 
 
 def test_kubernetes_documents_have_every_required_field() -> None:
-    """PDB policy/v1 and HPA autoscaling/v2 per tier, then a Kustomization of replicas."""
+    """A PDB per tier, an HPA per tier but active-passive ones, then a Kustomization."""
     documents = list(yaml.safe_load_all(to_kubernetes("zope", rows())))
-    kinds = [document["kind"] for document in documents]
-    assert kinds == ["PodDisruptionBudget", "HorizontalPodAutoscaler"] * 4 + ["Kustomization"]
+    kinds = [(document["kind"], document.get("metadata", {}).get("name"))
+             for document in documents]
+    pdb, hpa = "PodDisruptionBudget", "HorizontalPodAutoscaler"
+    assert kinds == [(pdb, "lb"), (pdb, "cache"), (hpa, "cache"), (pdb, "web"), (hpa, "web"),
+                     (pdb, "storage"), ("Kustomization", None)]
     for document in documents[:-1]:
         assert document["apiVersion"] in ("policy/v1", "autoscaling/v2")
         assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", document["metadata"]["name"])
-    web_pdb, web_hpa = documents[4], documents[5]
+    web_pdb, web_hpa = documents[3], documents[4]
     assert web_pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}
     spec = web_hpa["spec"]
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
                                       "name": "web"}
     assert spec["minReplicas"] == 8
-    assert spec["maxReplicas"] >= spec["minReplicas"]
+    assert spec["maxReplicas"] == 16
     [metric] = spec["metrics"]
     # 8 web nodes hold N+1 at 80% up to 840 rps: 840 / (8 × 150) = 70% with all up.
     assert metric == {"type": "Resource", "resource": {
@@ -130,12 +135,17 @@ def test_prometheus_metric_template_with_braces() -> None:
 
 def test_count_that_never_holds_always_alerts() -> None:
     """A count that holds at no rate gets a rule that always fires and an HPA warning."""
-    row = ExportTier("zope", "active-passive", 2, 2, 4, None, None)
+    row = ExportTier("zope", "pool", 2, 2, 4, None, None)
     [rule] = rules(to_prometheus("s", [row]))
     assert rule["expr"] == "vector(1)"
     [_, hpa, _] = list(yaml.safe_load_all(to_kubernetes("s", [row])))
     assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 1
     assert "do not hold" in hpa["metadata"]["annotations"]["capplan/warning"]
+    standing = ExportTier("db", "active-passive", 2, 3, 6, None, None, active=1)
+    [pdb, _] = list(yaml.safe_load_all(to_kubernetes("s", [standing])))
+    assert "do not hold" in pdb["metadata"]["annotations"]["capplan/warning"]
+    assert pdb["metadata"]["annotations"]["capplan/autoscaling"].startswith(
+        "no HorizontalPodAutoscaler")
 
 
 @settings(deadline=None, max_examples=150)
@@ -229,16 +239,29 @@ def test_every_kubernetes_object_is_labelled_and_annotated() -> None:
         assert metadata["annotations"]["capplan/site"] == "zope"
 
 
+def by_kind(documents: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    """The documents of one kind, by name."""
+    return {document["metadata"]["name"]: document for document in documents
+            if document["kind"] == kind}
+
+
 def test_kubernetes_fields_per_tier() -> None:
     """PDB maxUnavailable = k; HPA min = nodes, max = max_nodes; Kustomization = the counts."""
     documents = kube(SITE)
-    assert len(documents) == 2 * len(SITE) + 1
-    for index, tier in enumerate(SITE):
-        pdb, hpa = documents[2 * index], documents[2 * index + 1]
+    pdbs = by_kind(documents, "PodDisruptionBudget")
+    hpas = by_kind(documents, "HorizontalPodAutoscaler")
+    assert list(pdbs) == [tier.name for tier in SITE]
+    assert list(hpas) == [tier.name for tier in SITE if tier.redundancy != "active-passive"]
+    assert len(documents) == len(pdbs) + len(hpas) + 1
+    for tier in SITE:
+        pdb = pdbs[tier.name]
         assert (pdb["apiVersion"], pdb["kind"]) == ("policy/v1", "PodDisruptionBudget")
         assert pdb["metadata"]["name"] == tier.name
         assert pdb["spec"] == {"maxUnavailable": tier.failures,
                                "selector": {"matchLabels": {"app": tier.name}}}
+        if tier.name not in hpas:
+            continue
+        hpa = hpas[tier.name]
         assert (hpa["apiVersion"], hpa["kind"]) == ("autoscaling/v2", "HorizontalPodAutoscaler")
         spec = hpa["spec"]
         assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -252,7 +275,7 @@ def test_kubernetes_fields_per_tier() -> None:
 
 def test_hpa_target_is_the_floor_percent() -> None:
     """4/9 all-up utilization is 44.4…%: the target is 44, below the limit, not 45."""
-    hpa = kube(SITE)[5]
+    hpa = by_kind(kube(SITE), "HorizontalPodAutoscaler")["cache"]
     [metric] = hpa["spec"]["metrics"]
     assert metric == {"type": "Resource", "resource": {
         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 44}}}
@@ -309,10 +332,16 @@ def test_every_target_round_trips(site: list[ExportTier]) -> None:
         f"{tier.name}_node_count": tier.nodes for tier in site}
 
     documents = kube(site, "s")
-    for index, tier in enumerate(site):
-        pdb, hpa = documents[2 * index], documents[2 * index + 1]
+    pdbs = by_kind(documents, "PodDisruptionBudget")
+    hpas = by_kind(documents, "HorizontalPodAutoscaler")
+    for tier in site:
+        pdb = pdbs[tier.name]
         assert K8S_NAME.fullmatch(pdb["metadata"]["name"])
         assert pdb["spec"]["maxUnavailable"] == tier.failures
+        if tier.redundancy == "active-passive":
+            assert tier.name not in hpas
+            continue
+        hpa = hpas[tier.name]
         assert hpa["spec"]["minReplicas"] == tier.nodes <= hpa["spec"]["maxReplicas"]
         target = hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
         share = tier.holds_up_to_utilization
@@ -371,3 +400,210 @@ def test_unfit_name_is_located_at_the_tier(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}:4:12: kubernetes: tier 'app_eu' is not a "
                                     "Kubernetes object name")
+
+
+def site_file(tmp_path: Path, tiers: str, traffic: str = "{peak_rps: 600}",
+              policy: str = "{failures: 1, max_utilization: 100%}") -> str:
+    """A topology file of *tiers* (YAML flow mappings, one per line) in *tmp_path*."""
+    path = tmp_path / "site.yaml"
+    path.write_text(f"site: s\ntraffic: {traffic}\npolicy: {policy}\ntiers:\n" + "".join(
+        f"  - {tier}\n" for tier in tiers.strip().splitlines()))
+    return str(path)
+
+
+def test_prometheus_alerts_describe_the_declared_count(tmp_path: Path) -> None:
+    """By default a threshold is what the deployed nodes hold, not the required ones."""
+    # Two 1,000-rps ring nodes hold N+1 up to 1,000 rps; the 4 required would hold 2,000.
+    path = site_file(tmp_path, "{name: zope, redundancy: ring, nodes: 2, "
+                               "node: {capacity_rps: 1000}}", traffic="{peak_rps: 2000}")
+    result = runner.invoke(app, ["export", path, "--to", "prometheus"])
+    assert result.exit_code == 0, result.output
+    [rule] = rules(result.stdout)
+    assert rule["expr"].endswith(" > 1000")
+    assert "2 nodes hold N+1" in rule["annotations"]["description"]
+    assert result.stderr == ("capplan: export prometheus: thresholds for the declared counts "
+                             "(zope 2)\n")
+
+
+def test_prometheus_falls_back_per_tier_and_says_so(tmp_path: Path) -> None:
+    """A tier that declares no count gets its required count's threshold, named on stderr."""
+    path = site_file(tmp_path, """
+        {name: web, redundancy: pool, nodes: 6, node: {capacity_rps: 200}}
+        {name: api, redundancy: pool, node: {capacity_rps: 200}}
+    """)
+    result = runner.invoke(app, ["export", path, "--to", "prometheus"])
+    assert result.exit_code == 0, result.output
+    web, api = rules(result.stdout)
+    assert web["expr"].endswith(" > 1000")  # 5 survivors of 6
+    assert api["expr"].endswith(" > 600")  # 3 survivors of the 4 required
+    assert result.stderr == (
+        "capplan: export prometheus: thresholds for the declared counts (web 6); tiers "
+        "without one use nodes_required (api 4)\n")
+
+
+def test_prometheus_required_counts_on_request_warn_when_late(tmp_path: Path) -> None:
+    """--counts required still works for prometheus, and names a threshold past the deployed."""
+    path = site_file(tmp_path, "{name: web, redundancy: pool, nodes: 2, "
+                               "node: {capacity_rps: 200}}")
+    result = runner.invoke(app, ["export", path, "--to", "prometheus", "--counts", "required"])
+    assert result.exit_code == 0, result.output
+    [rule] = rules(result.stdout)
+    assert rule["expr"].endswith(" > 600")
+    first, late = result.stderr.splitlines()
+    assert first == ("capplan: export prometheus: thresholds for the required counts, "
+                     "nodes_required (web 4)")
+    assert late.startswith("capplan: export prometheus: web's threshold assumes 4 nodes but it "
+                           "declares 2: the alert fires late")
+
+
+def test_explicit_declared_counts_still_refuse_undeclared_tiers(tmp_path: Path) -> None:
+    """Only the default falls back: --counts declared asked for declared counts, all of them."""
+    path = site_file(tmp_path, "{name: api, redundancy: pool, node: {capacity_rps: 200}}")
+    result = runner.invoke(app, ["export", path, "--to", "prometheus", "--counts", "declared"])
+    assert result.exit_code == 2
+    assert "api declares no nodes" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["ansible", "terraform", "kubernetes"])
+def test_provisioning_keeps_required_and_names_a_shrink(tmp_path: Path, target: str) -> None:
+    """Provisioning writes nodes_required by default; fewer than declared is said on stderr."""
+    path = site_file(tmp_path, "{name: web, redundancy: pool, nodes: 6, "
+                               "node: {capacity_rps: 200}}")
+    result = runner.invoke(app, ["export", path, "--to", target])
+    assert result.exit_code == 0, result.output
+    topology = load_file(path).topology
+    [row] = export_tiers(topology)
+    assert row.nodes == 4
+    render = {"ansible": to_ansible, "terraform": to_terraform, "kubernetes": to_kubernetes}
+    assert result.stdout == render[target]("s", [row])
+    uses = {"ansible": "hosts", "terraform": "variables", "kubernetes": "replicas"}[target]
+    assert result.stderr.splitlines() == [
+        f"capplan: export {target}: {uses} for the required counts, nodes_required (web 4)",
+        f"capplan: export {target}: web gets 4 nodes, fewer than the 6 it declares: applying "
+        "this removes 2 (--counts declared keeps them)"]
+
+
+@pytest.mark.parametrize("target", ["ansible", "terraform", "kubernetes", "prometheus"])
+def test_notes_go_to_stderr_only(target: str, tmp_path: Path) -> None:
+    """Stdout is exactly the renderer's document; the counts line never mixes into it."""
+    result = runner.invoke(app, ["export", str(BLUEPRINT), "--to", target])
+    assert result.exit_code == 0, result.output
+    counts = "declared" if target == "prometheus" else "required"
+    render = {"ansible": to_ansible, "terraform": to_terraform, "kubernetes": to_kubernetes,
+              "prometheus": to_prometheus}[target]
+    assert result.stdout == render(TOPOLOGY.site, rows(counts))
+    assert result.stderr.startswith(f"capplan: export {target}: ")
+    out = tmp_path / "out"
+    written = runner.invoke(app, ["export", str(BLUEPRINT), "--to", target, "-o", str(out)])
+    assert (written.stdout, out.read_text()) == ("", result.stdout)
+    assert written.stderr == result.stderr
+
+
+ACTIVE_PASSIVE = ("{name: db, redundancy: active-passive, standby: 1, nodes: 2, "
+                  "node: {capacity_rps: 1000}}")
+
+
+def test_active_passive_utilization_counts_idle_standbys(tmp_path: Path) -> None:
+    """One active at its 70% limit and one idle standby average 35% over the pods, not 70%."""
+    path = site_file(tmp_path, ACTIVE_PASSIVE, policy="{failures: 1, max_utilization: 70%}")
+    for counts in ("required", "declared"):
+        [row] = export_tiers(load_file(path).topology, counts)  # type: ignore[arg-type]
+        assert (row.nodes, row.active, row.holds_up_to_rps) == (2, 1, 700)
+        assert row.holds_up_to_utilization == Fraction(35, 100)
+
+
+def test_active_passive_gets_no_autoscaler_and_says_why(tmp_path: Path) -> None:
+    """No HPA for active-passive (added pods may be idle standbys); the PDB says so, with 35%."""
+    path = site_file(tmp_path, ACTIVE_PASSIVE + "\n{name: web, redundancy: pool, nodes: 3, "
+                                                "node: {capacity_rps: 1000}}",
+                     policy="{failures: 1, max_utilization: 70%}")
+    result = runner.invoke(app, ["export", path, "--to", "kubernetes"])
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all(result.stdout))
+    assert list(by_kind(documents, "HorizontalPodAutoscaler")) == ["web"]
+    note = by_kind(documents, "PodDisruptionBudget")["db"]["metadata"]["annotations"][
+        "capplan/autoscaling"]
+    assert note.startswith("no HorizontalPodAutoscaler: idle standbys pull the pod average down")
+    assert note.endswith("the actives (1 of 2 pods) run at 70% and all pods average 35%")
+    assert documents[-1]["replicas"] == [{"name": "db", "count": 2}, {"name": "web", "count": 2}]
+    assert "no HorizontalPodAutoscaler for active-passive db" in result.stderr
+
+
+def test_autoscaler_can_always_scale(tmp_path: Path) -> None:
+    """The HPA's maxReplicas is above minReplicas: twice the count, or more if declared say so."""
+    path = site_file(tmp_path, """
+        {name: web, redundancy: pool, nodes: 4, node: {capacity_rps: 200}}
+        {name: api, redundancy: pool, nodes: 12, node: {capacity_rps: 200}}
+    """)
+    topology = load_file(path).topology
+    web, api = export_tiers(topology)
+    assert (web.nodes, web.max_nodes) == (4, 8)  # declared = required: twice the count
+    assert (api.nodes, api.max_nodes) == (4, 12)  # the declared 12 is more than twice 4
+    for document in by_kind(kube([web, api]), "HorizontalPodAutoscaler").values():
+        assert document["spec"]["maxReplicas"] > document["spec"]["minReplicas"]
+
+
+def reference_inventory(site: str, tiers: list[ExportTier]) -> str:
+    """The inventory as the YAML emitter writes it: what the fast writer must equal."""
+    children = {
+        tier.name.replace("-", "_"): {
+            "hosts": {f"{tier.name}-{i}": None for i in range(1, tier.nodes + 1)},
+            "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
+                     "capplan_failures": tier.failures}}
+        for tier in tiers}
+    return (f"# Ansible inventory for {site}, written by capplan export\n"
+            + to_yaml({"all": {"children": children}}))
+
+
+def pool(name: str, nodes: int) -> ExportTier:
+    """A pool tier of *nodes* for the inventory tests."""
+    return ExportTier(name, "pool", 1, nodes, 2 * nodes, Fraction(10), Fraction(1, 2))
+
+
+# Names YAML quotes ('null', 'on', '---1'), and names whose hosts pass 128 characters,
+# where the emitter switches to '? key' complex keys, partway through the digits.
+ODD_NAMES = ["null", "on", "yes", "y", "--", "-5", "_", "e", "x" * 124, "w" * 126, "z" * 200]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_ansible_writer_equals_the_emitter_on_odd_names(name: str) -> None:
+    """Quoted names and complex keys come out exactly as the emitter writes them."""
+    site = [pool(name, 1200), pool("web", 10)]
+    assert to_ansible("s", site) == reference_inventory("s", site)
+    assert yaml.safe_load(to_ansible("s", site)) is not None
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.tuples(st.from_regex(r"[a-z_-][a-z0-9_-]{0,12}", fullmatch=True),
+                          st.sampled_from([0, 1, 9, 10, 11, 99, 100, 101, 1000])),
+                min_size=1, max_size=4, unique_by=lambda pair: pair[0].replace("-", "_")))
+def test_ansible_writer_equals_the_emitter(site: list[tuple[str, int]]) -> None:
+    """For any names the inventory takes and counts across digit lengths, byte for byte."""
+    tiers = [pool(name, nodes) for name, nodes in site]
+    if any(name.replace("-", "_") in {"all", "ungrouped"} for name, _ in site):
+        return
+    assert to_ansible("s", tiers) == reference_inventory("s", tiers)
+
+
+def test_ansible_inventory_of_a_million_hosts_is_fast() -> None:
+    """A million hosts take well under the 2 s a command may take (the emitter took 16 s)."""
+    tier = pool("web", 1_000_000)
+    started = time.perf_counter()
+    text = to_ansible("s", [tier])
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2, f"{elapsed:.2f} s"
+    lines = text.splitlines()
+    assert lines[5:7] == ["        web-1: null", "        web-2: null"]
+    assert lines[-5:] == ["        web-1000000: null", "      vars:",
+                          "        capplan_redundancy: pool", "        capplan_nodes: 1000000",
+                          "        capplan_failures: 1"]
+    assert len(lines) == 1_000_000 + 9
+
+
+def test_threshold_beyond_the_float_range_is_written_exactly() -> None:
+    """Limits a float cannot hold (3e-400, 1e400 + 1 rps) are written exactly, no math error."""
+    tiny = ExportTier("db", "pool", 1, 2, 2, Fraction(3, 10**400), Fraction(1, 2))
+    huge = ExportTier("web", "pool", 1, 2, 2, Fraction(10**400 + 1), Fraction(1, 2))
+    found = site_rules([tiny, huge])
+    thresholds = [rule["expr"].rpartition(" > ")[2] for rule in found]
+    assert thresholds == ["0." + "0" * 399 + "3", "1" + "0" * 399 + "1"]

@@ -1,22 +1,43 @@
 """Provisioning documents for the node counts (``capplan export``), one target each.
 
+Which count a target describes is chosen for the operator's safety (:func:`default_counts`)
+and said on stderr (:func:`counts_notes`): an alert describes the nodes that are deployed,
+so ``prometheus`` uses each tier's declared count (``nodes_required`` where a tier declares
+none); the provisioning targets use ``nodes_required`` (SPEC §3), and a tier that would get
+fewer nodes than it declares is named, since applying that removes nodes.
+
 * **ansible** — a YAML inventory: one group per tier under ``all.children`` with hosts
   ``<tier>-1 … <tier>-N`` and group vars ``capplan_redundancy``, ``capplan_nodes`` and
   ``capplan_failures``. Ansible warns about ``-`` in group names, so the group of tier
-  ``app-eu`` is ``app_eu``; host names keep the tier's own spelling.
+  ``app-eu`` is ``app_eu``; host names keep the tier's own spelling. The host lines are
+  written from a per-tier template, not through the YAML emitter, so a million hosts take
+  a fraction of a second; the text is byte for byte what the emitter would write.
 * **terraform** — a JSON object ``{"<tier>_node_count": N, …}`` for a
   ``*.auto.tfvars.json`` file (Terraform identifiers may contain ``-``).
 * **kubernetes** — per tier a PodDisruptionBudget (``policy/v1``, ``maxUnavailable`` = the
   tier's k, selecting ``app: <tier>``) and a HorizontalPodAutoscaler (``autoscaling/v2``
   on the Deployment ``<tier>``, ``minReplicas`` = the count, ``maxReplicas`` = the largest of
-  the count, the declared count and the count required at the horizon, and a CPU target
-  ``averageUtilization`` = the all-up utilization above which the tier no longer holds
-  N+k, assuming CPU tracks load against ``capacity_rps``; names must be DNS labels); then
-  a Kustomization whose
-  ``replicas`` list sets each Deployment's count: save that last document apart as a
-  kustomization.yaml (``kubectl apply -f`` takes the others). A count that holds at no
-  rate gets a target of 1% and an annotation saying so. With ``failures: 0`` the budget
-  allows no voluntary eviction at all, as the policy says.
+  twice the count, the declared count and the count required at the horizon, and a CPU
+  target ``averageUtilization`` = the utilization averaged over all of the tier's pods
+  above which the tier no longer holds N+k, assuming CPU tracks load against
+  ``capacity_rps``; names must be DNS labels); then a Kustomization whose ``replicas``
+  list sets each Deployment's count: save that last document apart as a kustomization.yaml
+  (``kubectl apply -f`` takes the others). A count that holds at no rate gets a target of
+  1% and an annotation saying so. With ``failures: 0`` the budget allows no voluntary
+  eviction at all, as the policy says.
+
+  Twice the count, because an autoscaler whose floor is its ceiling never acts, so its
+  target would mean nothing: the floor holds the planning peak, and the autoscaler covers
+  a peak up to about twice that, beyond which spending more is the operator's decision.
+  The target is the limit at the floor; more pods hold the policy at a higher average, so
+  it scales early, never late.
+
+  An **active-passive** tier gets no autoscaler, and its budget says why in the
+  annotation ``capplan/autoscaling``: its idle standbys pull the pod average down (35%
+  when the actives reach 70%), and a pod the autoscaler adds may be one more standby that
+  carries nothing, while the average it scales on falls, so the actives could stay
+  overloaded with the autoscaler satisfied. The annotation gives the all-pod figure for
+  whoever runs every added pod as an active.
 * **prometheus** — an alerting-rules file: one rule per tier that fires when the tier's
   request rate stays above the rate up to which its count holds the policy. ``--metric``
   is a PromQL template; ``{tier}`` in it becomes the tier's name. The threshold keeps six
@@ -89,7 +110,13 @@ def _check_names(tiers: Sequence[ExportTier], fits: Callable[[str], bool], why: 
 
 @dataclass(frozen=True)
 class ExportTier:
-    """One tier as provisioning sees it."""
+    """One tier as provisioning sees it.
+
+    *holds_up_to_utilization* is the utilization averaged over all *nodes*, idle standbys
+    included, at *holds_up_to_rps*: what an autoscaler averaging over pods compares.
+    *counted* says which count *nodes* is; *declared* and *required* are both, for the
+    messages; *active* is the nodes that carry load with all up (None: all of them).
+    """
 
     name: str
     redundancy: str
@@ -98,48 +125,159 @@ class ExportTier:
     max_nodes: int
     holds_up_to_rps: Fraction | None
     holds_up_to_utilization: Fraction | None
+    declared: int | None = None
+    required: int | None = None
+    counted: Counts = "required"
+    active: int | None = None
 
 
-def export_tiers(topology: Topology, counts: Counts = "required") -> list[ExportTier]:
-    """Each tier's count (required at the planning peak, or declared) and its limits."""
+#: What each target makes of the counts, for the stderr line.
+USES = {"ansible": "hosts", "terraform": "variables", "kubernetes": "replicas",
+        "prometheus": "thresholds"}
+
+
+def default_counts(target: str) -> tuple[Counts, bool]:
+    """The counts *target* uses without ``--counts``, and whether undeclared tiers fall back.
+
+    An alert must describe what is deployed: a threshold for the required count is late by
+    the nodes a smaller declared tier lacks. Provisioning writes what the plan requires.
+    """
+    return ("declared", True) if target == "prometheus" else ("required", False)
+
+
+def export_tiers(topology: Topology, counts: Counts = "required", *,
+                 fallback: bool = False) -> list[ExportTier]:
+    """Each tier's count (required at the planning peak, or declared) and its limits.
+
+    With *fallback*, a tier that declares no count uses its required one rather than
+    refusing ``declared``.
+    """
     from capplan import demand as flow
     from capplan.sizing import TierShape, holding_limit, plan
 
     site = plan(topology)
     undeclared = [tier.name for tier in site.tiers if tier.nodes is None]
-    if counts == "declared" and undeclared:
+    if counts == "declared" and undeclared and not fallback:
         raise UndeclaredCount(f"--counts declared: {', '.join(undeclared)} declare"
                               f"{'s' if len(undeclared) == 1 else ''} no nodes; declare them "
                               "or use --counts required")
     rows = []
     for index, (tier, model_tier) in enumerate(zip(site.tiers, topology.tiers, strict=True)):
         shape = TierShape.of(model_tier, topology, index)
-        declared = counts == "declared"
+        declared = counts == "declared" and tier.nodes is not None
         count = tier.nodes if declared and tier.nodes is not None else tier.nodes_required
         scheme = shape.scheme_for(declared)
         limit = holding_limit(scheme, count, shape.capacity, shape.max_utilization,
                               shape.failures, tier.demand, tier.cascade_demand)
+        active = scheme.holding_nodes(count)
+        # Over every node: an autoscaler averages idle standbys in with the actives.
         utilization = None if limit is None \
-            else flow.tame(limit / (scheme.holding_nodes(count) * shape.capacity))
+            else flow.tame(limit / (count * shape.capacity))
         rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count,
-                               max(count, tier.nodes or 0, tier.nodes_required), limit,
-                               utilization))
+                               max(2 * count, tier.nodes or 0, tier.nodes_required), limit,
+                               utilization, declared=tier.nodes, required=tier.nodes_required,
+                               counted="declared" if declared else "required",
+                               active=None if active == count else active))
     return rows
+
+
+def counts_notes(target: str, tiers: Sequence[ExportTier], counts: Counts = "required"
+                 ) -> list[str]:
+    """Lines for stderr: which count each tier used, then what that may cost.
+
+    The first line is always there, so a script's log shows what its file describes.
+    """
+    def listed(rows: Sequence[ExportTier]) -> str:
+        return ", ".join(f"{tier.name} {tier.nodes:,}" for tier in rows)
+
+    by_declared = [tier for tier in tiers if tier.counted == "declared"]
+    by_required = [tier for tier in tiers if tier.counted == "required"]
+    uses = USES.get(target, "counts")
+    if counts == "required":
+        first = (f"export {target}: {uses} for the required counts, nodes_required "
+                 f"({listed(by_required)})")
+    elif not by_required:
+        first = f"export {target}: {uses} for the declared counts ({listed(by_declared)})"
+    elif not by_declared:
+        first = (f"export {target}: no tier declares a count, so {uses} for the required "
+                 f"counts, nodes_required ({listed(by_required)})")
+    else:
+        first = (f"export {target}: {uses} for the declared counts ({listed(by_declared)}); "
+                 f"tiers without one use nodes_required ({listed(by_required)})")
+    notes = [first]
+    for tier in by_required:
+        if tier.declared is None or tier.declared == tier.nodes:
+            continue
+        if target == "prometheus" and tier.nodes > tier.declared:
+            notes.append(f"export prometheus: {tier.name}'s threshold assumes {_nodes(tier.nodes)}"
+                         f" but it declares {tier.declared:,}: the alert fires late for the "
+                         "nodes deployed (drop --counts required)")
+        elif target != "prometheus" and tier.nodes < tier.declared:
+            notes.append(f"export {target}: {tier.name} gets {_nodes(tier.nodes)}, fewer than "
+                         f"the {tier.declared:,} it declares: applying this removes "
+                         f"{tier.declared - tier.nodes:,} (--counts declared keeps them)")
+    if target == "kubernetes":
+        standing = [tier.name for tier in tiers if tier.redundancy == "active-passive"]
+        if standing:
+            notes.append(f"export kubernetes: no HorizontalPodAutoscaler for active-passive "
+                         f"{', '.join(standing)}: adding pods may add idle standbys "
+                         "(annotation capplan/autoscaling on the PodDisruptionBudget)")
+    return notes
 
 
 def to_ansible(site: str, tiers: Sequence[ExportTier]) -> str:
     """A YAML inventory with one group per tier under all.children."""
     groups = _ansible_groups(tiers)
+    # The YAML emitter takes 16 s over a million hosts, so it only lays out a skeleton with
+    # one marker host per group; each marker line then becomes the group's host lines.
+    markers = [f"capplan-hosts-{index}" for index in range(len(tiers))]
     children = {
         group: {
-            "hosts": {f"{tier.name}-{i}": None for i in range(1, tier.nodes + 1)},
+            "hosts": {marker: None} if tier.nodes > 0 else {},
             "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
                      "capplan_failures": tier.failures},
         }
-        for group, tier in zip(groups, tiers, strict=True)
+        for group, tier, marker in zip(groups, tiers, markers, strict=True)
     }
-    return f"# Ansible inventory for {site}, written by capplan export\n" + _yaml(
-        {"all": {"children": children}})
+    skeleton = _yaml({"all": {"children": children}})
+    chunks = [f"# Ansible inventory for {site}, written by capplan export\n"]
+    for tier, marker in zip(tiers, markers, strict=True):
+        if tier.nodes == 0:
+            continue
+        line = f"{HOST_INDENT}{marker}: null\n"
+        before, found, skeleton = skeleton.partition(line)
+        assert found, "the marker host is where the emitter puts a group's hosts"
+        chunks.append(before)
+        chunks.extend(_host_lines(tier.name, tier.nodes))
+    chunks.append(skeleton)
+    return "".join(chunks)
+
+
+#: Where the emitter puts a host of all.children.<group>.hosts.
+HOST_INDENT = " " * 8
+
+
+def _host_lines(name: str, count: int) -> list[str]:
+    """Hosts <name>-1 … <name>-count, each as the emitter writes it, a block per digit count.
+
+    Whether a key is quoted (``'---1'``) or written as a complex key (``? …``, past 128
+    characters) depends on the name and the key's length, never on which digits follow
+    the ``-``: no YAML 1.1 implicit type matches a key with a '-' between a name that
+    cannot start with a digit and the number. So one emitted key per length is the template.
+    """
+    blocks = []
+    low = 1
+    while low <= count:
+        high = min(count, 10 * low - 1)
+        sample = f"{name}-{low}"
+        rendered = "".join(HOST_INDENT + line
+                           for line in _yaml({sample: None}).splitlines(keepends=True))
+        prefix, found, suffix = rendered.partition(sample)
+        assert found, rendered
+        assert sample not in suffix, rendered
+        blocks.append("".join(f"{prefix}{name}-{i}{suffix}" for i in range(low, high + 1)))
+        low *= 10
+    return blocks
 
 
 def _group(name: str) -> str:
@@ -167,19 +305,25 @@ def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
         if target is None:
             annotations["capplan/warning"] = (f"{_nodes(tier.nodes)} do not hold N+"
                                               f"{tier.failures} at any load")
+        standing = tier.redundancy == "active-passive"
         def metadata(name: str = tier.name, notes: dict[str, str] = annotations
                      ) -> dict[str, Any]:
             # A fresh mapping per document: shared objects would come out as YAML aliases.
             return {"name": name, "labels": {"app": name, **MANAGED_BY},
                     "annotations": dict(notes)}
 
+        budget = metadata()
+        if standing:
+            budget["annotations"]["capplan/autoscaling"] = _no_autoscaler(tier)
         documents.append({
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
-            "metadata": metadata(),
+            "metadata": budget,
             "spec": {"maxUnavailable": tier.failures,
                      "selector": {"matchLabels": {"app": tier.name}}},
         })
+        if standing:
+            continue
         documents.append({
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
@@ -200,6 +344,20 @@ def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
         "replicas": [{"name": tier.name, "count": tier.nodes} for tier in tiers],
     })
     return "".join("---\n" + _yaml(document) for document in documents)
+
+
+def _no_autoscaler(tier: ExportTier) -> str:
+    """Why an active-passive tier has no autoscaler, with the figure one would need."""
+    why = ("no HorizontalPodAutoscaler: idle standbys pull the pod average down, and a pod "
+           "the autoscaler adds may be one more standby that carries nothing while the "
+           "average it scales on falls; scale this tier by its plan")
+    share = tier.holds_up_to_utilization
+    if share is None:
+        return why
+    active = tier.nodes if tier.active is None else tier.active
+    return (f"{why}. Where N+{tier.failures} stops holding, the actives ({active} of "
+            f"{tier.nodes} pods) run at {_percent(share * tier.nodes / active)}% and all "
+            f"pods average {_percent(share)}%")
 
 
 def _percent(utilization: Fraction | None) -> int | None:
@@ -243,10 +401,15 @@ def _number(value: Fraction) -> str:
     """
     if value <= 0:
         return "0"
-    places = max(0, 5 - math.floor(math.log10(value)))
-    # log10 of a float can be off by one at a power of ten; fix the digit count exactly.
-    while value * 10**places >= 10**6 and places > 0:
-        places -= 1
+    # From bit lengths, not a float log10, which fails outside the float range; the
+    # estimate is off by at most one either way, and the loops make it exact.
+    exponent = math.floor((value.numerator.bit_length() - value.denominator.bit_length())
+                          * math.log10(2))
+    while Fraction(10) ** exponent > value:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= value:
+        exponent += 1
+    places = max(0, 5 - exponent)
     floored = math.floor(value * 10**places)
     text = f"{floored // 10**places}" if places == 0 else \
         f"{floored // 10**places}.{floored % 10**places:0{places}d}".rstrip("0").rstrip(".")
