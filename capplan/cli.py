@@ -403,12 +403,12 @@ def init(
     Example: capplan init my-site.yaml && capplan plan my-site.yaml
     """
     text = STARTER.read_text(encoding="utf-8")
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    from capplan.output import write_new
+    from capplan.output import write_new, write_standard_output
 
     with _errors_exit():
+        if path == "-":
+            write_standard_output(text)
+            return
         write_new(path, text)
     _note(f"wrote {path}; next: capplan plan {path}")
 
@@ -510,11 +510,11 @@ def _question_errors() -> Iterator[None]:
 
 
 def _emit(text: str, output: Path | None, inputs: list[str | None]) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from capplan.output import write_atomically
+    from capplan.output import write_atomically, write_standard_output
 
+    if output is None:
+        write_standard_output(text)
+        return
     write_atomically(output, text, [name for name in inputs if name])
 
 
