@@ -190,6 +190,12 @@ def scale(folder: Path, repeat: int) -> None:
     rows.append(["availability of a 10,000-node ring (exact)",
                  best(lambda: ring_unavailability(10_000, 0.001, Fraction(5_000), Fraction(1)),
                       repeat)])
+    rows.append(["availability of a 10,000-node ring, spread 3, 60% load (exact)",
+                 best(lambda: ring_unavailability(10_000, Fraction(1, 1000), Fraction(6_000),
+                                                  Fraction(1), 3), repeat)])
+    rows.append(["availability of a 1,000,000-node pool (exact)",
+                 best(lambda: pool_unavailability(10**6, Fraction(1, 1000), Fraction(999_000),
+                                                  Fraction(1)), repeat)])
     uncertain = load_text((Path(__file__).resolve().parent.parent / "examples"
                            / "uncertain-demand.yaml").read_text()).topology
     rows.append(["plan 4 uncertain tiers, 10,000 draws",

@@ -2,181 +2,383 @@
 
 Each node is down with probability q = mttr / (mtbf + mttr), independently of the others.
 A tier is *available* when the set of nodes down at a random instant sheds nothing at the
-current peak. Three exact computations, none of them sampling:
+current peak. Every figure is the probability of the failing down-sets, summed directly
+(never 1 − a sum close to 1), so four, ten or twenty nines keep their digits:
 
 * **pool** — survivors share the demand, so nothing is shed while at least
   m = ⌈D / capacity⌉ nodes are up: a binomial tail.
 * **active-passive** — a share is orphaned exactly when more nodes are down than there are
   standbys (a lost standby is one fewer to take over), so the tier is available while
   at most S nodes are down, provided one share fits one node: a binomial tail again.
-* **ring** (spread 1) — a survivor after a run of r failed nodes carries r + 1 shares, so
-  the tier is available while every run of consecutive failures around the ring is at most
-  R = ⌊capacity / share⌋ − 1 long. A dynamic programme over the ring counts those
-  configurations in O(N) with a running sum.
-* **ring** (spread m > 1) — a survivor takes s/m from every failed node in the m gaps
-  before it, so the tier is available while every m consecutive gaps hold at most
-  ⌊m·(capacity − s)/s⌋ failed nodes (or, with m or fewer survivors, while D/S fits). A
-  transfer matrix over the last m gaps, raised to the N-th power, counts those rings;
-  when it would exceed ``MAX_WINDOW_STATES`` states capplan reports no figure.
+* **ring** with spread m (1 included) — with S ≤ m − 1 survivors every failed share
+  reaches all of them, D/S each. With S ≥ m, a survivor carries s + (s/m)·(failed nodes
+  in the m gaps before it), so the tier sheds exactly when some m consecutive gaps hold
+  more than B = ⌊m·(capacity − s)/s⌋ failed nodes. A walk round the ring keeps, for the
+  last m survivors, how many nodes failed since each (capped at B + 1), how many survivors
+  it has passed (up to m) and whether some failure came while the m-th count stood at B;
+  the ring closes where the walk ends in the counts it began with, so the failing
+  probability is a sum of entries of the N-th power of a small non-negative matrix.
 
-Unavailability is summed directly from the failing configurations where that is the small
-side, so four or five nines keep their digits.
+**State size.** The ring matrix has C(B + 1 + m, m)·(m + 1)·2 states. B only matters while
+a shedding window is possible *and* likely enough to show: with n·P(Binomial(B + m, 1 − q)
+≤ m − 1) below 2⁻⁶⁰ the ring's shedding probability is below every float's resolution
+next to 1, so the figure is 0 with that bound as its error, whatever B is. A ring is left
+without a figure (``ValueError``) only when B, so bounded, still needs more than
+``MAX_RING_STATES`` states: in practice spread ≥ 3 with q ≥ 5% (see the benchmarks).
+
+**Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
+proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
+tail bounded above). :meth:`Unavailability.meets` compares with 1 − target as a Fraction,
+never 1 − float: when value ± slack lies wholly on one side the float decides; otherwise
+the exact rational unavailability (q as a Fraction) decides, computed with integers when
+it costs at most ``EXACT_BUDGET`` (roughly: tiers of up to 10,000 nodes for pools and
+active-passive, small rings). Beyond that budget a figure within one part in a million of
+the boundary is decided by the float (documented cap; a tie there needs a target with
+thousands of digits).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import combinations_with_replacement
 
 #: Minutes in an average year of 365.25 days.
 MINUTES_PER_YEAR = 525_960
 
+#: Bound on |float − exact| / exact for the float sums here. lgamma at a million nodes is
+#: good to ~1e-8 relative after cancellation; matrix powers of non-negative matrices add
+#: ~states·log2(N)·2⁻⁵³. One part in a million covers both with room.
+RELATIVE_ERROR = 1e-6
 
-def binomial_at_most(n: int, q: float, limit: int) -> float:
-    """P(X ≤ limit) for X ~ Binomial(n, q), summed from whichever tail is smaller."""
-    if limit < 0:
+#: Tails below this are reported as 0 (with the bound as slack): 1 − 2⁻⁶⁰ is 1.0 in floats.
+NEGLIGIBLE = 2.0 ** -60
+
+#: Most states of the ring matrix capplan powers (dense, O(states³·log N)): ~50 ms.
+MAX_RING_STATES = 400
+
+#: Largest exact rational computation, in (bits of the numbers) × (terms or steps).
+EXACT_BUDGET = 2**31
+
+
+@dataclass(frozen=True)
+class Unavailability:
+    """P(the nodes down at a random instant shed something): a float and its error bound."""
+
+    value: float
+    slack: float = 0.0
+    exact: Callable[[], Fraction | None] | None = field(default=None, compare=False,
+                                                        repr=False)
+    #: The exact value, where it was cheap enough to compute up front (small tiers).
+    known: Fraction | None = None
+
+    @property
+    def availability(self) -> float:
+        """1 − unavailability as a float (the figure reported), correctly rounded if known."""
+        return float(1 - self.known) if self.known is not None else 1.0 - self.value
+
+    def meets(self, target: Fraction) -> bool:
+        """Unavailability ≤ 1 − *target*, decided exactly (see the module docstring)."""
+        allowed = 1 - Fraction(target)
+        if allowed < 0:
+            return False
+        if self.known is not None:
+            return self.known <= allowed
+        if Fraction(self.value + self.slack) <= allowed:
+            return True
+        if Fraction(max(0.0, self.value - self.slack)) > allowed:
+            return False
+        exact = self.exact() if self.exact is not None else None
+        if exact is not None:
+            return exact <= allowed
+        return Fraction(self.value) <= allowed
+
+
+def _certain(value: int) -> Unavailability:
+    return Unavailability(float(value), 0.0, lambda: Fraction(value), Fraction(value))
+
+
+#: Exact tails this cheap ((bits) × (terms)) are computed up front, so small tiers report
+#: correctly rounded figures (0.970299, not 0.9702989999999999).
+EAGER_BUDGET = 2**16
+
+
+def meets(unavailability: Unavailability, target: Fraction) -> bool:
+    """Whether *unavailability* ≤ 1 − *target*, compared exactly."""
+    return unavailability.meets(target)
+
+
+# --- binomial tails -------------------------------------------------------------------------
+
+def _log_pmf(n: int, q: float, k: int) -> float:
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+            + k * math.log(q) + (n - k) * math.log1p(-q))
+
+
+def _tail_float(n: int, q: float, low: int) -> float:
+    """P(X ≥ low), X ~ Binomial(n, q), in O(√(nq) + 60) terms from whichever side is small."""
+    if low <= 0:
+        return 1.0
+    if low > n or q <= 0:
         return 0.0
-    if limit >= n:
-        return 1.0
-    if q <= 0:
-        return 1.0
     if q >= 1:
-        return 0.0
-    mean = n * q
-    if limit >= mean:
-        # The upper tail is the small side: 1 − P(X > limit), with the tail summed exactly.
-        return 1.0 - math.fsum(_pmf(n, q, k) for k in range(limit + 1, n + 1))
-    return math.fsum(_pmf(n, q, k) for k in range(limit + 1))
-
-
-def binomial_above(n: int, q: float, limit: int) -> float:
-    """P(X > limit), summed directly so that tiny tails keep their precision."""
-    if limit >= n or q <= 0:
-        return 0.0
-    if limit < 0:
         return 1.0
-    return math.fsum(_pmf(n, q, k) for k in range(limit + 1, n + 1))
+    mode = math.floor((n + 1) * q)
+    ratio_up = q / (1 - q)
+    if low > mode:
+        # Past the mode terms only shrink: sum upward until they stop counting.
+        term = math.exp(_log_pmf(n, q, low))
+        total, k = 0.0, low
+        while term > 0 and k <= n:
+            total += term
+            if term < total * 2.0**-60:
+                break
+            term *= (n - k) / (k + 1) * ratio_up
+            k += 1
+        return total
+    # The tail holds the mode, so it is at least about 1/2: 1 − (lower tail) keeps its digits.
+    below, k = 0.0, low - 1
+    term = math.exp(_log_pmf(n, q, k))
+    while term > 0 and k >= 0:
+        below += term
+        if term < below * 2.0**-60:
+            break
+        term *= k / (n - k + 1) / ratio_up
+        k -= 1
+    return max(0.0, 1.0 - below)
 
 
-def _pmf(n: int, q: float, k: int) -> float:
-    log = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-           + k * math.log(q) + (n - k) * math.log1p(-q))
-    return math.exp(log)
+def _tail_exact(n: int, q: Fraction, low: int) -> Fraction | None:
+    """P(X ≥ low) as a Fraction, with integers; None above ``EXACT_BUDGET``."""
+    if low <= 0:
+        return Fraction(1)
+    if low > n:
+        return Fraction(0)
+    a, d = q.numerator, q.denominator
+    b = d - a
+    upper = n - low + 1
+    terms = min(upper, low)
+    if max(1, n * d.bit_length()) * terms > EXACT_BUDGET:
+        return None
+    if upper <= low:
+        first, count = low, upper
+    else:
+        first, count = 0, low
+    # T_k = C(n, k)·a^k·b^(n−k), walked by exact integer ratios.
+    term = math.comb(n, first) * a**first * b ** (n - first)
+    total = 0
+    for k in range(first, first + count):
+        total += term
+        if k < n and b:
+            term = term * (n - k) * a // ((k + 1) * b)
+    whole = Fraction(total, d**n)
+    return whole if upper <= low else 1 - whole
 
 
-def pool_unavailability(nodes: int, q: float, demand: Fraction, capacity: Fraction) -> float:
+def binomial_tail(n: int, q: Fraction | float, low: int) -> Unavailability:
+    """P(X ≥ low) for X ~ Binomial(n, q), with its error bound and an exact fallback."""
+    if low <= 0:
+        return _certain(1)
+    if low > n or q <= 0:
+        return _certain(0)
+    if q >= 1:
+        return _certain(1)
+    exact_q = Fraction(q)
+    if n * exact_q.denominator.bit_length() * min(n - low + 1, low) <= EAGER_BUDGET:
+        known = _tail_exact(n, exact_q, low)
+        if known is not None:
+            return Unavailability(float(known), 0.0, lambda: known, known)
+    value = _tail_float(n, float(q), low)
+    return Unavailability(value, value * RELATIVE_ERROR + 2.0**-1060,
+                          lambda: _tail_exact(n, exact_q, low))
+
+
+def binomial_above(n: int, q: Fraction | float, limit: int) -> float:
+    """P(X > limit) for X ~ Binomial(n, q), summed directly so that tiny tails keep digits."""
+    return binomial_tail(n, q, limit + 1).value
+
+
+# --- tiers ----------------------------------------------------------------------------------
+
+def pool(nodes: int, q: Fraction | float, demand: Fraction,
+         capacity: Fraction) -> Unavailability:
     """P(fewer than ⌈D/c⌉ nodes up); every node down sheds any demand above zero."""
-    needed = max(1, math.ceil(demand / capacity)) if demand > 0 else 0
-    # Down count above nodes − needed leaves too few survivors.
-    return binomial_above(nodes, q, nodes - needed)
+    if demand <= 0:
+        return _certain(0)
+    needed = max(1, math.ceil(demand / capacity))
+    # More than nodes − needed down leaves too few survivors.
+    return binomial_tail(nodes, q, nodes - needed + 1)
 
 
-def active_passive_unavailability(nodes: int, standby: int, q: float, demand: Fraction,
-                                  capacity: Fraction) -> float:
+def active_passive(nodes: int, standby: int, q: Fraction | float, demand: Fraction,
+                   capacity: Fraction) -> Unavailability:
     """P(more nodes down than standbys), or 1 when one share overloads a node anyway."""
-    active = nodes - standby
-    if demand > 0 and demand / active > capacity:
-        return 1.0
-    if demand == 0:
-        return 0.0
-    return binomial_above(nodes, q, standby)
+    if demand <= 0:
+        return _certain(0)
+    if demand / (nodes - standby) > capacity:
+        return _certain(1)
+    return binomial_tail(nodes, q, standby + 1)
 
 
-def ring_unavailability(nodes: int, q: float, demand: Fraction, capacity: Fraction,
-                        spread: int = 1) -> float:
-    """P(the nodes down shed something) for a ring whose failed shares go to *spread* takers."""
-    if demand == 0:
-        return 0.0
+def ring(nodes: int, q: Fraction | float, demand: Fraction, capacity: Fraction,
+         spread: int = 1) -> Unavailability:
+    """P(the nodes down shed something) for a ring whose failed shares go to *spread* takers.
+
+    Raises ValueError only past ``MAX_RING_STATES`` (see the module docstring).
+    """
+    if demand <= 0:
+        return _certain(0)
     share = demand / nodes
     if share > capacity:
-        return 1.0
-    if spread == 1:
-        longest = min(nodes - 1, math.floor(capacity / share) - 1)
-        return 1.0 - ring_runs_at_most(nodes, q, longest)
-    # With S ≤ spread survivors every failed share reaches all of them: D/S each.
-    fits = math.ceil(demand / capacity)
-    few = math.fsum(_pmf(nodes, 1 - q, up) for up in range(max(1, fits), min(spread, nodes) + 1))
-    many = 0.0
-    if nodes > spread:
-        # With more, a survivor takes s/m from each failed node in the m gaps before it.
-        budget = math.floor(spread * (capacity - share) / share)
-        many = ring_windows_at_most(nodes, q, spread, min(budget, nodes))
-    return max(0.0, 1.0 - few - many)
+        return _certain(1)
+    exact_q = Fraction(q)
+    if exact_q <= 0:
+        return _certain(0)
+    if exact_q >= 1:
+        return _certain(1)
+    m = min(spread, nodes)
+    # Fewer than m survivors: each carries D/S. None at all: everything is shed.
+    few = [_exactly(nodes, exact_q, nodes - up) for up in range(m)
+           if up == 0 or demand / up > capacity]
+    budget = math.floor(m * (capacity - share) / share)
+    many = _ring_windows(nodes, exact_q, m, budget)
+    parts = [*few, many]
+    value = math.fsum(part.value for part in parts)
+    slack = math.fsum(part.slack for part in parts)
+
+    def exact() -> Fraction | None:
+        values = [part.exact() if part.exact is not None else None for part in parts]
+        if any(v is None for v in values):
+            return None
+        return sum((v for v in values if v is not None), Fraction(0))
+
+    return Unavailability(value, slack, exact)
 
 
-#: States of the spread > 1 ring programme beyond which capplan declines to compute
-#: (800 states: a quarter of a second for 10,000 nodes). Only lightly loaded wide rings
-#: get there, where a failed share fits many times over.
-MAX_WINDOW_STATES = 800
+def _exactly(n: int, q: Fraction, k: int) -> Unavailability:
+    """P(X = k) for X ~ Binomial(n, q)."""
+    value = math.exp(_log_pmf(n, float(q), k)) if 0 < q < 1 else float(q ** k)
+    return Unavailability(value, value * RELATIVE_ERROR + 2.0**-1060,
+                          lambda: math.comb(n, k) * q**k * (1 - q) ** (n - k))
 
 
-def ring_windows_at_most(nodes: int, q: float, spread: int, budget: int) -> float:
-    """P(more than *spread* nodes up, and every *spread* consecutive gaps sum ≤ *budget*).
+def _window_bound(nodes: int, q: float, m: int, budget: int) -> float:
+    """n·P(Binomial(B + m, 1 − q) ≤ m − 1) ≥ P(some m consecutive gaps hold > B failures).
 
-    A gap is the run of failed nodes before a survivor. Walking the ring node by node, the
-    state is the last spread − 1 gaps, the current run and how many survivors have passed
-    (counted up to spread + 1); a run that would break a window is dropped at once. The
-    ring closes where the walk ends in the state it started from, so the probability is a
-    sum of diagonal entries of the N-th power of the (small) transfer matrix.
+    Such gaps make a stretch of at least B + m nodes with at most m − 1 up; each of the n
+    windows of B + m nodes is that sparse with the binomial probability.
     """
-    from itertools import product
+    length = budget + m
+    if length > nodes - 1:
+        return 0.0
+    return nodes * _tail_float(length, q, length - m + 1)
 
+
+def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailability:
+    """P(at least m nodes up and some m consecutive gaps hold more than *budget* failures)."""
+    if budget >= nodes - m:
+        return _certain(0)  # m survivors leave at most N − m failed nodes in all the gaps
+    bound = _window_bound(nodes, float(q), m, budget)
+    if bound < NEGLIGIBLE:
+        return Unavailability(0.0, bound)
+    count = math.comb(budget + 1 + m, m) * (m + 1) * 2
+    if count > MAX_RING_STATES:
+        raise ValueError(f"a ring with spread {m} whose windows may hold {budget} failed nodes "
+                         f"needs {count:,} states; capplan computes up to {MAX_RING_STATES}")
+    value = _ring_power(nodes, float(q), 1 - float(q), m, budget)
+    return Unavailability(value, value * RELATIVE_ERROR,
+                          lambda: _ring_exact(nodes, q, m, budget, count))
+
+
+_State = tuple[tuple[int, ...], int, int]
+
+
+def _ring_matrix(m: int, budget: int
+                 ) -> tuple[list[tuple[int, ...]], dict[_State, int], list[tuple[int, int, int]]]:
+    """States (counts, seen, flagged) and transitions (from, to, kind) with kind 0 down, 1 up."""
+    cap = budget + 1
+    counts = list(combinations_with_replacement(range(cap + 1), m))
+    index: dict[_State, int] = {}
+    for key in ((c, s, f) for c in counts for s in range(m + 1) for f in (0, 1)):
+        index[key] = len(index)
+    moves = []
+    for (c, s, f), here in index.items():
+        # A failure while the m-th count stands at B puts B + 1 in m consecutive gaps.
+        down = tuple(min(x + 1, cap) for x in c)
+        moves.append((here, index[(down, s, f | int(c[-1] >= budget))], 0))
+        moves.append((here, index[((0, *c[:-1]), min(s + 1, m), f)], 1))
+    return counts, index, moves
+
+
+def _ring_power(nodes: int, q: float, up: float, m: int, budget: int) -> float:
     import numpy as np
 
-    shapes = [gaps for gaps in product(range(budget + 1), repeat=spread)
-              if sum(gaps) <= budget]
-    ceiling = spread + 1
-    states = [(gaps, seen) for gaps in shapes for seen in range(ceiling + 1)]
-    if len(states) > MAX_WINDOW_STATES:
-        raise ValueError(f"a ring with spread {spread} and this much room needs "
-                         f"{len(states):,} states; capplan computes up to {MAX_WINDOW_STATES}")
-    index = {state: position for position, state in enumerate(states)}
-    step = np.zeros((len(states), len(states)))
-    for (gaps, seen), here in index.items():
-        *earlier, run = gaps
-        if sum(gaps) + 1 <= budget:  # the next node fails: the run grows
-            step[here, index[((*earlier, run + 1), seen)]] += q
-        # The next node survives: the run becomes the newest completed gap.
-        shifted = (*earlier[1:], run, 0)
-        step[here, index[(shifted, min(seen + 1, ceiling))]] += 1 - q
+    counts, index, moves = _ring_matrix(m, budget)
+    step = np.zeros((len(index), len(index)))
+    for here, there, kind in moves:
+        step[here, there] += up if kind else q
     power = np.linalg.matrix_power(step, nodes)
-    return float(sum(power[index[(gaps, 0)], index[(gaps, ceiling)]] for gaps in shapes))
+    # The ring closes where the walk ends in the counts it began with, m survivors passed.
+    return float(math.fsum(power[index[(c, 0, 0)], index[(c, m, 1)]] for c in counts))
 
 
-def ring_runs_at_most(nodes: int, q: float, longest: int) -> float:
-    """P(at least one node up and every cyclic run of down nodes at most *longest* long).
+def _ring_exact(nodes: int, q: Fraction, m: int, budget: int, count: int) -> Fraction | None:
+    """The same walk in integers (q = a/d: weights a down, d − a up, over dⁿ)."""
+    a, d = q.numerator, q.denominator
+    if count * count * nodes * max(1, nodes * d.bit_length()) > EXACT_BUDGET * 64:
+        return None
+    counts, index, moves = _ring_matrix(m, budget)
+    total = 0
+    for c in counts:
+        vector = {index[(c, 0, 0)]: 1}
+        for _ in range(nodes):
+            following: dict[int, int] = {}
+            for here, there, kind in moves:
+                weight = vector.get(here)
+                if weight:
+                    following[there] = following.get(there, 0) + weight * (d - a if kind else a)
+            vector = following
+        total += vector.get(index[(c, m, 1)], 0)
+    return Fraction(total, d**nodes)
 
-    Fix the first survivor after node N: say a nodes before it (1…a) and b nodes after
-    the last survivor (N−b+1…N) are down, one run of a + b across the seam. The nodes
-    from the first survivor to the last form a line that starts and ends up; ``line[L]``
-    is the probability of such a line of length L with no inner run above *longest*.
+
+# --- compatibility and standbys ------------------------------------------------------------
+
+def pool_unavailability(nodes: int, q: Fraction | float, demand: Fraction,
+                        capacity: Fraction) -> float:
+    """:func:`pool` as a float."""
+    return pool(nodes, q, demand, capacity).value
+
+
+def active_passive_unavailability(nodes: int, standby: int, q: Fraction | float,
+                                  demand: Fraction, capacity: Fraction) -> float:
+    """:func:`active_passive` as a float."""
+    return active_passive(nodes, standby, q, demand, capacity).value
+
+
+def ring_unavailability(nodes: int, q: Fraction | float, demand: Fraction, capacity: Fraction,
+                        spread: int = 1) -> float:
+    """:func:`ring` as a float."""
+    return ring(nodes, q, demand, capacity, spread).value
+
+
+def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float) -> int:
+    """The fewest standbys S with P(more than S of *nodes* down) ≤ 1 − *target*, exactly.
+
+    The tail only shrinks as S grows, so a bisection over 0…nodes finds it in O(log n)
+    tails of O(√(nq) + 60) terms each.
     """
-    up = 1 - q
-    line = [0.0] * (nodes + 1)
-    line[1] = up
-    # window = Σ_{r=0..longest} line[L−1−r]·q^r, slid along in O(1) per length.
-    window = 0.0
-    dropped = q ** (longest + 1)
-    for length in range(2, nodes + 1):
-        window = line[length - 1] + q * window
-        if length - 2 - longest >= 1:
-            window -= line[length - 2 - longest] * dropped
-        line[length] = window * up
-    return math.fsum((seam + 1) * q**seam * line[nodes - seam]
-                     for seam in range(min(longest, nodes - 1) + 1))
-
-
-def standbys_for(nodes: int, q: float, target: float) -> int:
-    """The fewest standbys S with P(more than S of *nodes* down) ≤ 1 − *target*."""
-    allowed = 1 - target
-    tail = 1.0
-    for standby in range(nodes):
-        tail -= _pmf(nodes, q, standby)
-        # Past the mean the tail is small; sum it exactly rather than trust 1 − Σ.
-        near = tail <= allowed * 2 or standby >= nodes * q
-        if near and binomial_above(nodes, q, standby) <= allowed:
-            return standby
-    return nodes
+    goal = Fraction(target)
+    low, high = 0, nodes  # P(more than nodes down) = 0 always meets
+    while low < high:
+        middle = (low + high) // 2
+        if binomial_tail(nodes, q, middle + 1).meets(goal):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def downtime_minutes_per_year(availability: float) -> float:

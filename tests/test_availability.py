@@ -11,11 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capplan.availability import (
+    active_passive,
     active_passive_unavailability,
     binomial_above,
     downtime_minutes_per_year,
+    meets,
+    pool,
     pool_unavailability,
+    ring,
     ring_unavailability,
+    standbys_for,
 )
 from tests.oracle import Spec, outcome
 
@@ -78,9 +83,100 @@ def test_wide_ring_matches_brute_force(n: int, spread: int, q: float, demand: F)
 
 
 def test_wide_ring_declines_past_its_state_limit() -> None:
-    """A lightly loaded spread-3 ring would need thousands of states: a ValueError."""
+    """A half-loaded spread-4 ring at q = 1% needs more than MAX_RING_STATES: a ValueError."""
     with pytest.raises(ValueError, match="states"):
-        ring_unavailability(10_000, 0.01, F(2_000), F(1), 3)
+        ring_unavailability(10_000, 0.01, F(5_000), F(1), 4)
+
+
+def test_lightly_loaded_wide_ring_has_a_figure() -> None:
+    """Spread 3 at 20% load: shedding needs 13 failures in 15 nodes, below 2^-60: figure 0."""
+    figure = ring(10_000, F(1, 100), F(2_000), F(1), 3)
+    assert figure.value == 0.0
+    assert figure.slack < 2.0**-60
+
+
+def test_eight_node_spread_three_ring_keeps_its_digits() -> None:
+    """8 nodes, spread 3 (issue 9 item 12): a figure, equal to the exact sum over 2^8 sets."""
+    q = F(1, 1000)
+    figure = ring(8, q, F(8), F(1), 3)
+    want = exact_brute(Spec("ring", spread=3), 8, q, F(8), F(1))
+    assert figure.exact is not None
+    assert figure.exact() == want
+    assert figure.value == pytest.approx(float(want), rel=1e-9)
+
+
+def exact_brute(spec: Spec, n: int, q: F, demand: F, capacity: F) -> F:
+    """Σ P(down-set) over every shedding down-set, in Fractions."""
+    total = F(0)
+    for states in itertools.product((False, True), repeat=n):
+        failed = frozenset(i + 1 for i, down in enumerate(states) if down)
+        if outcome(spec, n, demand, failed).shed(capacity) > 0:
+            total += q ** len(failed) * (1 - q) ** (n - len(failed))
+    return total
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(1, 8), st.integers(1, 3), st.sampled_from([F(1, 1000), F(1, 10), F(1, 2)]),
+       demands)
+def test_ring_exact_and_relative_precision(n: int, spread: int, q: F, demand: F) -> None:
+    """Ring figures equal the rational brute force exactly, and the float to 1e-9 relative."""
+    try:
+        figure = ring(n, q, demand, F(4), spread)
+    except ValueError:
+        return
+    want = exact_brute(Spec("ring", spread=spread), n, q, demand, F(4))
+    assert figure.value == pytest.approx(float(want), rel=1e-9, abs=1e-300)
+    assert abs(F(figure.value) - want) <= F(figure.slack) + F(float(want)) * F(1, 10**12)
+    assert figure.exact is not None
+    assert figure.exact() == want
+
+
+def test_pool_target_met_exactly_at_its_boundary() -> None:
+    """300 rps on three 100-rps nodes down 1% each: U = 1 − 0.99³, so 97.0299% is met."""
+    figure = pool(3, F(1, 100), F(300), F(100))
+    assert figure.meets(F(970299, 1_000_000))
+    assert not figure.meets(F(970299, 1_000_000) + F(1, 10**30))
+    assert figure.availability == 0.970299
+
+
+def test_twenty_one_nines_compared_on_unavailabilities() -> None:
+    """4 nodes need 1 up, q = 1e-5: U = 1e-20 exactly; 1 − 1e-20 met, 1 − 1e-21 not."""
+    figure = pool(4, F(1, 10**5), F(1), F(1))
+    assert figure.meets(1 - F(1, 10**20))
+    assert not figure.meets(1 - F(1, 10**21))
+    assert meets(pool(5, F(1, 10**5), F(1), F(1)), 1 - F(1, 10**21))
+
+
+def test_standbys_for_uses_the_exact_boundary() -> None:
+    """P(more than 2 of 3 down) = q³ = 1e-6 exactly: 99.9999% needs 2 standbys, not 3."""
+    assert standbys_for(3, F(1, 100), F(999_999, 1_000_000)) == 2
+    assert standbys_for(3, F(1, 100), F(999_999, 1_000_000) + F(1, 10**40)) == 3
+
+
+def test_standbys_for_matches_a_linear_scan() -> None:
+    """Bisection finds the same fewest standbys as trying every count with exact tails."""
+    for n in (1, 5, 40):
+        for target in (F(9, 10), F(999, 1000), F(99_999, 100_000)):
+            q = F(3, 100)
+            scan = next(s for s in range(n + 1)
+                        if sum(math.comb(n, k) * q**k * (1 - q) ** (n - k)
+                               for k in range(s + 1, n + 1)) <= 1 - target)
+            assert standbys_for(n, q, target) == scan
+
+
+def test_a_million_nodes_is_quick() -> None:
+    """Pool, active-passive, rings and standby floors at 1,000,000 nodes: each under 100 ms."""
+    import time
+
+    q = F(1, 1000)
+    for work in (lambda: pool(10**6, q, F(999_000), F(1)),
+                 lambda: active_passive(10**6, 1_200, q, F(500_000), F(1)),
+                 lambda: ring(10**6, q, F(100_000), F(1)),
+                 lambda: ring(10**6, q, F(200_000), F(1), 3),
+                 lambda: standbys_for(10**6, q, F(99_999, 100_000))):
+        start = time.perf_counter()
+        work()
+        assert time.perf_counter() - start < 0.1
 
 
 def test_two_box_ring_hand_worked() -> None:
