@@ -23,8 +23,9 @@ current peak. Every figure is the probability of the failing down-sets, summed d
 a shedding window is possible *and* likely enough to show: with n·P(Binomial(B + m, 1 − q)
 ≤ m − 1) below 2⁻⁶⁰ the ring's shedding probability is below every float's resolution
 next to 1, so the figure is 0 with that bound as its error, whatever B is. A ring is left
-without a figure (``ValueError``) only when B, so bounded, still needs more than
-``MAX_RING_STATES`` states: in practice spread ≥ 3 with q ≥ 5% (see the benchmarks).
+without a figure (``ValueError``) only when B, so bounded, still needs more states than
+``MAX_RING_STATES``·∛(14 / log2 N) (400 at 10,000 nodes): measured, spread 4 at half
+load or lighter with q ≥ 0.1%, and spread 3 at q ≥ 1% in a narrow band of loads.
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
@@ -56,7 +57,8 @@ RELATIVE_ERROR = 1e-6
 #: Tails below this are reported as 0 (with the bound as slack): 1 − 2⁻⁶⁰ is 1.0 in floats.
 NEGLIGIBLE = 2.0 ** -60
 
-#: Most states of the ring matrix capplan powers (dense, O(states³·log N)): ~50 ms.
+#: Most states of the ring matrix capplan powers for 10,000 nodes (dense, O(states³·log N):
+#: ~1.4 s at the cap on a 2-core machine); smaller rings may use more, larger ones fewer.
 MAX_RING_STATES = 400
 
 #: Largest exact rational computation, in (bits of the numbers) × (terms or steps).
@@ -284,9 +286,12 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
     if bound < NEGLIGIBLE:
         return Unavailability(0.0, bound)
     count = math.comb(budget + 1 + m, m) * (m + 1) * 2
-    if count > MAX_RING_STATES:
-        raise ValueError(f"a ring with spread {m} whose windows may hold {budget} failed nodes "
-                         f"needs {count:,} states; capplan computes up to {MAX_RING_STATES}")
+    # Squarings cost states³ each and a ring of N nodes takes log2 N of them.
+    limit = math.floor((MAX_RING_STATES**3 * 14 / nodes.bit_length()) ** (1 / 3))
+    if count > limit:
+        raise ValueError(f"a ring of {nodes:,} nodes with spread {m} whose windows may hold "
+                         f"{budget} failed nodes needs {count:,} states; capplan computes up "
+                         f"to {limit:,} (the budget of {MAX_RING_STATES} states at 10,000 nodes)")
     value = _ring_power(nodes, float(q), 1 - float(q), m, budget)
     return Unavailability(value, value * RELATIVE_ERROR,
                           lambda: _ring_exact(nodes, q, m, budget, count))

@@ -95,11 +95,12 @@ def test_lightly_loaded_wide_ring_has_a_figure() -> None:
     assert figure.slack < 2.0**-60
 
 
-def test_eight_node_spread_three_ring_keeps_its_digits() -> None:
-    """8 nodes, spread 3 (issue 9 item 12): a figure, equal to the exact sum over 2^8 sets."""
+@pytest.mark.parametrize("demand", [F(8), F(26, 8)])
+def test_eight_node_spread_three_ring_keeps_its_digits(demand: F) -> None:
+    """8 nodes, spread 3 (issue 9 item 12; 448 states at 40%): the exact sum over 2^8 sets."""
     q = F(1, 1000)
-    figure = ring(8, q, F(8), F(1), 3)
-    want = exact_brute(Spec("ring", spread=3), 8, q, F(8), F(1))
+    figure = ring(8, q, demand, F(1), 3)
+    want = exact_brute(Spec("ring", spread=3), 8, q, demand, F(1))
     assert figure.exact is not None
     assert figure.exact() == want
     assert figure.value == pytest.approx(float(want), rel=1e-9)
