@@ -16,7 +16,7 @@ from itertools import combinations
 from capplan import demand as flow
 from capplan.model import Topology
 from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, make_scheme
-from capplan.sizing import TierShape
+from capplan.sizing import TierShape, plan
 
 #: ``--all`` lists every failure set; past this many it asks for a narrower question.
 MAX_RANKED_SETS = 5000
@@ -106,9 +106,9 @@ def _setting(topology: Topology, tier_name: str, nodes: int | None) -> _Setting:
     elif declared is not None:
         count, scheme = declared, shape.declared
     else:
-        # Nothing declared: show the count capplan would ask for at the planning peak.
-        factor = flow.growth_factor(topology.traffic)
-        count, scheme = shape.required(flow.tame(demand * factor)), shape.sized
+        # Nothing declared: show the count the plan requires (cascade, confidence and every
+        # other limit counted), the one export provisions, never a count of its own.
+        count, scheme = plan(topology).tiers[index].nodes_required, shape.sized
     if count < scheme.minimum_nodes():
         raise ValueError(f"tier '{tier_name}' needs at least {scheme.minimum_nodes()} nodes "
                          f"as {shape.tier.redundancy}")

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from capplan import demand as flow
 from capplan.loader import InvalidInput, Loaded
-from capplan.model import Path, Topology
+from capplan.model import Path, Tier, Topology, failures_of
 from capplan.render.ci import RULES, CheckResult, Finding, Rule
 from capplan.sizing import TierPlan, TierShape, plan
 
@@ -75,15 +75,17 @@ def check_topology(name: str, loaded: Loaded) -> list[Finding]:
 
 def _tier_findings(tier: TierPlan, growth: Fraction, loaded: Loaded,
                    index: int) -> list[tuple[str, str]]:
-    policy = _policy_words(tier)
+    policy = tier.policy_words
+    file_tier = loaded.topology.tiers[index]
     if tier.nodes is None:
         return [("no-declared-count", f"tier '{tier.name}' declares no node count; add "
-                 f"nodes: {tier.nodes_required} ({policy} at the planning peak)")]
+                 f"{_advice(file_tier, tier.nodes_required, tier.standby_required, loaded)} "
+                 f"({policy} at the planning peak)")]
     assessment = tier.assessment
     runway = assessment.runway_months
-    if not assessment.holds:
-        return [("policy-not-held", f"tier '{tier.name}' needs {tier.nodes_required_now} nodes "
-                 f"for {policy} (has {tier.nodes})")]
+    if not assessment.holds or not tier.covered:
+        return [("policy-not-held", f"tier '{tier.name}' fails {policy}: {tier.why}; "
+                 f"{_needs(tier, file_tier, loaded, index)}")]
     if runway is not None and runway < tier.min_runway_months:
         wanted = _nodes_for_runway(loaded, index, tier)
         return [("runway-too-short", f"tier '{tier.name}' runs out in {runway:.1f} months at "
@@ -92,8 +94,11 @@ def _tier_findings(tier: TierPlan, growth: Fraction, loaded: Loaded,
                  f"(has {tier.nodes})")]
     findings = []
     if runway is not None and runway < RUNWAY_WARNING_MONTHS:
+        binds = "" if tier.binding in (None, "failures") else f" ({tier.binding} binds first)"
         findings.append(("runway-warning", f"tier '{tier.name}' runs out in {runway:.1f} "
-                         f"months; plan {tier.nodes_required} nodes for the horizon"))
+                         f"months{binds}; plan "
+                         f"{_advice(file_tier, tier.nodes_required, tier.standby_required, loaded)}"
+                         " for the horizon"))
     if tier.nodes > OVERSIZED_FACTOR * tier.nodes_required:
         findings.append(("oversized", f"tier '{tier.name}' declares {tier.nodes} nodes, more "
                          f"than {OVERSIZED_FACTOR}x the {tier.nodes_required} it needs for "
@@ -101,11 +106,37 @@ def _tier_findings(tier: TierPlan, growth: Fraction, loaded: Loaded,
     return findings
 
 
-def _policy_words(tier: TierPlan) -> str:
-    """'N+1 at 80%', with zone loss when the tier must survive it."""
-    zones = f" and the loss of {tier.zone_failures} of {tier.zones} zones" \
-        if tier.zone_failures else ""
-    return f"N+{tier.failures} at {float(tier.max_utilization):.0%}{zones}"
+def _advice(file_tier: Tier, nodes: int, standby: int | None, loaded: Loaded) -> str:
+    """'nodes: 8', or 'nodes: 8 and standby: 4' where the file's standby would not do.
+
+    Advice is pasted back into the file, so it names every key the count depends on.
+    """
+    if standby is None:
+        return f"nodes: {nodes}"
+    policy = loaded.topology.policy
+    implied = file_tier.standby if file_tier.standby is not None \
+        else failures_of(file_tier, policy)
+    return f"nodes: {nodes}" if standby == implied else f"nodes: {nodes} and standby: {standby}"
+
+
+def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
+    """What holds instead of the declared count, as valid input.
+
+    Holding is not always monotone in the count (a ring over zones), so a count above the
+    smallest that holds may still fail: then the nearest counts that hold are named.
+    """
+    assert tier.nodes is not None
+    required = tier.nodes_required_now
+    advice = _advice(file_tier, required, tier.standby_required_now, loaded)
+    if tier.nodes <= required or not tier.covered:
+        return f"needs {advice} (has {tier.nodes})"
+    topology = loaded.topology
+    shape = TierShape.of(file_tier, topology, index)
+    above = next((count for count in range(tier.nodes + 1, tier.nodes + 4 * tier.zones + 8)
+                  if shape.assess(shape.declared, count, tier.demand, Fraction(0),
+                                  tier.cascade_demand).holds), None)
+    nearest = f"{required} and {above} hold" if above is not None else f"{required} holds"
+    return f"{tier.nodes} nodes fail where {nearest}: use {advice}"
 
 
 def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> int:

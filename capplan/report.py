@@ -83,6 +83,12 @@ def tier_document(tier: TierPlan) -> Document:
         "downtime_minutes_per_year": None if tier.availability is None
         else downtime_minutes_per_year(tier.availability),
         "nodes_required_distribution": tier.nodes_required_distribution,
+        "standby": tier.standby,
+        "standby_required": tier.standby_required,
+        "binding": tier.binding,
+        "bottleneck": tier.bottleneck,
+        "latency_targets_ms": tier.latency_targets,
+        "availability_target": tier.availability_target,
     }
 
 
@@ -97,6 +103,7 @@ def size_document(sizing: Sizing) -> Document:
         "nodes_required": sizing.nodes_required,
         "utilization": number(worst.utilization),
         "worst_utilization": number(worst.worst_utilization),
+        "standby": sizing.standby,
     }
 
 

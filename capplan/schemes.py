@@ -152,8 +152,15 @@ class Scheme(ABC):
         No amount of spare capacity helps then. Pool and ring strand only when every node
         can fail at once, by node failures or by the zone loss.
         """
-        return failures >= nodes or (self.zones.matter
-                                     and self.zones.largest_loss(nodes) >= nodes)
+        return self.strands_on_failures(nodes, failures) or self.strands_on_zone_loss(nodes)
+
+    def strands_on_failures(self, nodes: int, failures: int) -> bool:
+        """Some set of at most *failures* node failures leaves load with no taker."""
+        return failures >= nodes
+
+    def strands_on_zone_loss(self, nodes: int) -> bool:
+        """Losing the largest zones leaves load with no taker."""
+        return self.zones.matter and self.zones.largest_loss(nodes) >= nodes
 
     @abstractmethod
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
@@ -326,8 +333,10 @@ class Ring(Scheme):
 
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
-        """Node failures only: a zone loss is not monotone in N (two nodes of one zone may
-        stand side by side where the ring closes), node failures are."""
+        """Node failures only: unlike them, a zone loss is not monotone in N.
+
+        Two nodes of one zone may stand side by side where the ring closes.
+        """
         return self.node_worst(nodes, demand, capacity, failures)
 
     def stable_nodes(self) -> int:
@@ -462,12 +471,13 @@ class ActivePassive(Scheme):
         lowest = self.standby + active
         return smallest_holding(lowest, lowest, lambda n: n - self.standbys(n) >= active)
 
-    def strands(self, nodes: int, failures: int) -> bool:
-        """More failures (or nodes in the lost zones) than standbys orphan an active's share."""
-        lost = min(failures, nodes)
-        if self.zones.matter:
-            lost = max(lost, self.zones.largest_loss(nodes))
-        return lost > self.standbys(nodes)
+    def strands_on_failures(self, nodes: int, failures: int) -> bool:
+        """More failures than standbys orphan an active's share."""
+        return min(failures, nodes) > self.standbys(nodes)
+
+    def strands_on_zone_loss(self, nodes: int) -> bool:
+        """More nodes in the lost zones than standbys orphan an active's share."""
+        return self.zones.matter and self.zones.largest_loss(nodes) > self.standbys(nodes)
 
     def holding_nodes(self, nodes: int) -> int:
         """Only the active nodes carry load with everything up."""

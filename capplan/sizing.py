@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, TypeVar
 
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
@@ -24,8 +26,11 @@ from capplan.schemes import (
     nodes_required,
 )
 
-#: A ring sized for availability is grown node by node at most this far past its policy.
-MAX_AVAILABILITY_SCAN = 100_000
+if TYPE_CHECKING:
+    from capplan.availability import Unavailability
+
+#: The limits a tier must meet, in the order a tie between them is reported.
+LIMITS = ("failures", "zones", "cascade", "latency", "availability")
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,9 @@ class Assessment:
     """How a tier of a given size fares at a given demand under its policy.
 
     ``cascade_utilization`` is the all-up utilization under the cold-cache cascade from
-    upstream (None when no upstream cache runs cold); headroom and runway count it as one
-    more scenario the tier must hold.
+    upstream (None when no upstream cache runs cold). ``factors`` says, per limit the tier
+    has, how many times today's peak it carries before that limit breaks (below 1: broken
+    now); ``binding`` is the limit with the smallest factor, the first to break.
     """
 
     worst: Worst
@@ -42,6 +48,83 @@ class Assessment:
     headroom: float | None
     runway_months: float | None
     cascade_utilization: Fraction | None = None
+    binding: str | None = None
+    factors: dict[str, float] = field(default_factory=dict)
+    node_worst: Worst | None = None
+    zone_worst: Worst | None = None
+    stranded: str | None = None
+
+
+def assess(
+    scheme: Scheme,
+    nodes: int,
+    demand: Fraction,
+    capacity: Fraction,
+    max_utilization: Fraction,
+    failures: int,
+    growth: Fraction,
+    cascade: Fraction | None = None,
+    *,
+    limits: dict[str, float] | None = None,
+) -> Assessment:
+    """Worst case, headroom and runway of *nodes* nodes carrying *demand*.
+
+    Every load grows with the peak, so each limit breaks at some multiple of today's peak:
+    the utilization ceiling after node failures and after the zone loss, the all-up
+    ceiling under the cold-cache *cascade* from upstream, and what *limits* adds (latency,
+    availability: name → factor). Headroom is the smallest factor less one; runway the
+    months of growth to reach it. A scenario that leaves load with no taker at any
+    demand (more failures than standbys, a zone loss orphaning actives) strands the tier:
+    headroom −1, whatever else holds.
+    """
+    node_worst = scheme.node_worst(nodes, demand, capacity, failures)
+    zone_worst = scheme.zone_worst(nodes, demand, capacity) if scheme.zones.matter else None
+    worst = node_worst if zone_worst is None else node_worst.combine(zone_worst)
+    cascade_utilization = None if cascade is None \
+        else cascade / (scheme.holding_nodes(nodes) * capacity)
+    factors: dict[str, float] = {}
+
+    def room(name: str, utilization: Fraction | None) -> None:
+        if utilization is not None:
+            factors[name] = math.inf if utilization == 0 \
+                else float(max_utilization / utilization)
+
+    room("failures", node_worst.worst_utilization)
+    room("zones", None if zone_worst is None else zone_worst.worst_utilization)
+    room("cascade", cascade_utilization)
+    factors.update(limits or {})
+    stranded = None
+    if demand > 0 and scheme.strands_on_failures(nodes, failures):
+        stranded = "failures"
+    elif demand > 0 and scheme.strands_on_zone_loss(nodes):
+        stranded = "zones"
+    if stranded is not None:
+        factors[stranded] = 0.0
+    factor = min(factors.values(), default=math.inf)
+    binding = min(factors, key=lambda name: (factors[name], _limit_rank(name))) \
+        if factors else None
+    holds = factor >= 1
+    headroom: float | None
+    if stranded is not None:
+        headroom = -1.0
+    elif math.isinf(factor):
+        headroom = None
+    else:
+        headroom = factor - 1
+    runway: float | None
+    if not holds:
+        runway = 0.0
+    elif growth <= 0 or math.isinf(factor):
+        runway = None
+    else:
+        # Loads grow with the peak, so the policy holds until the peak has grown by factor.
+        runway = math.log(factor) / math.log(1 + growth)
+    return Assessment(worst, holds, headroom, runway, cascade_utilization, binding, factors,
+                      node_worst, zone_worst, stranded)
+
+
+def _limit_rank(name: str) -> int:
+    return LIMITS.index(name) if name in LIMITS else len(LIMITS)
 
 
 @dataclass(frozen=True)
@@ -70,6 +153,91 @@ class TierPlan:
     latency_ms: dict[str, float | None] | None = None
     availability: float | None = None
     nodes_required_distribution: dict[str, float] | None = None
+    #: Idle standbys (active-passive): of the described count, of nodes_required and of
+    #: nodes_required_now; None for other schemes.
+    standby: int | None = None
+    standby_required: int | None = None
+    standby_required_now: int | None = None
+    #: What limits one node: "rps" (capacity_rps) or "bandwidth" (bandwidth_mbps).
+    bottleneck: str = "rps"
+    latency_targets: dict[str, float] | None = None
+    availability_target: float | None = None
+    #: The policy in words, "N+1 at 80%", for messages.
+    policy_words: str = ""
+
+    @property
+    def covered(self) -> bool:
+        """The declared count covers the draws up to the policy's confidence (or no ranges)."""
+        return self.nodes is None or self.nodes_required_distribution is None \
+            or self.nodes >= self.nodes_required_now
+
+    @property
+    def long_enough(self) -> bool:
+        """The runway reaches min_runway_months."""
+        runway = self.assessment.runway_months
+        return runway is None or runway >= self.min_runway_months
+
+    @property
+    def binding(self) -> str | None:
+        """What decides this tier's fate, one of LIMITS, "confidence" or "runway".
+
+        For a failing count, the limit that fails; for a holding one, the first limit to
+        break as the peak grows.
+        """
+        assessment = self.assessment
+        if assessment.holds and not self.covered:
+            return "confidence"
+        if assessment.holds and not self.long_enough and self.nodes is not None:
+            return "runway"
+        return assessment.binding
+
+    @property
+    def why(self) -> str:  # noqa: PLR0911 (one plain sentence per limit reads best)
+        """What binds, with its figure against its target, in words (for findings)."""
+        assessment = self.assessment
+        binding = self.binding
+        ceiling = f"{float(self.max_utilization):.0%}"
+        if binding == "failures":
+            if assessment.stranded:
+                return f"losing {_count(self.failures, 'node')} leaves " + (
+                    f"shares no standby can take (standby: {self.standby})"
+                    if self.standby is not None else "no node to carry the load")
+            worst = assessment.node_worst or assessment.worst
+            return (f"the busiest node runs at {float(worst.worst_utilization):.1%} after "
+                    f"{_count(self.failures, 'failure')}, above {ceiling}")
+        if binding == "zones":
+            lost = f"losing {self.zone_failures} of {self.zones} zones"
+            if assessment.stranded:
+                return f"{lost} orphans shares no standby can take (standby: {self.standby})"
+            worst = assessment.zone_worst or assessment.worst
+            return f"{lost} puts {float(worst.worst_utilization):.1%} on one node, above {ceiling}"
+        if binding == "cascade":
+            return (f"a cold cache upstream puts {float(assessment.cascade_utilization or 0):.1%} "
+                    f"on every node, above {ceiling}")
+        if binding == "latency":
+            return self._latency_words()
+        if binding == "availability":
+            return (f"availability {nines(self.availability)} "
+                    f"{'<' if assessment.factors.get('availability', 1) < 1 else '≥'} "
+                    f"{nines(self.availability_target)}")
+        if binding == "confidence":
+            return (f"{_count(self.nodes or 0, 'node')} cover fewer draws than policy.confidence "
+                    "asks")
+        if binding == "runway":
+            return f"it runs out in {self.assessment.runway_months or 0:.1f} months"
+        return "it holds"
+
+    def _latency_words(self) -> str:
+        figures = self.latency_ms or {}
+        for name, target in (self.latency_targets or {}).items():
+            value = figures.get(name)
+            if value is None:
+                return f"{name} has no bound: the busiest node cannot keep up"
+            if value > target:
+                return f"{name} {value:.4g} ms > {target:g} ms at the busiest node"
+        worst = ", ".join(f"{name} {figures.get(name) or 0:.4g} ms ≤ {target:g} ms"
+                          for name, target in (self.latency_targets or {}).items())
+        return f"latency breaks first ({worst})"
 
     @property
     def count(self) -> int:
@@ -91,13 +259,27 @@ class TierPlan:
         """Declared count holds now and has the runway asked for; None when nothing declared."""
         if self.nodes is None:
             return None
-        runway = self.assessment.runway_months
-        long_enough = runway is None or runway >= self.min_runway_months
         # Under uncertainty, holding at the medians is not enough: the count must cover
         # the draws up to the policy's confidence.
-        covered = self.nodes_required_distribution is None \
-            or self.nodes >= self.nodes_required_now
-        return self.assessment.holds and long_enough and covered
+        return self.assessment.holds and self.long_enough and self.covered
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 node', '2 nodes'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def nines(value: float | None) -> str:
+    """An availability as a percentage with enough digits to show its nines (99.9964%)."""
+    if value is None:
+        return "unknown"
+    missing = 1 - value
+    if missing <= 0:
+        return "100%"
+    # Four significant digits of what is missing, whatever the nines before them.
+    digits = max(0, math.floor(-math.log10(missing)) + 3)
+    text = f"{value * 100:.{min(digits, 15)}f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
 @dataclass(frozen=True)
@@ -131,56 +313,6 @@ class Plan:
         return True
 
 
-def assess(
-    scheme: Scheme,
-    nodes: int,
-    demand: Fraction,
-    capacity: Fraction,
-    max_utilization: Fraction,
-    failures: int,
-    growth: Fraction,
-    cascade: Fraction | None = None,
-    *,
-    latency_factor: float | None = None,
-    other_targets_met: bool = True,
-) -> Assessment:
-    """Worst case, headroom and runway of *nodes* nodes carrying *demand*.
-
-    *cascade* is the demand the tier must carry with all nodes up when an upstream cache
-    runs cold; like every other load it grows with the peak. *latency_factor* is how far
-    the peak may grow before a latency target breaks; *other_targets_met* carries the
-    verdict of targets that are not about growth (availability).
-    """
-    worst = scheme.worst(nodes, demand, capacity, failures)
-    cascade_utilization = None if cascade is None \
-        else cascade / (scheme.holding_nodes(nodes) * capacity)
-    busiest = max(worst.worst_utilization, cascade_utilization or Fraction(0))
-    # The peak may grow by this factor before a utilization ceiling breaks, and by
-    # latency_factor before a latency target does: the smaller one is the headroom.
-    factor = None if busiest == 0 else float(max_utilization / busiest)
-    if latency_factor is not None:
-        factor = latency_factor if factor is None else min(factor, latency_factor)
-    holds = worst.holds(max_utilization) and busiest <= max_utilization and other_targets_met \
-        and (latency_factor is None or latency_factor >= 1)
-    headroom: float | None
-    if scheme.strands(nodes, failures) and demand > 0:
-        # Some failure set leaves load with no taker: no peak above zero is carried.
-        headroom = -1.0
-    elif factor is None or math.isinf(factor):
-        headroom = None
-    else:
-        headroom = factor - 1
-    runway: float | None
-    if not holds:
-        runway = 0.0
-    elif growth <= 0 or factor is None or math.isinf(factor):
-        runway = None
-    else:
-        # Loads grow with the peak, so the policy holds until the peak has grown by factor.
-        runway = math.log(factor) / math.log(1 + growth)
-    return Assessment(worst, holds, headroom, runway, cascade_utilization)
-
-
 @dataclass(frozen=True)
 class Sizing:
     """A one-off answer: how many nodes one tier needs, and how those nodes fare."""
@@ -191,6 +323,7 @@ class Sizing:
     max_utilization: Fraction
     nodes_required: int
     assessment: Assessment
+    standby: int | None = None
 
 
 def size(
@@ -203,16 +336,28 @@ def size(
     spread: int = 1,
     standby: int | None = None,
 ) -> Sizing:
-    """Size one tier without a file (the ``size`` command)."""
-    scheme = make_scheme(redundancy, spread=spread,
-                         standby=max(failures, standby if standby is not None else failures))
-    required = nodes_required(scheme, demand, capacity, max_utilization, failures)
+    """Size one tier without a file (the ``size`` command).
+
+    A standby count given is used as given: fewer standbys than failures can never hold,
+    and that is said (:class:`Unattainable`), not quietly corrected.
+    """
+    standbys = failures if standby is None else standby
+    scheme = make_scheme(redundancy, spread=spread, standby=standbys)
+    try:
+        required = nodes_required(scheme, demand, capacity, max_utilization, failures)
+    except Unattainable as error:
+        if isinstance(scheme, ActivePassive) and standbys < failures:
+            raise Unattainable(f"active-passive with {standbys} standby cannot survive "
+                               f"{failures} failures at any size; use --standby {failures} "
+                               "or more") from None
+        raise Unattainable(f"{redundancy}: {error}") from None
     assessment = assess(scheme, required, demand, capacity, max_utilization, failures,
                         Fraction(0))
-    return Sizing(redundancy, demand, failures, max_utilization, required, assessment)
+    return Sizing(redundancy, demand, failures, max_utilization, required, assessment,
+                  scheme.standbys(required) if isinstance(scheme, ActivePassive) else None)
 
 
-def _standby_floor(q: float, target: float) -> Callable[[int], int]:
+def _standby_floor(q: Fraction, target: Fraction) -> Callable[[int], int]:
     """Standbys an active-passive tier of n nodes needs for *target* availability."""
     from functools import lru_cache
 
@@ -228,7 +373,11 @@ def _standby_floor(q: float, target: float) -> Callable[[int], int]:
 
 @dataclass(frozen=True)
 class TierShape:
-    """A tier's policy and node figures, resolved from the file (overrides applied)."""
+    """A tier's policy and node figures, resolved once from the file (overrides applied).
+
+    Everything that decides whether a count holds lives here, so that ``plan``,
+    ``compare``, ``check``, ``failover`` and ``export`` ask one question the same way.
+    """
 
     tier: Tier
     index: int
@@ -241,6 +390,8 @@ class TierShape:
     sized: Scheme
     latency_targets: dict[str, Fraction] = field(default_factory=dict)
     availability_target: Fraction | None = None
+    #: (the key a binding rps limit comes from) "rps" or "bandwidth".
+    bottleneck: str = "rps"
 
     @property
     def down_probability(self) -> float | None:
@@ -256,6 +407,12 @@ class TierShape:
         per_request_bytes = flow.bytes_per_request(topology.traffic, tier)
         zones = Zones(tier.zones, zone_failures_of(tier, policy))
         standby = tier.standby if tier.standby is not None else failures
+        declared_standby = standby
+        if tier.nodes is not None and tier.standby is None:
+            # The default standby (= failures) may leave a declared pair no active node
+            # under N+2; such a tier does not hold its policy, which is a finding, not bad
+            # input: keep one active and let the plan say what holds.
+            declared_standby = min(standby, tier.nodes - 1)
         spread = tier.spread or 1
         node = tier.node
         # Policy-wide targets apply where the node has the figures to judge them.
@@ -264,7 +421,8 @@ class TierShape:
             policy.availability if node.down_probability is not None else None)
         floor = None
         if availability is not None and tier.redundancy == "active-passive":
-            floor = _standby_floor(float(node.down_probability or 0), float(availability))
+            floor = _standby_floor(node.down_probability or Fraction(0), availability)
+        capacity = flow.usable_capacity(node, per_request_bytes)
         return cls(
             tier=tier,
             index=index,
@@ -273,137 +431,162 @@ class TierShape:
             else tier.max_utilization,
             min_runway_months=policy.min_runway_months if tier.min_runway_months is None
             else tier.min_runway_months,
-            capacity=flow.usable_capacity(tier.node, per_request_bytes),
+            capacity=capacity,
             per_request_bytes=per_request_bytes,
-            declared=make_scheme(tier.redundancy, spread=spread, standby=standby, zones=zones),
+            declared=make_scheme(tier.redundancy, spread=spread, standby=declared_standby,
+                                 zones=zones),
             # A requirement must survive k failures, so it never counts on fewer than k
             # standbys, and it adds standbys until a zone loss orphans no active share.
             sized=make_scheme(tier.redundancy, spread=spread, standby=max(standby, failures),
                               zones=zones, cover_zones=True, standby_floor=floor),
             latency_targets=latency.targets() if latency is not None else {},
             availability_target=availability,
+            bottleneck="rps" if capacity >= node.capacity else "bandwidth",
         )
-
-    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
-        """Nodes needed for *demand* under the policy, and for *cascade* with all nodes up.
-
-        Latency, availability and the cascade only improve as nodes are added (for a pool;
-        active-passive adds standbys instead), so they join the monotone search; a ring's
-        availability does not (a longer ring has more places for a long run of failures),
-        so the search continues node by node from there.
-        """
-        ceiling = self.capacity * self.max_utilization
-        checks: list[Callable[[int], bool]] = []
-        if cascade is not None:
-            checks.append(lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
-        if self.latency_targets:
-            checks.append(lambda count: self.latency_holds(self.sized, count, demand))
-        ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
-        if self.availability_target is not None and self.tier.redundancy == "pool":
-            checks.append(lambda count: self.availability_holds(self.sized, count, demand))
-
-        def also(count: int) -> bool:
-            return all(check(count) for check in checks)
-
-        try:
-            count = nodes_required(self.sized, demand, self.capacity, self.max_utilization,
-                                   self.failures, also=also if checks else None)
-            if ring_availability:
-                scanned = 0
-                while not self.availability_holds(self.sized, count, demand):
-                    count, scanned = count + 1, scanned + 1
-                    if scanned > MAX_AVAILABILITY_SCAN:
-                        raise Unattainable("the ring is still short after "
-                                           f"{MAX_AVAILABILITY_SCAN:,} more nodes")
-        except Unattainable as error:
-            raise Unattainable(f"tier '{self.tier.name}' cannot meet its policy at any size: "
-                               f"{error}", path=self.path) from None
-        return count
 
     @property
     def path(self) -> tuple[str | int, ...]:
         """Where the tier is in the file (for messages about it)."""
         return ("tiers", self.index)
 
-    def latency(self, scheme: Scheme, count: int, demand: Fraction
-                ) -> dict[str, float | None] | None:
-        """Response-time percentiles (ms) at the busiest node after the worst failure set."""
-        node = self.tier.node
-        if node.service_ms is None:
+    # --- the limits ------------------------------------------------------------------------
+
+    @cached_property
+    def latency_ceiling(self) -> Fraction | None:
+        """The busiest node's utilization up to which every latency target holds.
+
+        Response times only grow with a node's load, so a latency target is a utilization
+        ceiling of its own; found once by bisection, it joins max_utilization (None
+        without targets).
+        """
+        if not self.latency_targets:
             return None
+        low, high = 0.0, 1.0  # an M/M/w node at 100% never answers: the top is open
+        for _ in range(52):
+            middle = (low + high) / 2
+            if self._latency_holds_at(middle):
+                low = middle
+            else:
+                high = middle
+        return Fraction(low)
+
+    def _latency_holds_at(self, utilization: float) -> bool:
+        figures = self._percentiles(utilization * float(self.capacity))
+        return all(figures.get(name) is not None and figures[name] <= float(target)  # type: ignore[operator]
+                   for name, target in self.latency_targets.items())
+
+    def _percentiles(self, load_rps: float) -> dict[str, float | None]:
         from capplan.model import PERCENTILES
         from capplan.queueing import Queue
 
+        node = self.tier.node
+        queue = Queue(node.workers or 1, float(node.service_ms or 0), load_rps)
+        names = {"p50", "p95", "p99", *self.latency_targets}
+        return {name: queue.percentile(PERCENTILES[name])
+                for name in PERCENTILES if name in names}
+
+    @property
+    def ceiling(self) -> Fraction:
+        """The utilization no surviving node may pass: max_utilization, or lower for latency."""
+        latency = self.latency_ceiling
+        return self.max_utilization if latency is None else min(self.max_utilization, latency)
+
+    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
+        """The smallest count at which every limit holds at *demand* (and *cascade*).
+
+        Node failures, zone loss, latency (as a ceiling), the cascade and availability are
+        checked together at every count tried: a count is required only when all hold.
+        Those that only improve with more nodes are bisected; a ring's zone loss and
+        availability are not monotone, so the search walks up from there (see
+        :func:`capplan.schemes.smallest_count`).
+        """
+        ceiling = self.capacity * self.max_utilization
+        monotone: list[Callable[[int], bool]] = []
+        if cascade is not None:
+            monotone.append(lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
+        ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
+        if self.availability_target is not None and self.tier.redundancy == "pool":
+            monotone.append(lambda count: self.availability_holds(self.sized, count, demand))
+
+        def also(count: int) -> bool:
+            return all(check(count) for check in monotone)
+
+        def availability(count: int) -> bool:
+            return self.availability_holds(self.sized, count, demand)
+
+        return nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
+                              also=also if monotone else None,
+                              not_monotone=availability if ring_availability else None)
+
+    def limits(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, float]:
+        """Latency and availability as factors: how far the peak grows before each breaks."""
+        factors: dict[str, float] = {}
+        latency = self.latency_ceiling
+        if latency is not None and latency < self.max_utilization:
+            busiest = scheme.worst(count, demand, self.capacity, self.failures).worst_utilization
+            factors["latency"] = math.inf if busiest == 0 else float(latency / busiest)
+        if self.availability_target is not None and self.down_probability is not None:
+            factors["availability"] = self.availability_factor(scheme, count, demand)
+        return factors
+
+    def latency(self, scheme: Scheme, count: int, demand: Fraction
+                ) -> dict[str, float | None] | None:
+        """Response-time percentiles (ms) at the busiest node after the worst failure set."""
+        if self.tier.node.service_ms is None:
+            return None
         worst = scheme.worst(count, demand, self.capacity, self.failures)
-        queue = Queue(node.workers or 1, float(node.service_ms),
-                      float(worst.worst_utilization * self.capacity))
-        names = ["p50", "p95", "p99", *[n for n in self.latency_targets
-                                         if n not in ("p50", "p95", "p99")]]
-        ordered = [name for name in PERCENTILES if name in names]
-        return {name: queue.percentile(PERCENTILES[name]) for name in ordered}
+        return self._percentiles(float(worst.worst_utilization * self.capacity))
 
-    def latency_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
-        """Every latency target met at the busiest node after the worst failure set."""
-        if not self.latency_targets:
-            return True
-        figures = self.latency(scheme, count, demand) or {}
-        for name, target in self.latency_targets.items():
-            value = figures.get(name)
-            if value is None or value > float(target):
-                return False
-        return True
-
-    def unavailability(self, scheme: Scheme, count: int, demand: Fraction) -> float | None:
+    def unavailability(self, scheme: Scheme, count: int, demand: Fraction
+                       ) -> Unavailability | None:
         """P(the nodes down at a random instant shed something), None where not modelled."""
-        q = self.down_probability
+        q = self.tier.node.down_probability
         if q is None:
             return None
         from capplan import availability as avail
 
         if isinstance(scheme, ActivePassive):
-            return avail.active_passive_unavailability(count, scheme.standbys(count), q, demand,
-                                                       self.capacity)
+            return avail.active_passive(count, scheme.standbys(count), q, demand, self.capacity)
         if self.tier.redundancy == "ring":
             try:
-                return avail.ring_unavailability(count, q, demand, self.capacity,
-                                                 self.tier.spread or 1)
+                return avail.ring(count, q, demand, self.capacity, self.tier.spread or 1)
             except ValueError:
-                return None  # a lightly loaded wide ring: too many states to count exactly
-        return avail.pool_unavailability(count, q, demand, self.capacity)
-
-    def latency_factor(self, scheme: Scheme, count: int, demand: Fraction) -> float | None:
-        """How many times the demand the tier carries before a latency target breaks.
-
-        None without targets; infinite when the targets hold at any load (no demand). Found
-        by bisection: response times only grow with the load.
-        """
-        if not self.latency_targets:
-            return None
-        if demand == 0:
-            return math.inf
-
-        def holds(times: float) -> bool:
-            return self.latency_holds(scheme, count, demand * Fraction(times))
-
-        low, high = 0.0, 1.0
-        while holds(high):
-            low, high = high, high * 2
-            if high > 2**40:
-                return math.inf
-        for _ in range(60):
-            middle = (low + high) / 2
-            if holds(middle):
-                low = middle
-            else:
-                high = middle
-        return low
+                return None  # past the ring's state limit (see capplan.availability)
+        return avail.pool(count, q, demand, self.capacity)
 
     def availability_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
         """The availability target met (True when the tier has none)."""
         if self.availability_target is None:
             return True
         missing = self.unavailability(scheme, count, demand)
-        return missing is not None and 1 - missing >= float(self.availability_target)
+        return missing is not None and missing.meets(self.availability_target)
+
+    def availability_factor(self, scheme: Scheme, count: int, demand: Fraction) -> float:
+        """How many times *demand* the tier carries before its availability target breaks.
+
+        More demand never makes a tier more available, so this is a bisection over the
+        factor; 0 when the target fails at any demand (standbys too few).
+        """
+        if demand == 0:
+            return math.inf
+
+        def holds(times: float) -> bool:
+            return self.availability_holds(scheme, count, demand * Fraction(times))
+
+        if not holds(1e-9):
+            return 0.0
+        low, high = 1e-9, 1.0
+        while holds(high):
+            low, high = high, high * 2
+            if high > 2.0**40:
+                return math.inf
+        for _ in range(48):
+            middle = (low + high) / 2
+            if holds(middle):
+                low = middle
+            else:
+                high = middle
+        return low
 
     def cascade_required(self, cascade: Fraction) -> int:
         """Nodes that carry *cascade* with all of them up, within max_utilization."""
@@ -418,6 +601,19 @@ class TierShape:
         """The declared tier keeps its standbys; a sized one has the standbys it needs."""
         return self.declared if count_declared else self.sized
 
+    def standby(self, scheme: Scheme, count: int) -> int | None:
+        """Idle standbys of *count* nodes under *scheme* (None unless active-passive)."""
+        return scheme.standbys(count) if isinstance(scheme, ActivePassive) else None
+
+    def assess(self, scheme: Scheme, count: int, demand: Fraction, growth: Fraction,
+               cascade: Fraction | None = None) -> Assessment:
+        """Every limit of *count* nodes at *demand*: holds, headroom, runway, what binds."""
+        return assess(scheme, count, demand, self.capacity, self.max_utilization,
+                      self.failures, growth, cascade, limits=self.limits(scheme, count, demand))
+
+
+Found = TypeVar("Found")
+
 
 @dataclass(frozen=True)
 class Spread:
@@ -426,6 +622,16 @@ class Spread:
     nodes_required: int
     nodes_required_now: int
     distribution: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A tier's required counts: at the planning peak (every peak up to the horizon) and now."""
+
+    nodes_required: int
+    nodes_required_now: int
+    distribution: dict[str, float] | None = None
+    sized_by_cascade: bool = False
 
 
 def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Plan:
@@ -443,32 +649,105 @@ def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Pla
     moved = _moved_shares(shapes, demands, factor)
     cascades = _cascades(topology, peak, demands, moved)
     shares = flow.slot_demands(traffic)
-    spreads: list[Spread | None] = [None] * len(shapes)
-    uncertain = None
+    requirements = requirements_of(topology, shapes, demands, cascades, moved,
+                                   simulations, seed)
     from capplan import uncertainty
 
-    if uncertainty.is_uncertain(topology):
-        spreads = _spreads(topology, shapes, moved, factor, simulations, seed)
-        uncertain = (simulations, seed, topology.policy.confidence)
+    uncertain = (simulations, seed, topology.policy.confidence) \
+        if uncertainty.is_uncertain(topology) else None
     tiers = tuple(
-        plan_tier(shape, demand, factor, topology, cascade, shares, spread)
-        for shape, demand, cascade, spread in zip(shapes, demands, cascades, spreads,
-                                                  strict=True)
+        plan_tier(shape, demand, factor, topology, cascade, shares, requirement)
+        for shape, demand, cascade, requirement in zip(shapes, demands, cascades, requirements,
+                                                       strict=True)
     )
     return Plan(topology.site, peak, flow.tame(peak * factor), traffic.horizon_months, tiers,
                 uncertain)
 
 
+def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[Fraction],
+                    cascades: list[Fraction | None], moved: list[Fraction | None],
+                    simulations: int = 10_000, seed: int = 0, *,
+                    only: int | None = None) -> list[Requirement]:
+    """Every tier's required counts: the one rule every command uses.
+
+    A count is required when it holds every limit at every peak from now to the horizon
+    (with shrinking traffic that is today's), and, with ranges among the inputs, in at
+    least ``policy.confidence`` of the draws.
+    """
+    from capplan import uncertainty
+
+    factor = flow.growth_factor(topology.traffic)
+    if uncertainty.is_uncertain(topology):
+        return [Requirement(s.nodes_required, s.nodes_required_now, s.distribution)
+                for s in _spreads(topology, shapes, moved, factor, simulations, seed, only)]
+    result = []
+    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
+        result.append(_required(shape, demand, cascade, factor, topology))
+    return result
+
+
+def _required(shape: TierShape, demand: Fraction, cascade: Fraction | None, factor: Fraction,
+              topology: Topology) -> Requirement:
+    horizon = max(factor, Fraction(1))
+    planning_demand = flow.tame(demand * horizon)
+    planning_cascade = None if cascade is None else flow.tame(cascade * horizon)
+    now = _searched(shape, lambda: shape.required(demand, cascade), topology, now=True)
+    later = _searched(shape, lambda: shape.required(planning_demand, planning_cascade),
+                      topology, now=False)
+    by_cascade = cascade is not None and later > _searched(
+        shape, lambda: shape.required(planning_demand), topology, now=False)
+    return Requirement(max(later, now), now, None, by_cascade)
+
+
+def _searched(shape: TierShape, search: Callable[[], Found], topology: Topology, *,
+               now: bool) -> Found:
+    """Run a count search; a count no tier may have becomes a message about its cause."""
+    from capplan.schemes import TooMany
+
+    try:
+        return search()
+    except TooMany:
+        traffic = topology.traffic
+        if not now and traffic.growth > 0:
+            raise Unattainable(
+                f"growth {float(traffic.growth):.2%} a month for "
+                f"{float(traffic.horizon_months):g} months: tier '{shape.tier.name}' would "
+                f"need more than 1,000,000 nodes for {policy_words(shape)} at the horizon; "
+                "lower growth or horizon_months", path=("traffic", "growth"),
+            ) from None
+        raise Unattainable(f"tier '{shape.tier.name}' would need more than 1,000,000 nodes "
+                           f"for {policy_words(shape)}; raise node.capacity_rps or lower the "
+                           "peak", path=shape.path) from None
+    except Unattainable as error:
+        raise Unattainable(f"tier '{shape.tier.name}' cannot meet its policy at any size: "
+                           f"{error}", path=shape.path) from None
+
+
+def policy_words(shape: TierShape) -> str:
+    """'N+1 at 80%', with the zone loss when the tier must survive it."""
+    zones = shape.declared.zones
+    lost = f" and the loss of {zones.failures} of {zones.count} zones" if zones.matter else ""
+    return f"N+{shape.failures} at {float(shape.max_utilization):.0%}{lost}"
+
+
 def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction | None],
-             factor: Fraction, simulations: int, seed: int) -> list[Spread | None]:
+             factor: Fraction, simulations: int, seed: int,
+             only: int | None = None) -> list[Spread]:
+    """Counts per draw for *shapes*: every tier, or the tier at position *only*."""
     from capplan import uncertainty
 
     draws = uncertainty.draw(topology, moved, simulations, seed)
     confidence = topology.policy.confidence
-    result: list[Spread | None] = []
-    for shape, demand, cascade in zip(shapes, draws.demands, draws.cascades, strict=True):
-        later = uncertainty.tier_counts(shape, demand, cascade, factor)
-        now = uncertainty.tier_counts(shape, demand, cascade, Fraction(1))
+    horizon = max(factor, Fraction(1))
+    result: list[Spread] = []
+    demands, cascades = draws.demands, draws.cascades
+    if only is not None:
+        demands, cascades = [demands[only]], [cascades[only]]
+    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
+        later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
+                                         horizon), topology, now=False)
+        now = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
+                                       Fraction(1)), topology, now=True)
         result.append(Spread(uncertainty.quantile_count(later, confidence),
                              uncertainty.quantile_count(now, confidence),
                              uncertainty.distribution(later)))
@@ -482,6 +761,7 @@ def _moved_shares(shapes: list[TierShape], demands: list[Fraction],
     From the cache's declared count, or its count required without any cascade.
     """
     moved: list[Fraction | None] = []
+    horizon = max(factor, Fraction(1))
     for shape, demand in zip(shapes, demands, strict=True):
         tier = shape.tier
         if tier.cold_hit_ratio is None or tier.cold_hit_ratio >= tier.hit_ratio:
@@ -489,7 +769,7 @@ def _moved_shares(shapes: list[TierShape], demands: list[Fraction],
             continue
         declared = tier.nodes is not None
         count = tier.nodes if tier.nodes is not None \
-            else shape.required(flow.tame(demand * factor))
+            else shape.required(flow.tame(demand * horizon))
         share = shape.scheme_for(declared).moved_fraction(count, shape.failures)
         moved.append(share or None)
     return moved
@@ -521,25 +801,19 @@ def _cascades(topology: Topology, peak: Fraction, demands: list[Fraction],
 def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: Topology,
               cascade: Fraction | None = None,
               shares: list[Fraction] | None = None,
-              spread: Spread | None = None) -> TierPlan:
+              requirement: Requirement | None = None) -> TierPlan:
     """One tier's plan: requirement at both peaks and the assessment of its count."""
     tier = shape.tier
     planning_demand = flow.tame(demand * factor)
-    planning_cascade = None if cascade is None else flow.tame(cascade * factor)
-    required = shape.required(planning_demand, planning_cascade)
-    sized_by_cascade = cascade is not None and required > shape.required(planning_demand)
-    required_now = shape.required(demand, cascade)
-    if spread is not None:
-        required, required_now = spread.nodes_required, spread.nodes_required_now
+    if requirement is None:
+        requirement = _required(shape, demand, cascade, factor, topology)
+    required = requirement.nodes_required
     declared = tier.nodes is not None
     scheme = shape.scheme_for(declared)
     count = tier.nodes if tier.nodes is not None else required
     latency = shape.latency(scheme, count, demand)
     missing = shape.unavailability(scheme, count, demand)
-    assessment = assess(scheme, count, demand, shape.capacity, shape.max_utilization,
-                        shape.failures, topology.traffic.growth, cascade,
-                        latency_factor=shape.latency_factor(scheme, count, demand),
-                        other_targets_met=shape.availability_holds(scheme, count, demand))
+    assessment = shape.assess(scheme, count, demand, topology.traffic.growth, cascade)
     bandwidth = None if tier.node.bandwidth_mbps is None \
         else flow.bandwidth_mbps(demand, shape.per_request_bytes)
     survivable: tuple[int | None, ...] | None = None
@@ -563,18 +837,27 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         bandwidth_mbps=bandwidth,
         nodes=tier.nodes,
         nodes_required=required,
-        nodes_required_now=required_now,
+        nodes_required_now=requirement.nodes_required_now,
         assessment=assessment,
         node_cost=tier.node.cost,
         zones=tier.zones,
         zone_failures=shape.declared.zones.failures,
         cascade_demand=cascade,
-        sized_by_cascade=sized_by_cascade,
+        sized_by_cascade=requirement.sized_by_cascade,
         survivable_failures=survivable,
         exposed_hours=exposed,
         latency_ms=latency,
-        availability=None if missing is None else 1 - missing,
-        nodes_required_distribution=None if spread is None else spread.distribution,
+        availability=None if missing is None else missing.availability,
+        nodes_required_distribution=requirement.distribution,
+        standby=shape.standby(scheme, count),
+        standby_required=shape.standby(shape.sized, required),
+        standby_required_now=shape.standby(shape.sized, requirement.nodes_required_now),
+        bottleneck=shape.bottleneck,
+        latency_targets={name: float(value) for name, value in shape.latency_targets.items()}
+        or None,
+        availability_target=None if shape.availability_target is None
+        else float(shape.availability_target),
+        policy_words=policy_words(shape),
     )
 
 
@@ -616,12 +899,15 @@ class Comparison:
         return _cheapest(self.schemes)
 
 
-def compare(topology: Topology) -> tuple[Comparison, ...]:
+def compare(topology: Topology, *, simulations: int = 10_000,
+            seed: int = 0) -> tuple[Comparison, ...]:
     """Every tier's requirement and cost under pool, ring and active-passive.
 
     Each scheme keeps the tier's own parameters (a ring its spread, active-passive its
-    standbys, at least k) and its zones; the cold-cache cascade reaching a tier is the one
-    the plan computed with the tiers as declared.
+    standbys, at least k) and its zones, and is sized by the same rule as ``plan``
+    (every limit, every peak to the horizon, the confidence over the draws); the
+    cold-cache cascade reaching a tier is the one the plan computed with the tiers as
+    declared. A scheme no count can build is None.
     """
     from capplan.schemes import SCHEMES
 
@@ -630,22 +916,24 @@ def compare(topology: Topology) -> tuple[Comparison, ...]:
     factor = flow.growth_factor(traffic)
     demands = flow.tier_demands(topology, peak)
     shapes = [TierShape.of(tier, topology, index) for index, tier in enumerate(topology.tiers)]
-    cascades = _cascades(topology, peak, demands, _moved_shares(shapes, demands, factor))
-    result = []
-    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
-        planning = flow.tame(demand * factor)
-        planning_cascade = None if cascade is None else flow.tame(cascade * factor)
-        costs = {}
-        for name in SCHEMES:
-            variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}), topology,
-                                   shape.index)
+    moved = _moved_shares(shapes, demands, factor)
+    cascades = _cascades(topology, peak, demands, moved)
+    costs: list[dict[str, SchemeCost]] = [{} for _ in shapes]
+    for name in SCHEMES:
+        for position, shape in enumerate(shapes):
+            variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}),
+                                   topology, shape.index)
             try:
-                count: int | None = variant.required(planning, planning_cascade)
-            except ValueError:
+                count: int | None = requirements_of(
+                    topology, [variant], [demands[position]], [cascades[position]],
+                    [moved[position]], simulations, seed, only=position,
+                )[0].nodes_required
+            except Unattainable:
                 count = None
-            costs[name] = SchemeCost(count, None if count is None else count * shape.tier.node.cost)
-        result.append(Comparison(shape.tier.name, shape.tier.redundancy, costs))
-    return tuple(result)
+            costs[position][name] = SchemeCost(
+                count, None if count is None else count * shape.tier.node.cost)
+    return tuple(Comparison(shape.tier.name, shape.tier.redundancy, cost)
+                 for shape, cost in zip(shapes, costs, strict=True))
 
 
 def compare_totals(comparisons: tuple[Comparison, ...]) -> dict[str, SchemeCost]:

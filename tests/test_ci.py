@@ -49,7 +49,7 @@ def test_return_code_contract(names: list[str], strict: bool, code: int) -> None
 def test_rule_ids_and_names_are_unique_and_stable() -> None:
     """Suppressions and dashboards key on ids; none may repeat or change meaning."""
     assert [rule.id for rule in RULES.values()] == [
-        "CAP001", "CAP002", "CAP003", "CAP004", "CAP101", "CAP102"]
+        "CAP001", "CAP002", "CAP003", "CAP004", "CAP101", "CAP102", "CAP103", "CAP104"]
     assert len({rule.name for rule in RULES.values()}) == len(RULES)
 
 

@@ -4,7 +4,7 @@ import json
 from fractions import Fraction
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from capplan.render.data import to_json, to_yaml
@@ -21,10 +21,11 @@ TIER_KEYS = [
     "worst_utilization", "shed_fraction", "headroom", "runway_months", "cost", "ok",
     "zones", "zone_failures", "cascade_demand_rps", "cascade_utilization", "sized_by_cascade",
     "survivable_failures", "exposed_hours", "latency_ms", "availability",
-    "downtime_minutes_per_year", "nodes_required_distribution",
+    "downtime_minutes_per_year", "nodes_required_distribution", "standby", "standby_required",
+    "binding", "bottleneck", "latency_targets_ms", "availability_target",
 ]
 SIZE_KEYS = ["redundancy", "demand_rps", "failures", "max_utilization", "nodes_required",
-             "utilization", "worst_utilization"]
+             "utilization", "worst_utilization", "standby"]
 
 
 def sample_document() -> dict[str, object]:
@@ -69,7 +70,7 @@ def test_json_is_byte_for_byte_stable() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     peak=st.integers(1, 10**7),
-    capacity=st.integers(1, 10**5),
+    capacity=st.integers(10, 10**5),
     nodes=st.one_of(st.none(), st.integers(2, 400)),
     redundancy=st.sampled_from(["pool", "ring", "active-passive"]),
     growth=st.integers(0, 20),
@@ -82,5 +83,11 @@ def test_yaml_and_json_carry_the_same_document(
     extra = {} if nodes is None else {"nodes": nodes}
     site = topology(tier("t", redundancy, capacity, **extra),
                     traffic={"peak_rps": peak, "growth": f"{growth}%", "horizon_months": horizon})
-    document = plan_document(plan(site))
+    from capplan.schemes import Unattainable
+
+    try:
+        document = plan_document(plan(site))
+    except Unattainable:
+        # Over a million nodes at the horizon: refused, nothing to render.
+        assume(False)
     assert yaml.safe_load(to_yaml(document)) == json.loads(to_json(document)) == document

@@ -1,0 +1,291 @@
+"""Numbers at the edges (issue 9): each case was wrong or unsafe before, worked here by hand.
+
+Every required count is the smallest that holds *every* limit at *every* peak up to the
+horizon; headroom counts every limit; every finding names what binds and gives advice
+that is valid input when pasted back.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from capplan.cli import app
+from capplan.failover import failover
+from capplan.loader import load_text
+from capplan.report import plan_document, size_document
+from capplan.schemes import Unattainable
+from capplan.sizing import compare, plan, size
+from tests.helpers import tier, topology
+
+F = Fraction
+runner = CliRunner()
+
+
+def only_tier(document: dict[str, object]) -> dict[str, object]:
+    """The first tier of a plan document."""
+    tiers = document["tiers"]
+    assert isinstance(tiers, list)
+    first: dict[str, object] = tiers[0]
+    return first
+
+
+def test_shrinking_traffic_is_sized_for_today() -> None:
+    """With negative growth, nodes_required holds today's peak, not the horizon's."""
+    site = topology(tier("web", capacity=200, nodes=6),
+                    traffic={"peak_rps": 1000, "growth": "-5%", "horizon_months": 12})
+    web = plan(site).tiers[0]
+    # 1000 rps on 200-rps nodes, N+1: 5 + 1 today; the horizon's 540 rps would take 4.
+    assert web.nodes_required == web.nodes_required_now == 6
+    assert web.ok is True
+
+
+def test_shrinking_traffic_exports_today_s_count(tmp_path: Path) -> None:
+    """Terraform gets 6 nodes, the count today needs, never the horizon's 4."""
+    path = tmp_path / "shrink.yaml"
+    path.write_text("site: s\ntraffic: {peak_rps: 1000, growth: -5%, horizon_months: 12}\n"
+                    "tiers:\n  - {name: web, redundancy: pool, nodes: 6, "
+                    "node: {capacity_rps: 200}}\n")
+    result = runner.invoke(app, ["export", str(path), "--to", "terraform"])
+    assert result.exit_code == 0, result.output
+    assert '"web_node_count": 6' in result.stdout
+
+
+RING_OVER_ZONES = """\
+site: rings
+traffic: {peak_rps: 60k}
+policy: {failures: 1, max_utilization: 80%, zone_failures: 1}
+tiers:
+  - name: ring
+    redundancy: ring
+    spread: 2
+    zones: ZONES
+    nodes: NODES
+    node: {capacity_rps: 10k}
+"""
+
+
+@pytest.mark.parametrize(("zones", "nodes", "ok", "required"), [
+    (2, 16, True, 16), (2, 17, False, 16), (2, 18, True, 16),
+    (3, 12, True, 12), (3, 13, False, 12), (3, 15, True, 12),
+])
+def test_rings_over_zones_are_sized_without_assuming_monotony(
+    zones: int, nodes: int, ok: bool, required: int
+) -> None:
+    """Issue 9's rings: 16 (two zones) and 12 (three) are the smallest counts that hold."""
+    text = RING_OVER_ZONES.replace("ZONES", str(zones)).replace("NODES", str(nodes))
+    ring = plan(load_text(text.encode(), "rings.yaml").topology).tiers[0]
+    assert ring.nodes_required == required
+    assert ring.ok is ok
+
+
+def test_a_failing_count_above_one_that_holds_names_the_nearest_holding_counts(
+    tmp_path: Path,
+) -> None:
+    """17 nodes fail where 16 and 18 hold: check says so, with advice that is valid input."""
+    path = tmp_path / "rings.yaml"
+    path.write_text(RING_OVER_ZONES.replace("ZONES", "2").replace("NODES", "17"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "17 nodes fail where 16 and 18 hold: use nodes: 16" in result.stdout
+    assert "losing 1 of 2 zones puts" in result.stdout
+
+
+def test_compare_sizes_ranges_at_the_confidence_like_plan() -> None:
+    """Compare and plan agree on an uncertain tier: both cover policy.confidence."""
+    site = topology(tier("api", capacity=100),
+                    traffic={"peak_rps": {"low": 1000, "high": 3000}})
+    planned = plan(site, simulations=2000).tiers[0].nodes_required
+    compared = compare(site, simulations=2000)[0].schemes["pool"].nodes_required
+    medians = plan(topology(tier("api", capacity=100),
+                            traffic={"peak_rps": 1732})).tiers[0].nodes_required
+    assert compared == planned > medians
+
+
+def test_a_zone_loss_that_orphans_shares_leaves_no_headroom() -> None:
+    """8 active-passive nodes in 2 zones, 1 standby: losing a zone sheds; headroom is −100%."""
+    site = topology(tier("db", "active-passive", "3k", nodes=8, zones=2, zone_failures=1),
+                    traffic={"peak_rps": "10k"})
+    db = only_tier(plan_document(plan(site)))
+    assert db["shed_fraction"] == pytest.approx(3 / 7)
+    assert db["headroom"] == -1.0
+    assert db["ok"] is False
+    assert db["binding"] == "zones"
+    assert db["standby"] == 1
+    assert db["standby_required"] == 4
+
+
+def test_every_limit_is_rechecked_at_the_count_found() -> None:
+    """Availability alone says 7; losing a zone at 7 overloads a node; 8 holds both."""
+    site = topology(
+        tier("ring", "ring", 1000, zones=2, node={"mtbf_hours": 19, "mttr_hours": 1}),
+        traffic={"peak_rps": 2250},
+        policy={"failures": 0, "max_utilization": "80%", "zone_failures": 1,
+                "availability": "99%"},
+    )
+    assert plan(site).tiers[0].nodes_required == 8
+    at_seven = plan(topology(
+        tier("ring", "ring", 1000, zones=2, nodes=7, node={"mtbf_hours": 19, "mttr_hours": 1}),
+        traffic={"peak_rps": 2250},
+        policy={"failures": 0, "max_utilization": "80%", "zone_failures": 1,
+                "availability": "99%"},
+    )).tiers[0]
+    assert at_seven.ok is False
+    assert at_seven.binding == "zones"
+
+
+def cold_cache_site(**web: object) -> str:
+    """A cold cache in front of an undeclared web pool: the cascade sizes web."""
+    extra = "".join(f", {key}: {value}" for key, value in web.items())
+    return ("site: cascade\ntraffic: {peak_rps: 10k}\npolicy: {failures: 1}\ntiers:\n"
+            "  - {name: cache, redundancy: ring, nodes: 2, hit_ratio: 90%, "
+            "cold_hit_ratio: 0%, node: {capacity_rps: 20k}}\n"
+            "  - {name: web, redundancy: pool, node: {capacity_rps: 100}" + extra + "}\n")
+
+
+def test_failover_shows_the_count_plan_requires() -> None:
+    """On an undeclared tier, failover describes plan's nodes_required (cascade counted)."""
+    loaded = load_text(cold_cache_site().encode(), "cascade.yaml")
+    required = plan(loaded.topology).tiers[1].nodes_required
+    view = failover(loaded.topology, "web")
+    assert view.nodes == required
+    assert required > 11  # the cascade, not the warm demand, sizes web
+    named = failover(loaded.topology, "web", fail=[f"web-{required}"])
+    assert named.failed == (required,)
+
+
+def test_availability_met_exactly_at_its_boundary() -> None:
+    """0.99³ = 97.0299% is met by 3 nodes each up 99% of the time: 3 required, 3 ok."""
+    node = {"mtbf_hours": 99, "mttr_hours": 1}
+    policy = {"failures": 0, "availability": "97.0299%"}
+    sized = plan(topology(tier("web", capacity=100, node=node), traffic={"peak_rps": 300},
+                          policy=policy)).tiers[0]
+    declared = plan(topology(tier("web", capacity=100, nodes=3, node=node),
+                             traffic={"peak_rps": 300}, policy=policy)).tiers[0]
+    assert sized.nodes_required == 3
+    assert declared.ok is True
+
+
+def test_headroom_counts_the_availability_target() -> None:
+    """4 pool nodes at 50%: the ceiling allows +50%, but any growth breaks 99.999%."""
+    site = topology(tier("web", capacity=100, nodes=4,
+                         node={"mtbf_hours": 99, "mttr_hours": 1}),
+                    traffic={"peak_rps": 200, "growth": "10%"},
+                    policy={"failures": 1, "availability": "99.999%"})
+    web = plan(site).tiers[0]
+    # Two nodes down still carry 200 rps; above it, two down shed, and P(≥ 2 of 4 down)
+    # = 5.9e-4 misses the target. The ceiling alone would allow 100% / 66.7% − 1 = +50%.
+    assert web.assessment.headroom == pytest.approx(0.0, abs=1e-9)
+    assert web.binding == "availability"
+
+
+def test_standby_is_reported_where_capplan_chooses_it() -> None:
+    """An active-passive tier sized across 2 zones reports the standbys it needs."""
+    site = topology(tier("db", "active-passive", 1000, zones=2, zone_failures=1),
+                    traffic={"peak_rps": 3000})
+    db = only_tier(plan_document(plan(site)))
+    assert db["nodes_required"] == 6
+    assert db["standby"] == db["standby_required"] == 3
+
+
+def test_size_keeps_the_standby_it_is_given() -> None:
+    """Size --standby 0 under N+0 sizes with no standby; under N+1 it cannot hold."""
+    sized = size("active-passive", F(2000), F(1000), failures=0, standby=0)
+    assert sized.nodes_required == 2
+    assert size_document(sized)["standby"] == 0
+    with pytest.raises(Unattainable, match="--standby 1"):
+        size("active-passive", F(2000), F(1000), failures=1, standby=0)
+
+
+def test_an_n_plus_2_pair_is_a_policy_failure_naming_the_standbys(tmp_path: Path) -> None:
+    """N+2 on an active-passive pair: exit 1, advice with the standby count that holds."""
+    path = tmp_path / "pair.yaml"
+    path.write_text("site: p\ntraffic: {peak_rps: 100}\npolicy: {failures: 2}\ntiers:\n"
+                    "  - {name: db, redundancy: active-passive, nodes: 2, "
+                    "node: {capacity_rps: 1000}}\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "needs nodes: 3" in result.stdout or "needs nodes: 4" in result.stdout
+    assert "standby" in result.stdout
+
+
+@pytest.mark.parametrize(("policy", "node", "peak", "binding", "words"), [
+    ({"failures": 0, "availability": "99.999%"}, {"mtbf_hours": 99, "mttr_hours": 1}, 300,
+     "availability", "availability 97.0299% < 99.999%"),
+    ({"latency_ms": {"p99": 55}}, {"workers": 4, "service_ms": 10}, 600, "latency",
+     "p99 60.06 ms > 55 ms"),
+])
+def test_findings_name_the_target_that_binds(
+    policy: dict[str, object], node: dict[str, object], peak: int, binding: str, words: str,
+) -> None:
+    """A count failing its latency or availability target says so, not 'N+1 at 80%' alone."""
+    site = topology(tier("web", capacity=None if "workers" in node else 100, nodes=3,
+                         node=node), traffic={"peak_rps": peak}, policy=policy)
+    web = plan(site).tiers[0]
+    assert web.ok is False
+    assert web.binding == binding
+    assert words in web.why
+
+
+def test_check_advice_is_valid_input(tmp_path: Path) -> None:
+    """Pasting check's advice back into the file gives a file that loads and holds."""
+    text = ("site: z\ntraffic: {peak_rps: 100}\npolicy: {zone_failures: 1}\ntiers:\n"
+            "  - {name: web, redundancy: ring, zones: 3, node: {capacity_rps: 1000}}\n")
+    path = tmp_path / "z.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    advice = result.stdout.split("add ", 1)[1].split(" (", 1)[0]
+    assert advice == "nodes: 3"  # never fewer nodes than zones
+    path.write_text(text.replace("zones: 3,", f"zones: 3, {advice},"))
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+
+
+def test_a_count_past_the_node_limit_is_a_located_finding(tmp_path: Path) -> None:
+    """Growth that would need over 1,000,000 nodes: check exit 1 at traffic.growth."""
+    path = tmp_path / "boom.yaml"
+    path.write_text("site: b\ntraffic:\n  peak_rps: 1000\n  growth: 100%\n"
+                    "  horizon_months: 36\ntiers:\n  - {name: web, redundancy: pool, nodes: 4, "
+                    "node: {capacity_rps: 100}}\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"{path}:4:11:" in result.stdout
+    assert "1,000,000 nodes" in result.stdout
+    planned = runner.invoke(app, ["plan", str(path)])
+    assert planned.exit_code == 2
+    assert "growth" in planned.stderr
+    assert "Traceback" not in planned.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(2, 3), st.integers(1, 3), st.integers(0, 1))
+def test_ring_requirement_is_the_smallest_holding_count(
+    peak_k: int, zones: int, spread: int, failures: int
+) -> None:
+    """Across zones, no smaller count holds than the plan requires (checked one by one)."""
+    base = {"peak_rps": peak_k * 1000}
+    policy = {"failures": failures, "max_utilization": "80%", "zone_failures": 1}
+    required = plan(topology(tier("r", "ring", 10_000, spread=spread, zones=zones),
+                             traffic=base, policy=policy)).tiers[0].nodes_required
+    for count in range(max(zones, failures + 1), required + 1):
+        declared = plan(topology(tier("r", "ring", 10_000, spread=spread, zones=zones,
+                                      nodes=count), traffic=base, policy=policy)).tiers[0]
+        assert declared.ok is (count == required)
+
+
+def test_yaml_of_the_new_keys_matches_json() -> None:
+    """binding, bottleneck and standby are plain data: YAML and JSON agree."""
+    import json
+
+    from capplan.render.data import to_json, to_yaml
+
+    site = topology(tier("db", "active-passive", 1000, zones=2, zone_failures=1),
+                    traffic={"peak_rps": 3000})
+    document = plan_document(plan(site))
+    assert yaml.safe_load(to_yaml(document)) == json.loads(to_json(document))
