@@ -129,7 +129,7 @@ def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
     required = tier.nodes_required_now
     advice = _advice(file_tier, required, tier.standby_required_now, loaded)
     if tier.nodes <= required or not tier.covered:
-        return f"needs {advice} (has {tier.nodes})"
+        return f"needs {required} nodes (has {tier.nodes}): set {advice}"
     topology = loaded.topology
     shape = TierShape.of(file_tier, topology, index)
     above = next((count for count in range(tier.nodes + 1, tier.nodes + 4 * tier.zones + 8)

@@ -211,8 +211,8 @@ def test_an_n_plus_2_pair_is_a_policy_failure_naming_the_standbys(tmp_path: Path
                     "node: {capacity_rps: 1000}}\n")
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
-    assert "needs nodes: 3" in result.stdout or "needs nodes: 4" in result.stdout
-    assert "standby" in result.stdout
+    # Three nodes: the defaulted two standbys and one active.
+    assert "needs 3 nodes (has 2): set nodes: 3" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize(("policy", "node", "peak", "binding", "words"), [
