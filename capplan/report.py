@@ -162,7 +162,7 @@ def compare_document(comparisons: tuple[Comparison, ...]) -> Document:
             {
                 "name": entry.name,
                 "redundancy": entry.redundancy,
-                **{name: _scheme_cost(cost) for name, cost in entry.schemes.items()},
+                **{name: _tier_scheme_cost(cost) for name, cost in entry.schemes.items()},
                 "cheapest": entry.cheapest or None,
             }
             for entry in comparisons
@@ -174,3 +174,8 @@ def compare_document(comparisons: tuple[Comparison, ...]) -> Document:
 
 def _scheme_cost(cost: SchemeCost) -> Document:
     return {"nodes_required": cost.nodes_required, "cost": number(cost.cost)}
+
+
+def _tier_scheme_cost(cost: SchemeCost) -> Document:
+    """One tier under one scheme; active-passive names the standbys it was sized with."""
+    return {**_scheme_cost(cost), "standby": cost.standby}

@@ -678,8 +678,20 @@ def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[F
 
     factor = flow.growth_factor(topology.traffic)
     if uncertainty.is_uncertain(topology):
-        return [Requirement(s.nodes_required, s.nodes_required_now, s.distribution)
-                for s in _spreads(topology, shapes, moved, factor, simulations, seed, only)]
+        horizon = max(factor, Fraction(1))
+        # Whether the cascade sizes the tier is told at the medians, like every figure
+        # but the counts.
+        return [Requirement(spread.nodes_required, spread.nodes_required_now,
+                            spread.distribution,
+                            cascade is not None and _searched(
+                                shape, partial(shape.required, flow.tame(demand * horizon),
+                                               flow.tame(cascade * horizon)),
+                                topology, now=False) > _searched(
+                                shape, partial(shape.required, flow.tame(demand * horizon)),
+                                topology, now=False))
+                for spread, shape, demand, cascade in zip(
+                    _spreads(topology, shapes, moved, factor, simulations, seed, only),
+                    shapes, demands, cascades, strict=True)]
     result = []
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         result.append(_required(shape, demand, cascade, factor, topology))
@@ -883,6 +895,8 @@ class SchemeCost:
 
     nodes_required: int | None
     cost: Fraction | None
+    #: Idle standbys of that count (active-passive only).
+    standby: int | None = None
 
 
 @dataclass(frozen=True)
@@ -931,7 +945,8 @@ def compare(topology: Topology, *, simulations: int = 10_000,
             except Unattainable:
                 count = None
             costs[position][name] = SchemeCost(
-                count, None if count is None else count * shape.tier.node.cost)
+                count, None if count is None else count * shape.tier.node.cost,
+                None if count is None else variant.standby(variant.sized, count))
     return tuple(Comparison(shape.tier.name, shape.tier.redundancy, cost)
                  for shape, cost in zip(shapes, costs, strict=True))
 
