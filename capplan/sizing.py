@@ -507,6 +507,8 @@ class TierShape:
         ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
         if self.availability_target is not None and self.tier.redundancy == "pool":
             monotone.append(lambda count: self.availability_holds(self.sized, count, demand))
+        if ring_availability and (self.tier.spread or 1) == 1 and demand > 0:
+            monotone.append(lambda count: self._ring_runs_may_hold(count, demand))
 
         def also(count: int) -> bool:
             return all(check(count) for check in monotone)
@@ -517,6 +519,28 @@ class TierShape:
         return nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
                               also=also if monotone else None,
                               not_monotone=availability if ring_availability else None)
+
+    def _ring_runs_may_hold(self, count: int, demand: Fraction) -> bool:
+        """A floor for a ring's availability search (spread 1): False only where it fails.
+
+        With L = ⌊capacity·N/D⌋ − 1 the longest run of failed nodes the survivor after it
+        can take, any L + 1 consecutive failures shed. The ring holds ⌊D/capacity⌋ or more
+        disjoint blocks of L + 1 nodes, so it is down at least 1 − (1 − q^(L+1))^⌊D/c⌋ of
+        the time. That bound only falls as N (and with it L) grows: a monotone necessary
+        condition, so the search can bisect to it and walk only from there.
+        """
+        q = self.down_probability
+        target = self.availability_target
+        if q is None or target is None:
+            return True
+        longest = math.floor(self.capacity * count / demand) - 1
+        if longest < 0:
+            return False
+        blocks = math.floor(demand / self.capacity)
+        run = q ** (longest + 1)
+        bound = -math.expm1(blocks * math.log1p(-run)) if run < 1 else 1.0
+        # Loosened by a part in a million: a floor must never exclude a count that holds.
+        return bound <= float(1 - target) * (1 + 1e-6)
 
     def limits(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, float]:
         """Latency and availability as factors: how far the peak grows before each breaks."""

@@ -289,3 +289,32 @@ def test_yaml_of_the_new_keys_matches_json() -> None:
                     traffic={"peak_rps": 3000})
     document = plan_document(plan(site))
     assert yaml.safe_load(to_yaml(document)) == json.loads(to_json(document))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.sampled_from([9, 19, 99, 999]), st.sampled_from(
+    ["99%", "99.9%", "99.99%", "99.999%"]), st.integers(0, 1))
+def test_ring_availability_floor_never_skips_a_holding_count(
+    peak_hundreds: int, mtbf: int, target: str, failures: int
+) -> None:
+    """A ring sized for availability: the smallest count found by walking every count."""
+    from capplan.sizing import TierShape
+
+    site = topology(tier("r", "ring", 100, node={"mtbf_hours": mtbf, "mttr_hours": 1}),
+                    traffic={"peak_rps": peak_hundreds * 100},
+                    policy={"failures": failures, "availability": target})
+    shape = TierShape.of(site.tiers[0], site, 0)
+    demand = F(peak_hundreds * 100)
+    try:
+        required = shape.required(demand)
+    except Unattainable:
+        required = 1_000_001
+
+    def holds(count: int) -> bool:
+        worst = shape.sized.worst(count, demand, shape.capacity, shape.failures)
+        return worst.holds(shape.ceiling) and shape.availability_holds(shape.sized, count,
+                                                                        demand)
+
+    walked = next((count for count in range(1, min(required, 3000) + 1) if holds(count)),
+                  None)
+    assert walked == (required if required <= 3000 else None)
