@@ -625,6 +625,24 @@ class TierShape:
         """The declared tier keeps its standbys; a sized one has the standbys it needs."""
         return self.declared if count_declared else self.sized
 
+    def holding_limit(self, scheme: Scheme, count: int, demand: Fraction,
+                      cascade: Fraction | None = None) -> Fraction | None:
+        """The tier request rate up to which *count* nodes hold every limit (None: none).
+
+        Exact for the ceiling (latency folded in) and the cascade; an availability target
+        lowers it to where the target breaks (the bisection's holding side, so an alert
+        on it fires early, never late).
+        """
+        limit = holding_limit(scheme, count, self.capacity, self.ceiling, self.failures,
+                              demand, cascade)
+        if limit is not None and self.availability_target is not None and demand > 0:
+            factor = self.availability_factor(scheme, count, demand)
+            if factor == 0:
+                return None
+            if not math.isinf(factor):
+                limit = min(limit, demand * Fraction(factor))
+        return limit
+
     def standby(self, scheme: Scheme, count: int) -> int | None:
         """Idle standbys of *count* nodes under *scheme* (None unless active-passive)."""
         return scheme.standbys(count) if isinstance(scheme, ActivePassive) else None

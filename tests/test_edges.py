@@ -318,3 +318,15 @@ def test_ring_availability_floor_never_skips_a_holding_count(
     walked = next((count for count in range(1, min(required, 3000) + 1) if holds(count)),
                   None)
     assert walked == (required if required <= 3000 else None)
+
+
+def test_alert_threshold_counts_the_availability_target(tmp_path: Path) -> None:
+    """4 pool nodes at 200 rps hold 300 rps by the ceiling but 200 by 99.999%: alert at 200."""
+    path = tmp_path / "avail.yaml"
+    path.write_text("site: a\ntraffic: {peak_rps: 200}\npolicy: {failures: 1, availability: "
+                    "99.999%}\ntiers:\n  - {name: web, redundancy: pool, nodes: 4, node: "
+                    "{capacity_rps: 100, mtbf_hours: 99, mttr_hours: 1}}\n")
+    result = runner.invoke(app, ["export", str(path), "--to", "prometheus"])
+    assert result.exit_code == 0, result.output
+    rules = yaml.safe_load(result.stdout)["groups"][0]["rules"]
+    assert rules[0]["expr"].endswith("> 200")

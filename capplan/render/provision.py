@@ -153,7 +153,7 @@ def export_tiers(topology: Topology, counts: Counts = "required", *,
     refusing ``declared``.
     """
     from capplan import demand as flow
-    from capplan.sizing import TierShape, holding_limit, plan
+    from capplan.sizing import TierShape, plan
 
     site = plan(topology)
     undeclared = [tier.name for tier in site.tiers if tier.nodes is None]
@@ -167,8 +167,7 @@ def export_tiers(topology: Topology, counts: Counts = "required", *,
         declared = counts == "declared" and tier.nodes is not None
         count = tier.nodes if declared and tier.nodes is not None else tier.nodes_required
         scheme = shape.scheme_for(declared)
-        limit = holding_limit(scheme, count, shape.capacity, shape.max_utilization,
-                              shape.failures, tier.demand, tier.cascade_demand)
+        limit = shape.holding_limit(scheme, count, tier.demand, tier.cascade_demand)
         active = scheme.holding_nodes(count)
         # Over every node: an autoscaler averages idle standbys in with the actives.
         utilization = None if limit is None \
