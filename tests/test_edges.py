@@ -330,3 +330,16 @@ def test_alert_threshold_counts_the_availability_target(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rules = yaml.safe_load(result.stdout)["groups"][0]["rules"]
     assert rules[0]["expr"].endswith("> 200")
+
+
+def test_ansible_names_the_standbys_of_an_active_passive_tier(tmp_path: Path) -> None:
+    """The inventory says how many hosts stay passive: 8 of 16 across two racks."""
+    path = tmp_path / "lb.yaml"
+    path.write_text("site: l\ntraffic: {peak_rps: 60k}\npolicy: {max_utilization: 80%}\n"
+                    "tiers:\n  - {name: lb, redundancy: active-passive, zones: 2, "
+                    "zone_failures: 1, node: {capacity_rps: 10k}}\n")
+    result = runner.invoke(app, ["export", str(path), "--to", "ansible"])
+    assert result.exit_code == 0, result.output
+    group = yaml.safe_load(result.stdout)["all"]["children"]["lb"]
+    assert group["vars"]["capplan_nodes"] == 16
+    assert group["vars"]["capplan_standby"] == 8

@@ -8,7 +8,7 @@ fewer nodes than it declares is named, since applying that removes nodes.
 
 * **ansible** — a YAML inventory: one group per tier under ``all.children`` with hosts
   ``<tier>-1 … <tier>-N`` and group vars ``capplan_redundancy``, ``capplan_nodes`` and
-  ``capplan_failures``. Ansible warns about ``-`` in group names, so the group of tier
+  ``capplan_failures`` (and ``capplan_standby`` for active-passive tiers). Ansible warns about ``-`` in group names, so the group of tier
   ``app-eu`` is ``app_eu``; host names keep the tier's own spelling. The host lines are
   written from a per-tier template, not through the YAML emitter, so a million hosts take
   a fraction of a second; the text is byte for byte what the emitter would write.
@@ -234,7 +234,11 @@ def to_ansible(site: str, tiers: Sequence[ExportTier]) -> str:
         group: {
             "hosts": {marker: None} if tier.nodes > 0 else {},
             "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
-                     "capplan_failures": tier.failures},
+                     "capplan_failures": tier.failures,
+                     # The idle standbys the count was sized with: a playbook must
+                     # know which hosts to keep passive.
+                     **({} if tier.redundancy != "active-passive"
+                        else {"capplan_standby": tier.nodes - (tier.active or tier.nodes)})},
         }
         for group, tier, marker in zip(groups, tiers, markers, strict=True)
     }
