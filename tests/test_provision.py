@@ -324,8 +324,11 @@ def test_every_target_round_trips(site: list[ExportTier]) -> None:
     assert list(groups) == [tier.name.replace("-", "_") for tier in site]
     for tier, group in zip(site, groups.values(), strict=True):
         assert list(group["hosts"]) == [f"{tier.name}-{i}" for i in range(1, tier.nodes + 1)]
+        standby = {} if tier.redundancy != "active-passive" \
+            else {"capplan_standby": tier.nodes - (tier.active or tier.nodes)}
         assert group["vars"] == {"capplan_redundancy": tier.redundancy,
-                                 "capplan_nodes": tier.nodes, "capplan_failures": tier.failures}
+                                 "capplan_nodes": tier.nodes, "capplan_failures": tier.failures,
+                                 **standby}
     assert all(ANSIBLE_GROUP.fullmatch(group) for group in groups)
 
     assert json.loads(to_terraform("s", site)) == {
@@ -549,7 +552,9 @@ def reference_inventory(site: str, tiers: list[ExportTier]) -> str:
         tier.name.replace("-", "_"): {
             "hosts": {f"{tier.name}-{i}": None for i in range(1, tier.nodes + 1)},
             "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
-                     "capplan_failures": tier.failures}}
+                     "capplan_failures": tier.failures,
+                     **({} if tier.redundancy != "active-passive"
+                        else {"capplan_standby": tier.nodes - (tier.active or tier.nodes)})}}
         for tier in tiers}
     return (f"# Ansible inventory for {site}, written by capplan export\n"
             + to_yaml({"all": {"children": children}}))
