@@ -9,7 +9,8 @@ fewer nodes than it declares is named, since applying that removes nodes.
 * **ansible** — a YAML inventory: one group per tier under ``all.children`` with hosts
   ``<tier>-1 … <tier>-N`` and group vars ``capplan_redundancy``, ``capplan_nodes`` and
   ``capplan_failures`` (and ``capplan_standby`` for active-passive tiers). Ansible warns
-  about ``-`` in group names, so the group of tier ``app-eu`` is ``app_eu``; host names keep the tier's own spelling. The host lines are
+  about ``-`` in group names, so the group of tier ``app-eu`` is ``app_eu``; host names
+  keep the tier's own spelling. The host lines are
   written from a per-tier template, not through the YAML emitter, so a million hosts take
   a fraction of a second; the text is byte for byte what the emitter would write.
 * **terraform** — a JSON object ``{"<tier>_node_count": N, …}`` for a
