@@ -10,9 +10,13 @@ exponential with rate w/s − λ. Its response time is the wait plus its own ser
 
 (tending to (1 + μt)·e^(−μt) as ν → μ). Percentiles invert that by bisection.
 
-Erlang C comes from the Erlang B recursion B_k = a·B_(k−1) / (k + a·B_(k−1)), which never
-forms a factorial or a power, so it neither overflows nor loses precision for w up to
-100,000 and more: every step is a number between 0 and 1.
+Erlang C comes from Erlang B, the Poisson ratio B(w, a) = P(X = w) / P(X ≤ w), X ~ Poisson(a).
+Up to ``RECURSION_WORKERS`` workers it is the recursion B_k = a·B_(k−1) / (k + a·B_(k−1)),
+which never forms a factorial or a power: every step is a number between 0 and 1. Past
+that the O(w) walk is replaced by sums that start at w and stop once their terms no
+longer count: the Poisson terms fall away from w like a Gaussian of width √a, so a few
+thousand terms cover 100,000 workers at any load, and far fewer where the load is light.
+Every figure is finite: a share that underflows is 0, never an overflow or a NaN.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from functools import cached_property
 
 #: Bisection steps for a percentile: far past double precision on any sensible bracket.
 _BISECTION_STEPS = 200
+#: Workers up to which Erlang B walks the recursion (about 0.1 ms; the figures published
+#: so far come from it, bit for bit); past it, the tail sums below (O(√a) terms).
+RECURSION_WORKERS = 1000
+#: A tail sum stops when a term adds less than this share of the sum: below double precision.
+_NEGLIGIBLE = 1e-18
 
 
 def erlang_b(workers: int, offered: float) -> float:
@@ -31,10 +40,55 @@ def erlang_b(workers: int, offered: float) -> float:
         raise ValueError("workers must be at least 1")
     if offered <= 0:
         return 0.0
+    if workers > RECURSION_WORKERS:
+        return _erlang_b_from_tails(workers, offered)
     blocking = 1.0
     for servers in range(1, workers + 1):
         blocking = offered * blocking / (servers + offered * blocking)
     return blocking
+
+
+def _erlang_b_from_tails(workers: int, offered: float) -> float:
+    """P(X = w) / P(X ≤ w) for X ~ Poisson(a), summing only the terms that matter.
+
+    With a ≥ w the terms below w shrink away from it: 1/B = Σ_j w!/((w−j)!·a^j) is summed
+    until its terms vanish. With a < w, P(X ≤ w) is at least about a half (the median is
+    near a), so it is 1 minus the upper tail, and the tail Σ_(k>w) P(X = k) / P(X = w)
+    shrinks term by term by a/(w + i). P(X = w) itself comes from Stirling's series in
+    a form that does not cancel when a is close to w.
+    """
+    w, a = float(workers), offered
+    if a >= w:
+        total, term = 1.0, 1.0
+        for j in range(workers):
+            term *= (w - j) / a
+            total += term
+            if term < total * _NEGLIGIBLE:
+                break
+        return 1 / total
+    upper, term = 0.0, 1.0
+    i = 1
+    while True:
+        term *= a / (w + i)
+        upper += term
+        if term < upper * _NEGLIGIBLE:
+            break
+        i += 1
+    at_w = math.exp(_log_poisson_at_mean_gap(workers, a))
+    return at_w / (1 - at_w * upper)
+
+
+def _log_poisson_at_mean_gap(workers: int, offered: float) -> float:
+    """Ln P(X = w) for X ~ Poisson(a), a < w, accurate when a is close to w.
+
+    ln P = w·ln a − a − ln w! = w·ln(1 + (a − w)/w) + (w − a) − ½·ln(2πw) − δ(w), with
+    δ(w) = ln w! − (w·ln w − w + ½·ln(2πw)) from Stirling's series (w > 1000: three terms
+    are exact to double precision). log1p keeps the first two terms from cancelling.
+    """
+    w = float(workers)
+    gap = offered - w
+    stirling = 1 / (12 * w) - 1 / (360 * w**3) + 1 / (1260 * w**5)
+    return w * math.log1p(gap / w) - gap - 0.5 * math.log(2 * math.pi * w) - stirling
 
 
 def erlang_c(workers: int, offered: float) -> float:

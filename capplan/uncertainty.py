@@ -12,6 +12,13 @@ few exact evaluations: sort the demands, evaluate the two ends of a stretch, and
 only where they differ. A tier whose draws need 8 to 11 nodes costs a few dozen exact
 sizings, however many draws there are. The cold-cache cascade is a second requirement
 monotone in its own demand; the tier needs the larger of the two counts.
+
+A wide range drawn at a low confidence reaches any magnitude: a draw no count up to
+``MAX_NODES`` holds (its demand beyond float range, or a search that gives up at the
+node limit) counts as :data:`BEYOND`, one more than the limit. Such draws are reported
+in the distribution (key ``">1000000"``); only when the confidence quantile itself lands
+on them is the plan refused, with :class:`~capplan.schemes.TooMany` saying which keys
+to change. Draws never raise OverflowError and never print numpy's warnings.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from capplan import demand as flow
-from capplan.model import Topology, Uncertain, logit
+from capplan.model import MAX_NODES, Topology, Uncertain, logit
+from capplan.schemes import TooMany, Unattainable
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -33,6 +41,10 @@ if TYPE_CHECKING:
 
 DEFAULT_SIMULATIONS = 10_000
 DEFAULT_SEED = 0
+#: The count of a draw that no count up to MAX_NODES holds.
+BEYOND = MAX_NODES + 1
+#: Its key in ``nodes_required_distribution``.
+BEYOND_KEY = f">{MAX_NODES}"
 
 
 def is_uncertain(topology: Topology) -> bool:
@@ -61,6 +73,16 @@ def draw(topology: Topology, moved: list[Fraction | None], simulations: int,
     *moved* is, per tier, the share of its demand that its worst failure moves to cold
     nodes (None where the tier is no cold cache), as the plan at the median found it.
     """
+    import numpy as np
+
+    # Far tails overflow to inf (and inf × 0 to NaN); counts_for reads both as beyond
+    # every count, so numpy's warnings would only alarm the user.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _draw(topology, moved, simulations, seed)
+
+
+def _draw(topology: Topology, moved: list[Fraction | None], simulations: int,
+          seed: int) -> Draws:
     from statistics import NormalDist
 
     import numpy as np
@@ -123,7 +145,12 @@ def _propagate(topology: Topology, entry: NDArray[Any], per_request: list[Any],
 
 
 def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDArray[Any]:
-    """required(v) for every v, evaluated on few values: it never decreases as v grows."""
+    """required(v) for every v, evaluated on few values: it never decreases as v grows.
+
+    A value that no count holds (required raises Unattainable, the node limit included)
+    or that is not finite gets :data:`BEYOND`; sorting puts inf and NaN last, so the
+    counts still never decrease along the sorted values.
+    """
     import numpy as np
 
     order = np.argsort(values, kind="stable")
@@ -133,7 +160,14 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDA
 
     def at(position: int) -> int:
         if position not in cache:
-            cache[position] = required(Fraction(float(ordered[position])))
+            value = float(ordered[position])
+            if not math.isfinite(value):
+                cache[position] = BEYOND
+            else:
+                try:
+                    cache[position] = min(BEYOND, required(Fraction(value)))
+                except Unattainable:
+                    cache[position] = BEYOND
         return cache[position]
 
     stack = [(0, len(ordered) - 1)]
@@ -154,27 +188,73 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDA
 
 def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | None,
                 factor: Fraction) -> NDArray[Any]:
-    """Nodes each draw needs at *factor* times its demand (growth to the horizon)."""
+    """Nodes each draw needs at *factor* times its demand (growth to the horizon).
+
+    Never raises for a single draw: one that no count up to the limit holds is BEYOND.
+    """
     import numpy as np
 
-    scale = float(factor)
-    counts = counts_for(demand * scale, shape.required)
+    counts = counts_for(scaled(demand, factor), shape.required)
     if cascade is not None:
-        counts = np.maximum(counts, counts_for(cascade * scale, shape.cascade_required))
+        counts = np.maximum(counts, counts_for(scaled(cascade, factor),
+                                               shape.cascade_required))
     return counts
 
 
-def quantile_count(counts: NDArray[Any], confidence: Fraction) -> int:
-    """The smallest count that covers at least *confidence* of the draws."""
+def scaled(values: NDArray[Any], factor: Fraction) -> NDArray[Any]:
+    """*values* × *factor* in floats; a factor past float range makes every positive value inf.
+
+    (1 + 1000%)^1200 has 1,250 digits: float() of it would raise OverflowError, yet no
+    draw above zero survives such growth within any count, and zero stays zero.
+    """
+    import numpy as np
+
+    try:
+        scale = float(factor)
+    except OverflowError:
+        scale = math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(values > 0, values * scale, 0.0)
+
+
+def quantile_count(counts: NDArray[Any], confidence: Fraction, *, tier: str | None = None,
+                   cause: str | None = None,
+                   path: tuple[str | int, ...] = ()) -> int:
+    """The smallest count that covers at least *confidence* of the draws.
+
+    Raises :class:`~capplan.schemes.TooMany` (at *path*) when that count would be past
+    the node limit; the message names the share of draws beyond it, the *tier*, the
+    *cause* (e.g. "growth 1000% a month for 36 months") and the keys that change it.
+    """
     import numpy as np
 
     ordered = np.sort(counts)
     needed = math.ceil(float(confidence) * len(ordered) - 1e-9)
-    return int(ordered[max(0, needed - 1)])
+    count = int(ordered[max(0, needed - 1)])
+    if count < BEYOND:
+        return count
+    beyond = float(np.count_nonzero(ordered >= BEYOND)) / len(ordered)
+    allowed = 1 - float(confidence)
+    where = f" on tier '{tier}'" if tier else ""
+    because = f"{cause} " if cause else f"{len(ordered):,} draws of the input ranges "
+    raise TooMany(
+        f"{because}needs more than {MAX_NODES:,} nodes{where} in {_share(beyond)} of the "
+        f"draws; policy.confidence {_share(float(confidence))} leaves out at most "
+        f"{_share(allowed)}: narrow the {{low, high}} ranges, lower policy.confidence or "
+        "raise node.capacity_rps", path=path)
+
+
+def _share(value: float) -> str:
+    """A share as a percentage, with the digits that tell 95% from 95.4%."""
+    return f"{value * 100:.3g}%"
 
 
 def distribution(counts: NDArray[Any]) -> dict[str, float]:
-    """{count: share of draws}, counts ascending (string keys: JSON and YAML agree)."""
+    """{count: share of draws}, counts ascending (string keys: JSON and YAML agree).
+
+    Draws no count up to the node limit holds come last, as ``">1000000"``.
+    """
     tally = Counter(int(count) for count in counts)
     total = len(counts)
-    return {str(count): tally[count] / total for count in sorted(tally)}
+    return {(BEYOND_KEY if count >= BEYOND else str(count)): tally[count] / total
+            for count in sorted(tally)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 from statistics import NormalDist
 
@@ -15,7 +16,9 @@ from capplan import uncertainty
 from capplan.demand import entry_peak, tier_demands
 from capplan.model import Uncertain
 from capplan.report import plan_document
-from capplan.sizing import plan
+from capplan.schemes import TooMany, Unattainable
+from capplan.sizing import TierShape, plan
+from capplan.uncertainty import BEYOND
 from tests.helpers import tier, topology
 
 F = Fraction
@@ -141,3 +144,95 @@ def test_declared_count_must_cover_the_confidence() -> None:
     assert web.nodes is not None
     assert web.nodes < web.nodes_required_now
     assert web.ok is False
+
+
+def test_draws_past_the_node_limit_count_as_beyond() -> None:
+    """A draw no count holds (limit reached, inf, NaN) is BEYOND, and never raises."""
+    def required(value: Fraction) -> int:
+        if value > 1000:
+            raise TooMany("more than 1,000,000 nodes")
+        return math.ceil(value)
+
+    values = np.array([5.0, 2000.0, math.inf, math.nan, 1.0, 1000.0])
+    got = uncertainty.counts_for(values, required)
+    assert list(got) == [5, BEYOND, BEYOND, BEYOND, 1, 1000]
+
+
+def test_growth_past_float_range_scales_positive_draws_to_beyond() -> None:
+    """(1 + 1000%)^1200 is no float: every positive draw is beyond, zero stays zero."""
+    factor = F(11) ** 1200
+    assert list(uncertainty.scaled(np.array([0.0, 1e-300, 5.0]), factor)) == \
+        [0.0, math.inf, math.inf]
+    shape = TierShape.of(ranged_pool().tiers[0], ranged_pool(), 0)
+    counts = uncertainty.tier_counts(shape, np.array([0.0, 1.0, 2.0]), None, factor)
+    assert list(counts)[1:] == [BEYOND, BEYOND]
+
+
+def test_quantile_past_the_limit_is_refused_naming_the_keys() -> None:
+    """When more draws than the confidence leaves out need too many nodes: TooMany, located."""
+    counts = np.array([5] * 90 + [BEYOND] * 10)
+    assert uncertainty.quantile_count(counts, F(9, 10)) == 5
+    with pytest.raises(TooMany) as refused:
+        uncertainty.quantile_count(counts, F(95, 100), tier="web", path=("tiers", 0),
+                                   cause="growth 1000% a month for 36 months")
+    message = str(refused.value)
+    assert message.startswith("growth 1000% a month for 36 months needs more than "
+                              "1,000,000 nodes on tier 'web' in 10% of the draws")
+    assert "policy.confidence 95%" in message
+    assert refused.value.path == ("tiers", 0)
+
+
+def test_distribution_names_draws_beyond_the_limit() -> None:
+    """Draws beyond the node limit are shown, last, under '>1000000'."""
+    shares = uncertainty.distribution(np.array([3, BEYOND, 3, 4]))
+    assert shares == {"3": 0.5, "4": 0.25, ">1000000": 0.25}
+    assert list(shares) == ["3", "4", ">1000000"]
+
+
+@pytest.mark.parametrize("traffic", [
+    {"peak_rps": {"low": "1e-3", "high": "1e15", "confidence": "1e-9"}},
+    {"peak_rps": {"low": 1000, "high": 2000}, "growth": "1000%", "horizon_months": 1200},
+    {"daily_requests": {"low": 1, "high": "1e14", "confidence": "0.1%"},
+     "peak_to_average": {"low": 1, "high": "1e6", "confidence": "0.1%"}},
+])
+def test_extreme_ranges_plan_or_refuse_quietly(traffic: dict[str, object]) -> None:
+    """Ranges at the edges of what the file allows: a plan or TooMany, never an overflow.
+
+    Nor a numpy warning on stderr: overflowing tails are expected, and counted as beyond.
+    """
+    site = topology(tier("web", capacity="1e-3", hit_ratio={"low": "1e-9", "high": "99.9%",
+                                                            "confidence": "1e-6"}),
+                    tier("db", capacity=100, per_request={"low": "1e-3", "high": 1000,
+                                                          "confidence": "1e-3"}),
+                    traffic=traffic)
+    refusal: Unattainable | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = plan(site, simulations=1000)
+        except Unattainable as error:
+            refusal = error
+    if refusal is not None:
+        assert "1,000,000 nodes" in str(refusal)
+    else:
+        assert all(planned.nodes_required < BEYOND for planned in result.tiers)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.floats(-30, 15), st.floats(0, 20), st.floats(1e-9, 1 - 1e-9), st.integers(0, 1200))
+def test_draws_and_counts_never_overflow(low: float, decades: float, confidence: float,
+                                         months: int) -> None:
+    """Any range the parser accepts, at any confidence and horizon, counts without raising."""
+    low_value = F(10) ** round(low)
+    site = topology(tier("web", capacity=100),
+                    traffic={"peak_rps": {"low": low_value,
+                                          "high": low_value * F(10) ** min(
+                                              round(decades), 15 - round(low)),
+                                          "confidence": F(confidence)},
+                             "growth": "1000%", "horizon_months": months})
+    draws = uncertainty.draw(site, [None], 500, 0)
+    shape = TierShape.of(site.tiers[0], site, 0)
+    counts = uncertainty.tier_counts(shape, draws.demands[0], None, F(11) ** months)
+    assert counts.min() >= 1
+    assert counts.max() <= BEYOND
+    assert sum(uncertainty.distribution(counts).values()) == pytest.approx(1)
