@@ -24,8 +24,9 @@ to change. Draws never raise OverflowError and never print numpy's warnings.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -144,19 +145,35 @@ def _propagate(topology: Topology, entry: NDArray[Any], per_request: list[Any],
     return demands
 
 
-def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDArray[Any]:
+#: Exact sizings one set of draws may cost. Draws spread over a few dozen counts take a few
+#: hundred; past this budget (a range spanning thousands of counts, where nearly every
+#: draw needs a count of its own) stretches still unresolved take the count at their top.
+MAX_EVALUATIONS = 500
+
+
+def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
+               exact: Sequence[int] = ()) -> NDArray[Any]:
     """required(v) for every v, evaluated on few values: it never decreases as v grows.
 
     A value that no count holds (required raises Unattainable, the node limit included)
     or that is not finite gets :data:`BEYOND`; sorting puts inf and NaN last, so the
     counts still never decrease along the sorted values.
+
+    Stretches of the sorted values are split breadth first, at most ``MAX_EVALUATIONS``
+    sizings in all. A stretch left unresolved then takes the count of its top end: never
+    less than a draw needs, so a quantile over the counts errs towards more nodes, and
+    the counts still never decrease. The sorted positions in *exact* are always resolved:
+    the count there is exact, so a quantile at such a position is too.
     """
+    from collections import deque
+
     import numpy as np
 
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     result = np.empty(len(values), dtype=np.int64)
     cache: dict[int, int] = {}
+    wanted = sorted(set(exact))
 
     def at(position: int) -> int:
         if position not in cache:
@@ -170,35 +187,53 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int]) -> NDA
                     cache[position] = BEYOND
         return cache[position]
 
-    stack = [(0, len(ordered) - 1)]
-    while stack:
-        first, last = stack.pop()
+    def holds_wanted(first: int, last: int) -> bool:
+        index = bisect_right(wanted, first)
+        return index < len(wanted) and wanted[index] < last
+
+    # Each split sizes one more draw (its middle): the two ends, then one per split.
+    splits = 0
+    pending = deque([(0, len(ordered) - 1)])
+    while pending:
+        first, last = pending.popleft()
         low, high = at(first), at(last)
         if low == high:
             result[first:last + 1] = low
         elif last - first == 1:
             result[first], result[last] = low, high
+        elif splits >= MAX_EVALUATIONS - 2 and not holds_wanted(first, last):
+            result[first], result[first + 1:last + 1] = low, high
         else:
+            splits += 1
             middle = (first + last) // 2
-            stack += [(first, middle), (middle, last)]
+            pending += [(first, middle), (middle, last)]
     counts = np.empty_like(result)
     counts[order] = result
     return counts
 
 
 def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | None,
-                factor: Fraction) -> NDArray[Any]:
+                factor: Fraction, confidence: Fraction | None = None) -> NDArray[Any]:
     """Nodes each draw needs at *factor* times its demand (growth to the horizon).
 
     Never raises for a single draw: one that no count up to the limit holds is BEYOND.
+    With *confidence*, the draw at that quantile is sized exactly whatever the budget, so
+    :func:`quantile_count` at that confidence is exact (without a cascade; with one, the
+    larger of two counts per draw, it may only err towards more nodes).
     """
     import numpy as np
 
-    counts = counts_for(scaled(demand, factor), shape.required)
+    exact = () if confidence is None else (_quantile_position(len(demand), confidence),)
+    counts = counts_for(scaled(demand, factor), shape.required, exact=exact)
     if cascade is not None:
         counts = np.maximum(counts, counts_for(scaled(cascade, factor),
-                                               shape.cascade_required))
+                                               shape.cascade_required, exact=exact))
     return counts
+
+
+def _quantile_position(draws: int, confidence: Fraction) -> int:
+    """The sorted position whose count is the *confidence* quantile of *draws* counts."""
+    return max(0, math.ceil(float(confidence) * draws - 1e-9) - 1)
 
 
 def scaled(values: NDArray[Any], factor: Fraction) -> NDArray[Any]:
@@ -229,8 +264,7 @@ def quantile_count(counts: NDArray[Any], confidence: Fraction, *, tier: str | No
     import numpy as np
 
     ordered = np.sort(counts)
-    needed = math.ceil(float(confidence) * len(ordered) - 1e-9)
-    count = int(ordered[max(0, needed - 1)])
+    count = int(ordered[_quantile_position(len(ordered), confidence)])
     if count < BEYOND:
         return count
     beyond = float(np.count_nonzero(ordered >= BEYOND)) / len(ordered)

@@ -236,3 +236,37 @@ def test_draws_and_counts_never_overflow(low: float, decades: float, confidence:
     assert counts.min() >= 1
     assert counts.max() <= BEYOND
     assert sum(uncertainty.distribution(counts).values()) == pytest.approx(1)
+
+
+def test_counts_for_has_a_budget_and_errs_upwards() -> None:
+    """10,000 draws needing as many counts cost at most the budget (plus the exact quantile).
+
+    Every count is at least what its draw needs, counts still rise with the values, and
+    the positions asked for are exact.
+    """
+    calls: list[Fraction] = []
+
+    def required(value: Fraction) -> int:
+        calls.append(value)
+        return math.ceil(value)
+
+    values = np.random.default_rng(1).lognormal(8, 3, 10_000)
+    position = 9_499
+    got = uncertainty.counts_for(values, required, exact=[position])
+    assert len(calls) <= uncertainty.MAX_EVALUATIONS + 2 * 14 + 2
+    exact = np.array([min(BEYOND, math.ceil(Fraction(float(v)))) for v in values])
+    assert (got >= exact).all()
+    order = np.argsort(values, kind="stable")
+    assert (np.diff(got[order]) >= 0).all()
+    assert got[order][position] == exact[order][position]
+
+
+def test_confidence_quantile_is_exact_past_the_budget() -> None:
+    """A range spanning thousands of counts: nodes_required is still the exact quantile."""
+    site = topology(tier("web", capacity=1), traffic={"peak_rps": {"low": 10, "high": "20k"}})
+    shape = TierShape.of(site.tiers[0], site, 0)
+    demand = uncertainty.draw(site, [None], 4000, 0).demands[0]
+    counts = uncertainty.tier_counts(shape, demand, None, F(1), F(95, 100))
+    every = np.array([shape.required(Fraction(float(v))) for v in demand])
+    assert uncertainty.quantile_count(counts, F(95, 100)) == \
+        uncertainty.quantile_count(every, F(95, 100))
