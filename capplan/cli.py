@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from enum import IntEnum, StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from capplan import __version__
 
@@ -80,8 +81,26 @@ class Redundancy(StrEnum):
     active_passive = "active-passive"
 
 
+class _OneLineErrors(TyperGroup):
+    """Typer's command group, with click's usage errors on one line like every capplan error.
+
+    Both places where click parses (the root options, then the command's) are wrapped, so
+    the console script, ``python -m capplan`` and in-process runners print the same line.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="capplan",
+    cls=_OneLineErrors,
     help="Capacity planning: how many nodes each tier needs to carry peak load when nodes fail.",
     add_completion=False,
     no_args_is_help=True,
@@ -219,12 +238,12 @@ def failover(
         "--fail-zone", help="Whole zones to fail, comma-separated numbers: 1,2.",
         show_default=False)] = None,
     failures: Annotated[int | None, typer.Option(
-        min=0, help="Show the worst set of K failed nodes [default: the tier's failures].",
+        min=0, help="Show the worst set of K failed nodes. \\[default: the tier's failures]",
         show_default=False)] = None,
     zone_failures: Annotated[int | None, typer.Option(
         min=1, help="Show the worst loss of Z whole zones instead.", show_default=False)] = None,
     nodes: Annotated[int | None, typer.Option(
-        min=1, help="Pretend the tier has N nodes [default: declared, else required].",
+        min=1, help="Pretend the tier has N nodes. \\[default: declared, else required]",
         show_default=False)] = None,
     every: Annotated[bool, typer.Option(
         "--all", help="Rank every set of 1 to K failed nodes, worst first (small tiers).")]
@@ -288,11 +307,12 @@ def compare(
 @app.command()
 def check(
     files: Annotated[list[str], typer.Argument(
-        help="Topology YAML files ('-' reads standard input).", show_default=False)],
+        help="Topology YAML files, or folders to search for *.yaml and *.yml ('-' reads "
+             "standard input).", show_default=False)],
     output_format: Annotated[CheckFormat | None, typer.Option(
         "--format", "-f", case_sensitive=False, show_default=False,
-        help="text, json, github (workflow annotations) or sarif [default: github when "
-             "GITHUB_ACTIONS=true, else text].")] = None,
+        help="text, json, github (workflow annotations) or sarif. \\[default: github when "
+             "GITHUB_ACTIONS=true, else text]")] = None,
     strict: Annotated[bool, typer.Option(
         help="Fail on warnings too (runway under 3 months, over twice the nodes needed).")]
     = False,
@@ -310,10 +330,11 @@ def check(
     chosen = output_format or (CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true"
                                else CheckFormat.text)
     with _errors_exit():
-        result = gate.check(files, _load, strict=strict)
+        checked = _topology_files(files)
+        result = gate.check(checked, _load, strict=strict)
         renderers = {CheckFormat.text: ci.render_text, CheckFormat.json: ci.render_json,
                      CheckFormat.github: ci.render_github, CheckFormat.sarif: ci.render_sarif}
-        _emit(renderers[chosen](result), output, inputs=list(files))
+        _emit(renderers[chosen](result), output, inputs=list(checked))
     raise typer.Exit(result.return_code)
 
 
@@ -329,8 +350,8 @@ def export(
              "\\[default: declared for prometheus (required where a tier declares none), "
              "required for the others]")] = None,
     metric: Annotated[str | None, typer.Option(
-        help="prometheus: PromQL for a tier's request rate; {tier} becomes its name "
-             "[default: sum(rate(http_requests_total{job=\"{tier}\"}[5m]))].",
+        help="prometheus: PromQL for a tier's request rate; {tier} becomes its name. "
+             "\\[default: sum(rate(http_requests_total{job=\"{tier}\"}[5m]))]",
         show_default=False)] = None,
     output: OutputOption = None,
 ) -> None:
@@ -454,6 +475,34 @@ def _number_option(name: str, text: str, *, positive: bool, percent: bool = Fals
     return value
 
 
+#: What ``check DIR`` takes for a topology file, as YAML linters do.
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _topology_files(names: list[str]) -> list[str]:
+    """Each folder replaced by the YAML files under it; files named are kept as given.
+
+    Folders are searched as linters do (ruff, yamllint): recursively, in sorted order, past
+    hidden entries (.git, .venv, .pre-commit-config.yaml are no topologies). A folder with no
+    YAML file is a usage error: a gate that checked nothing must not pass.
+    """
+    found: list[str] = []
+    for name in names:
+        if name == "-" or not os.path.isdir(name):
+            found.append(name)
+            continue
+        under: list[str] = []
+        for folder, subfolders, files in os.walk(name):
+            subfolders[:] = [sub for sub in subfolders if not sub.startswith(".")]
+            under.extend(os.path.normpath(os.path.join(folder, file)) for file in files
+                         if file.endswith(YAML_SUFFIXES) and not file.startswith("."))
+        if not under:
+            raise _UsageError(f"{name}: no YAML file (*.yaml, *.yml) in this folder or below")
+        found.extend(sorted(under, key=lambda path: Path(path).parts))
+    # A file named twice, or named and found in a folder, is checked once.
+    return list(dict.fromkeys(found))
+
+
 def _load(file: str | None) -> Loaded:
     from capplan.loader import load_file, load_text
 
@@ -549,6 +598,113 @@ def _errors_exit() -> Iterator[None]:
         raise typer.Exit(ExitCode.INVALID) from None
     except (OutputError, _UsageError) as error:
         _fail(str(error))
+
+
+#: click's exception classes, wherever this Typer takes click from (newer ones vendor it).
+_CLICK_ERRORS = sys.modules[typer.BadParameter.__module__]
+
+
+@contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    """Click's errors as ``capplan: error: …`` on one line, not a Rich box; usage → exit 2."""
+    try:
+        yield
+    except _CLICK_ERRORS.ClickException as error:
+        # `capplan` alone prints the help; click signals that with a usage error.
+        if type(error).__name__ == "NoArgsIsHelpError":
+            raise
+        if not isinstance(error, _CLICK_ERRORS.UsageError):
+            typer.echo(f"capplan: error: {_sentence(error.format_message())}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        _fail(_usage_message(error))
+
+
+def _usage_message(error: Any) -> str:
+    """Click's usage error in capplan's words: the option first, then a did-you-mean."""
+    import re
+
+    if isinstance(error, _CLICK_ERRORS.NoSuchOption):
+        return f"no such option {error.option_name}{_did_you_mean(error.possibilities or [])}"
+    param = getattr(error, "param", None)
+    if isinstance(error, _CLICK_ERRORS.MissingParameter) and param is not None:
+        if param.param_type_name == "argument":
+            return f"missing argument {(param.name or 'value').upper()}"
+        return f"missing option {_option_name(param)}"
+    if isinstance(error, _CLICK_ERRORS.BadParameter) and param is not None:
+        return _bad_parameter_message(error, param)
+    command = re.match(r"No such command '(?P<name>.+?)'", error.message)
+    if command and error.ctx is not None and hasattr(error.ctx.command, "commands"):
+        typed = command.group("name")
+        return (f"no such command '{typed}'"
+                f"{_did_you_mean(_close(typed, list(error.ctx.command.commands)))}")
+    return _sentence(error.format_message())
+
+
+def _bad_parameter_message(error: Any, param: Any) -> str:
+    """'--format: 'csv' is not one of table, json, yaml'; '--failures: … (got -1)'."""
+    import re
+
+    name = _option_name(param)
+    message = re.sub(r"^Value error, ", "", error.message)
+    choices = _choices(param)
+    given = re.match(r"(?P<value>'.*') is not one of ", message)
+    if choices and given:
+        value = given.group("value")
+        return (f"{name}: {value} is not one of {', '.join(choices)}"
+                f"{_did_you_mean(_close(value.strip(chr(39)).lower(), choices))}")
+    got = _bad_input(error)
+    shown = f" (got {got!r})" if got is not None and got not in message else ""
+    return f"{name}: {_sentence(message)}{shown}"
+
+
+def _option_name(param: Any) -> str:
+    """'--format', the long spelling users read in --help; an argument's name in capitals."""
+    if param.param_type_name == "argument":
+        return str(param.name or "value").upper()
+    spellings = list(param.opts)
+    return max(spellings, key=lambda spelling: spelling.startswith("--")) if spellings else \
+        str(param.name)
+
+
+def _choices(param: Any) -> list[str]:
+    """The values a choice option takes, as users type them ([] if it is no choice)."""
+    from enum import Enum
+
+    # Newer Typer describes a parameter's type itself; older Typer used click's Choice.
+    found = (getattr(getattr(param, "type_descriptor", None), "choices", None)
+             or getattr(getattr(param, "type", None), "choices", None))
+    return [str(choice.value) if isinstance(choice, Enum) else str(choice)
+            for choice in found or ()]
+
+
+def _bad_input(error: Any) -> str | None:
+    """The value pydantic refused (newer Typer validates with it), when it says so."""
+    errors = getattr(error.__cause__, "errors", None)
+    if errors is None:
+        return None
+    try:
+        given = errors()[0].get("input")
+    except (IndexError, TypeError, AttributeError):
+        return None
+    return None if given is None else str(given)
+
+
+def _close(typed: str, choices: list[str]) -> list[str]:
+    from difflib import get_close_matches
+
+    return get_close_matches(typed, choices, n=2)
+
+
+def _did_you_mean(candidates: list[str]) -> str:
+    return f" (did you mean {' or '.join(candidates)}?)" if candidates else ""
+
+
+def _sentence(text: str) -> str:
+    """Click's 'Got unexpected extra argument (b).' as a clause: 'got unexpected … (b)'."""
+    text = text.strip().rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
 
 
 def _fail(message: str) -> NoReturn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -312,3 +313,171 @@ def test_schema_command_prints_the_draft_07_schema(tmp_path: Path) -> None:
     target = tmp_path / "capplan.schema.json"
     assert invoke("schema", "-o", str(target)).exit_code == ExitCode.OK
     assert json.loads(target.read_text()) == printed
+
+
+# --- usage errors on one line, help text, check DIR, figures in words (issue 9) -------------
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["plan", "--format", "csv"], "--format: 'csv' is not one of table, json, yaml"),
+    (["plan", "--format", "jsn"],
+     "--format: 'jsn' is not one of table, json, yaml (did you mean json?)"),
+    (["check", "--format", "sarf", "x.yaml"],
+     "--format: 'sarf' is not one of text, json, github, sarif (did you mean sarif?)"),
+    (["plan", "--fromat", "json"], "no such option --fromat (did you mean --format?)"),
+    (["--versio"], "no such option --versio (did you mean --version?)"),
+    (["failover"], "missing argument FILE"),
+    (["failover", str(BLUEPRINT)], "missing option --tier"),
+    (["plna"], "no such command 'plna' (did you mean plan?)"),
+])
+def test_usage_errors_read_like_every_other_error(args: list[str], line: str) -> None:
+    """Click's usage errors are one `capplan: error:` line with a did-you-mean, exit 2, no box."""
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.INVALID
+    assert result.stderr == f"capplan: error: {line}\n"
+    assert result.stdout == ""
+
+
+def test_bad_option_values_name_the_option_first() -> None:
+    """An out-of-range or unparsable value names its option, on one line."""
+    for args, option in ((["size", "--peak", "1", "--capacity", "1", "--failures", "-1"],
+                          "--failures"), (["plan", "--simulations", "many"], "--simulations")):
+        result = invoke(*args)
+        assert result.exit_code == ExitCode.INVALID
+        assert result.stderr.startswith(f"capplan: error: {option}: ")
+        assert result.stderr.count("\n") == 1
+
+
+def test_usage_errors_are_one_line_from_the_installed_command() -> None:
+    """The real entry point (`python -m capplan`, main()) prints the same line, not a box."""
+    result = subprocess.run([sys.executable, "-m", "capplan", "plan", "--format", "csv"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == ExitCode.INVALID
+    assert result.stderr == ("capplan: error: --format: 'csv' is not one of table, json, "
+                             "yaml\n")
+
+
+def test_no_arguments_still_print_the_help() -> None:
+    """`capplan` alone shows the commands; that is no usage error to turn into a line."""
+    result = invoke()
+    assert "Usage: capplan" in result.stdout
+    assert "capplan: error" not in result.stderr
+
+
+def _help_text(*args: str) -> str:
+    """--help as plain words: no colour, no box borders, whitespace folded, wide terminal."""
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == ExitCode.OK
+    return " ".join(ANSI.sub("", result.stdout).replace("│", " ").split())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_shows_every_default_it_states(name: str) -> None:
+    """A help string's '[default: …]' is printed, not eaten as Rich markup (leaving ' .')."""
+    from typer.main import get_command
+
+    text = _help_text(name)
+    assert " ." not in text
+    command = get_command(app).commands[name]  # type: ignore[attr-defined]
+    for param in command.params:
+        for stated in re.findall(r"\\?\[default: ([^\]]*)\]", param.help or ""):
+            assert f"[default: {' '.join(stated.split())}]" in text, (param.name, stated)
+
+
+def test_root_help_has_no_stray_period() -> None:
+    """The command list reads cleanly too."""
+    assert " ." not in _help_text()
+
+
+PASSING = """\
+site: one
+traffic: {peak_rps: 100}
+policy: {failures: 0}
+tiers:
+  - {name: web, redundancy: pool, nodes: 1, node: {capacity_rps: 600, cost: 10}}
+"""
+
+
+def test_check_searches_a_folder_as_linters_do(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check DIR` recurses, takes *.yaml and *.yml in sorted order, skips hidden entries."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("sites/b.yaml", "sites/a/z.yml", "sites/a/c.yaml"):
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text(PASSING, encoding="utf-8")
+    for name in ("sites/.git/broken.yaml", "sites/.venv/x.yml", "sites/.pre-commit.yaml"):
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text("tiers: [", encoding="utf-8")
+    Path("sites/notes.txt").write_text("not yaml: [", encoding="utf-8")
+    result = invoke("check", "sites", "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["files"] == ["sites/a/c.yaml", "sites/a/z.yml",
+                                                  "sites/b.yaml"]
+
+
+def test_check_takes_named_files_as_given_and_once(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file named is checked even when hidden; named and found in a folder, it counts once."""
+    monkeypatch.chdir(tmp_path)
+    Path("sites").mkdir()
+    Path("sites/b.yaml").write_text(PASSING, encoding="utf-8")
+    Path("sites/.hidden.yaml").write_text(PASSING, encoding="utf-8")
+    result = invoke("check", "sites/.hidden.yaml", "sites", "sites/b.yaml", "-f", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["files"] == ["sites/.hidden.yaml", "sites/b.yaml"]
+
+
+def test_check_folder_without_yaml_is_a_usage_error(tmp_path: Path) -> None:
+    """A gate that would check nothing says so and exits 2, rather than passing."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config.yaml").write_text(PASSING, encoding="utf-8")
+    (tmp_path / "README.md").write_text("# sites\n", encoding="utf-8")
+    result = invoke("check", str(tmp_path))
+    assert result.exit_code == ExitCode.INVALID
+    assert result.stderr == (f"capplan: error: {tmp_path}: no YAML file (*.yaml, *.yml) in "
+                             "this folder or below\n")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("peak", "capacity", "shown"), [
+    ("999.5", "1000", "1k rps"), ("999950", "1M", "1M rps"), ("999.4", "1000", "999 rps"),
+])
+def test_size_prints_rounded_rates_with_the_right_prefix(peak: str, capacity: str,
+                                                         shown: str) -> None:
+    """999.5 rps is '1k', 999,950 is '1M': never '1e+03' or '1e+03k'."""
+    result = invoke("size", "--peak", peak, "--capacity", capacity)
+    assert result.exit_code == ExitCode.OK
+    assert re.search(rf"^demand +{re.escape(shown)}$", result.stdout, flags=re.MULTILINE)
+
+
+def test_plan_counts_one_node_and_one_month_in_the_singular(tmp_path: Path) -> None:
+    """'total: 1 node' and 'in 1 month', not '1 nodes' and '1 months'."""
+    site = tmp_path / "one.yaml"
+    site.write_text(PASSING.replace("{peak_rps: 100}", "{peak_rps: 100, horizon_months: 1}"),
+                    encoding="utf-8")
+    result = invoke("plan", str(site))
+    assert result.exit_code == ExitCode.OK
+    assert "one: peak 100 rps, 100 rps in 1 month\n" in result.stdout
+    assert "total: 1 node, cost 10; required: 1 node, cost 10\n" in result.stdout
+
+
+def test_failover_all_at_n_plus_1_names_single_failures() -> None:
+    """At N+1 `--all` ranks 'every set of 1 failed node', not 'of 1 to 1 failed nodes'."""
+    result = invoke("failover", str(ROOT / "examples" / "two-boxes.yaml"), "--tier", "zope",
+                    "--all")
+    assert result.exit_code == ExitCode.OK
+    assert result.stdout.startswith("zope (ring, 2 nodes): every set of 1 failed node, worst "
+                                    "first\n")
+
+
+def test_exposed_hours_print_one_decimal(tmp_path: Path) -> None:
+    """One slot of a 7-slot day is 'exposed 3.4 h a day', not '3.42857 h'."""
+    site = tmp_path / "week.yaml"
+    site.write_text("site: week\ntraffic: {profile: [100, 100, 100, 100, 100, 100, 1000]}\n"
+                    "tiers:\n  - {name: web, redundancy: pool, nodes: 2, "
+                    "node: {capacity_rps: 600}}\n", encoding="utf-8")
+    result = invoke("plan", str(site))
+    assert result.exit_code == ExitCode.OK
+    assert "web  1111110  exposed 3.4 h a day (below N+1)\n" in result.stdout

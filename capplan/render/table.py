@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from capplan.render.fmt import (
+    count_noun,
+    downtime,
+    failure_sets,
+    hours,
+    milliseconds,
+    money,
+    nines,
+    percent,
+    rate,
+    runway,
+    signed_percent,
+    significant,
+)
 from capplan.report import Document
 
 #: Short scheme names keep the plan table inside 80 columns.
 SCHEME_LABELS = {"pool": "pool", "ring": "ring", "active-passive": "act-pass"}
 STATUS_LABELS = {True: "ok", False: "FAIL", None: "sized"}
-
-
-def rate(value: float) -> str:
-    """1200 → '1.2k', 1920.96 → '1.92k', 480 → '480', 0.25 → '0.25'."""
-    for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def percent(value: float | None) -> str:
-    """0.8 → '80%'; small shares keep a decimal so they do not read as zero."""
-    if value is None:
-        return "-"
-    if 0 < abs(value) < 0.1:
-        return f"{value * 100:.1f}%"
-    return f"{value * 100:.0f}%"
-
-
-def signed_percent(value: float | None) -> str:
-    """Headroom: '+25%', '-12%', '-' when undefined."""
-    if value is None:
-        return "-"
-    return f"{value * 100:+.0f}%"
-
-
-def months(value: float | None) -> str:
-    """Runway: '14.2 mo', '0' when the tier fails now, 'never' when it never runs out."""
-    if value is None:
-        return "never"
-    if value == 0:
-        return "0"
-    if value >= 1000:
-        return ">999 mo"
-    return f"{value:.1f} mo"
-
-
-def money(value: float) -> str:
-    """Costs with thousands separators and no false precision."""
-    return f"{value:,.0f}"
 
 
 def _tabulate(rows: list[list[Any]], headers: list[str], colalign: tuple[str, ...]) -> str:
@@ -79,7 +52,7 @@ def plan_table(document: Document) -> str:
             percent(tier["utilization"]),
             percent(tier["worst_utilization"]),
             signed_percent(tier["headroom"]),
-            months(tier["runway_months"]),
+            runway(tier["runway_months"]),
             STATUS_LABELS[tier["ok"]],
         ]
         for tier in tiers
@@ -95,8 +68,8 @@ def plan_table(document: Document) -> str:
     lines.extend(_service_table(tiers))
     if document["availability"] is not None:
         site = document["availability"]
-        lines.append(f"site: {_nines(site)} available, about "
-                     f"{_downtime((1 - site) * 525_960)} down a year")
+        lines.append(f"site: {nines(site)} available, about "
+                     f"{downtime((1 - site) * 525_960)} down a year")
     lines.extend(_profile_strips(tiers))
     return "\n".join(lines) + "\n"
 
@@ -112,42 +85,15 @@ def _service_table(tiers: list[Document]) -> list[str]:
         latency = tier["latency_ms"] or {}
         rows.append([
             tier["name"],
-            *[_milliseconds(latency.get(name)) if tier["latency_ms"] else "-"
+            *[milliseconds(latency.get(name)) if tier["latency_ms"] else "-"
               for name in ("p50", "p95", "p99")],
-            _nines(tier["availability"]),
-            _downtime(tier["downtime_minutes_per_year"]),
+            nines(tier["availability"]),
+            downtime(tier["downtime_minutes_per_year"]),
         ])
     table = _tabulate(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "available", "down/yr"],
                       colalign=("left", "right", "right", "right", "right", "right"))
     return ["", "Response time at the busiest node after the worst failure; availability "
             "at peak:", table]
-
-
-def _milliseconds(value: float | None) -> str:
-    """'12.3', or 'inf' where the queue cannot keep up."""
-    return "inf" if value is None else f"{value:.3g}"
-
-
-def _nines(value: float | None) -> str:
-    """Availability with enough digits to show its nines: 99.9990%."""
-    if value is None:
-        return "-"
-    if value >= 1:
-        return "100%"
-    # Two digits past the last nine: 99.9964%, 99.9999948%.
-    decimals = max(4, math.ceil(-math.log10(1 - value)))
-    return f"{value * 100:.{decimals}f}%"
-
-
-def _downtime(minutes: float | None) -> str:
-    """Downtime a year in the unit that reads best."""
-    if minutes is None:
-        return "-"
-    if minutes < 1:
-        return f"{minutes * 60:.3g} s"
-    if minutes < 120:
-        return f"{minutes:.3g} min"
-    return f"{minutes / 60:.3g} h"
 
 
 #: Strips wider than this are folded into hourly buckets so they fit a terminal.
@@ -170,7 +116,7 @@ def _profile_strips(tiers: list[Document]) -> list[str]:
         strip = "".join(_survivable_mark(_weakest(counts[i * per:(i + 1) * per]))
                         for i in range(buckets))
         exposed = tier["exposed_hours"]
-        note = f"  exposed {exposed:g} h a day (below N+{tier['failures']})" if exposed else ""
+        note = f"  exposed {hours(exposed)} a day (below N+{tier['failures']})" if exposed else ""
         lines.append(f"{tier['name']:<{width}}  {strip}{note}")
     return lines
 
@@ -203,21 +149,23 @@ def size_table(document: Document) -> str:
 
 def _horizon(document: Document) -> str:
     horizon = document["horizon_months"]
-    return f"{horizon:g}mo" if horizon else "now"
+    return f"{significant(horizon)}mo" if horizon else "now"
 
 
 def _title(document: Document) -> str:
     title = f"{document['site']}: peak {rate(document['peak_rps'])} rps"
     if document["horizon_months"]:
         title += (f", {rate(document['planning_peak_rps'])} rps in "
-                  f"{document['horizon_months']:g} months")
+                  f"{significant(document['horizon_months'])} "
+                  f"{'month' if document['horizon_months'] == 1 else 'months'}")
     return title
 
 
 def _totals(document: Document) -> str:
     totals = document["totals"]
-    return (f"total: {totals['nodes']} nodes, cost {money(totals['cost'])}; "
-            f"required: {totals['nodes_required']} nodes, cost {money(totals['cost_required'])}")
+    return (f"total: {count_noun(totals['nodes'], 'node')}, cost {money(totals['cost'])}; "
+            f"required: {count_noun(totals['nodes_required'], 'node')}, "
+            f"cost {money(totals['cost_required'])}")
 
 
 def _verdicts(tiers: list[Document]) -> list[str]:
@@ -230,17 +178,23 @@ def _verdicts(tiers: list[Document]) -> list[str]:
                  if tier["zone_failures"] else "")
         policy = f"N+{tier['failures']}{zones} at {percent(tier['max_utilization'])}"
         if tier["nodes"] < tier["nodes_required_now"]:
-            lines.append(f"{tier['name']}: needs {tier['nodes_required_now']} nodes for "
-                         f"{policy}, has {tier['nodes']} ({tier['nodes_required']} at the "
-                         "horizon)")
+            lines.append(f"{tier['name']}: needs "
+                         f"{count_noun(tier['nodes_required_now'], 'node')} for {policy}, "
+                         f"has {tier['nodes']} ({tier['nodes_required']} at the horizon)")
         elif tier["runway_months"] == 0:
             # Enough nodes, laid out so they cannot hold (too few standbys, say).
             lines.append(f"{tier['name']}: does not hold {policy} as declared; with the "
-                         f"standbys capplan would give it, {tier['nodes_required_now']} nodes do")
+                         "standbys capplan would give it, "
+                         f"{_nodes_do(tier['nodes_required_now'])}")
         else:
             lines.append(f"{tier['name']}: holds {policy} now, but runs out in "
-                         f"{months(tier['runway_months'])} (min_runway_months)")
+                         f"{runway(tier['runway_months'])} (min_runway_months)")
     return lines
+
+
+def _nodes_do(count: int) -> str:
+    """'1 node does', '3 nodes do'."""
+    return f"{count_noun(count, 'node')} {'does' if count == 1 else 'do'}"
 
 
 #: Width of a failover bar; 100% (or the busiest node, if above) spans it all.
@@ -261,7 +215,7 @@ def failover_table(document: Document) -> str:
                       colalign=("left", "left", "right", "right", "left"))
     failed = ", ".join(document["failed"]) or "none"
     lines = [
-        f"{document['tier']} ({document['redundancy']}, {document['nodes']} nodes, "
+        f"{document['tier']} ({document['redundancy']}, {count_noun(document['nodes'], 'node')}, "
         f"{rate(document['demand_rps'])} rps): {document['scenario']}",
         f"failed: {failed}",
         "",
@@ -332,8 +286,9 @@ def ranking_table(document: Document) -> str:
     table = _tabulate(rows, ["#", "failed", "busiest", "shed", "holds"],
                       colalign=("right", "left", "right", "right", "left"))
     held = sum(1 for entry in document["failure_sets"] if entry["holds"])
-    title = (f"{document['tier']} ({document['redundancy']}, {document['nodes']} nodes): "
-             f"every set of 1 to {document['failures']} failed nodes, worst first")
+    title = (f"{document['tier']} ({document['redundancy']}, "
+             f"{count_noun(document['nodes'], 'node')}): "
+             f"{failure_sets(document['failures'])}, worst first")
     summary = (f"{held} of {len(rows)} sets hold the policy "
                f"(max {percent(document['max_utilization'])})")
     return "\n".join([title, "", table, "", summary]) + "\n"
