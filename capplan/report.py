@@ -86,6 +86,7 @@ def tier_document(tier: TierPlan) -> Document:
         "standby": tier.standby,
         "standby_required": tier.standby_required,
         "binding": tier.binding,
+        "reason": tier.why,
         "bottleneck": tier.bottleneck,
         "latency_targets_ms": tier.latency_targets,
         "availability_target": tier.availability_target,

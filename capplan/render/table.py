@@ -83,17 +83,34 @@ def _service_table(tiers: list[Document]) -> list[str]:
     rows = []
     for tier in shown:
         latency = tier["latency_ms"] or {}
+        targets = tier["latency_targets_ms"] or {}
         rows.append([
             tier["name"],
             *[milliseconds(latency.get(name)) if tier["latency_ms"] else "-"
               for name in ("p50", "p95", "p99")],
+            " ".join(f"{name}≤{milliseconds(value)}" for name, value in targets.items())
+            or "-",
             nines(tier["availability"]),
+            "-" if tier["availability_target"] is None
+            else f"≥{_target(tier['availability_target'])}",
             downtime(tier["downtime_minutes_per_year"]),
         ])
-    table = _tabulate(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "available", "down/yr"],
-                      colalign=("left", "right", "right", "right", "right", "right"))
+    table = _tabulate(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "target", "available",
+                             "target", "down/yr"],
+                      colalign=("left", "right", "right", "right", "left", "right", "left",
+                                "right"))
     return ["", "Response time at the busiest node after the worst failure; availability "
             "at peak:", table]
+
+
+def _target(availability: float) -> str:
+    """A target as written (99.999%), not padded to a measured figure's digits."""
+    text = nines(availability).removesuffix("%")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
+#: What each binding limit is called in a verdict line.
+LIMIT_WORDS = {"failures": "node failures", "zones": "zone loss"}
 
 
 #: Strips wider than this are folded into hourly buckets so they fit a terminal.
@@ -141,6 +158,7 @@ def size_table(document: Document) -> str:
         ["failures", f"N+{document['failures']}"],
         ["max utilization", percent(document["max_utilization"])],
         ["nodes required", document["nodes_required"]],
+        *([["standby", document["standby"]]] if document.get("standby") is not None else []),
         ["utilization, all up", percent(document["utilization"])],
         ["utilization, worst failure", percent(document["worst_utilization"])],
     ]
@@ -168,33 +186,34 @@ def _totals(document: Document) -> str:
             f"cost {money(totals['cost_required'])}")
 
 
+#: Verdict lines wrap here, so the table stays readable in an 80-column terminal.
+WIDTH = 80
+
+
 def _verdicts(tiers: list[Document]) -> list[str]:
-    """Say what to change for each failing tier, in the words `check` will use."""
+    """Say, for each failing tier, what binds, what is shed, and what to change."""
+    import textwrap
+
     lines = []
     for tier in tiers:
         if tier["ok"] is not False:
             continue
-        zones = (f", {tier['zone_failures']} of {tier['zones']} zones down"
-                 if tier["zone_failures"] else "")
-        policy = f"N+{tier['failures']}{zones} at {percent(tier['max_utilization'])}"
-        if tier["nodes"] < tier["nodes_required_now"]:
-            lines.append(f"{tier['name']}: needs "
-                         f"{count_noun(tier['nodes_required_now'], 'node')} for {policy}, "
-                         f"has {tier['nodes']} ({tier['nodes_required']} at the horizon)")
-        elif tier["runway_months"] == 0:
-            # Enough nodes, laid out so they cannot hold (too few standbys, say).
-            lines.append(f"{tier['name']}: does not hold {policy} as declared; with the "
-                         "standbys capplan would give it, "
-                         f"{_nodes_do(tier['nodes_required_now'])}")
-        else:
-            lines.append(f"{tier['name']}: holds {policy} now, but runs out in "
-                         f"{runway(tier['runway_months'])} (min_runway_months)")
+        needs = tier["nodes_required_now"]
+        standby = tier["standby_required"]
+        with_standby = "" if standby is None else f" with standby: {standby}"
+        horizon = "" if tier["nodes_required"] == needs \
+            else f" ({tier['nodes_required']} at the horizon)"
+        advice = f"needs {count_noun(needs, 'node')}{with_standby}, has {tier['nodes']}{horizon}"
+        if tier["binding"] == "runway":
+            advice = f"runs out before min_runway_months; {advice}"
+        elif tier["nodes"] > needs and tier["binding"] not in ("confidence",):
+            advice = f"{count_noun(tier['nodes'], 'node')} fail where {needs} hold: use {needs}"
+        binding = LIMIT_WORDS.get(tier["binding"], tier["binding"])
+        text = (f"{tier['name']} ({binding}): {tier['reason']}; sheds "
+                f"{percent(tier['shed_fraction'])}, bound by {tier['bottleneck']}; {advice}")
+        lines.extend(textwrap.wrap(text, WIDTH, subsequent_indent="  ",
+                                   break_on_hyphens=False))
     return lines
-
-
-def _nodes_do(count: int) -> str:
-    """'1 node does', '3 nodes do'."""
-    return f"{count_noun(count, 'node')} {'does' if count == 1 else 'do'}"
 
 
 #: Width of a failover bar; 100% (or the busiest node, if above) spans it all.
