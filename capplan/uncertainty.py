@@ -270,10 +270,10 @@ def quantile_count(counts: NDArray[Any], confidence: Fraction, *, tier: str | No
     beyond = float(np.count_nonzero(ordered >= BEYOND)) / len(ordered)
     allowed = 1 - float(confidence)
     where = f" on tier '{tier}'" if tier else ""
-    because = f"{cause} " if cause else f"{len(ordered):,} draws of the input ranges "
+    subject = f"{cause} needs" if cause else "the {low, high} ranges need"
     raise TooMany(
-        f"{because}needs more than {MAX_NODES:,} nodes{where} in {_share(beyond)} of the "
-        f"draws; policy.confidence {_share(float(confidence))} leaves out at most "
+        f"{subject} more than {MAX_NODES:,} nodes{where} in {_share(beyond)} of "
+        f"{len(ordered):,} draws; policy.confidence {_share(float(confidence))} leaves out at most "
         f"{_share(allowed)}: narrow the {{low, high}} ranges, lower policy.confidence or "
         "raise node.capacity_rps", path=path)
 

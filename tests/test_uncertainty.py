@@ -177,7 +177,7 @@ def test_quantile_past_the_limit_is_refused_naming_the_keys() -> None:
                                    cause="growth 1000% a month for 36 months")
     message = str(refused.value)
     assert message.startswith("growth 1000% a month for 36 months needs more than "
-                              "1,000,000 nodes on tier 'web' in 10% of the draws")
+                              "1,000,000 nodes on tier 'web' in 10% of 100 draws")
     assert "policy.confidence 95%" in message
     assert refused.value.path == ("tiers", 0)
 
