@@ -12,22 +12,19 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
+from typing import Any
 
 from capplan import demand as flow
+
+# Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
+from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
 from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, make_scheme
 from capplan.sizing import TierShape, plan
 
 #: ``--all`` lists every failure set; past this many it asks for a narrower question.
 MAX_RANKED_SETS = 5000
-
-
-class UnknownName(LookupError):
-    """A tier, node or zone name that the topology does not have."""
-
-
-class TooManySets(ValueError):
-    """``--all`` on a tier with more failure sets than :data:`MAX_RANKED_SETS`."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,12 @@ class Failover:
         """Nothing shed and every survivor within max_utilization."""
         return self.shed_fraction == 0 and self.worst_utilization <= self.max_utilization
 
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan failover --format json`` prints, as plain data."""
+        from capplan.report import failover_document
+
+        return failover_document(self)
+
 
 @dataclass(frozen=True)
 class Ranked:
@@ -81,6 +84,12 @@ class Ranking:
     failures: int
     max_utilization: Fraction
     sets: tuple[Ranked, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan failover --all --format json`` prints, as plain data."""
+        from capplan.report import ranking_document
+
+        return ranking_document(self)
 
 
 @dataclass(frozen=True)

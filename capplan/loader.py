@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-from capplan.model import Topology, cross_check
+# Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import InvalidInput as InvalidInput  # noqa: PLC0414
+from capplan.errors import Problem as Problem  # noqa: PLC0414
+from capplan.model import Topology, validate
 
 #: Largest file read: far above any real topology (a 10,000-tier file is about 1 MiB).
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -28,27 +30,6 @@ Path = tuple[str | int, ...]
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
           "FALSE": False}
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One located problem in an input file."""
-
-    file: str
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
-
-
-class InvalidInput(Exception):
-    """Input that cannot be planned; ``problems`` holds one located line each."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 @dataclass
@@ -207,16 +188,8 @@ def parse_yaml(  # noqa: PLR0912, PLR0915  # one event loop owns the stack; spli
 def load_text(text: str | bytes, filename: str = "<string>") -> Loaded:
     """Parse and validate a topology; every problem found is raised together."""
     tree, source = parse_yaml(text, filename)
-    try:
-        topology = Topology.model_validate(tree)
-    except ValidationError as error:
-        items = _without_echoes(error.errors(include_url=False))
-        raise InvalidInput([_problem(filename, source, tree, item) for item in items]) from None
-    problems = [Problem(filename, *source.locate(path), f"{_show_path(path)}: {message}")
-                for path, message in cross_check(topology)]
-    if problems:
-        raise InvalidInput(problems)
-    return Loaded(topology, filename, source)
+    # The same validation as Topology.model_validate: only the locations differ.
+    return Loaded(validate(tree, filename, source.locate), filename, source)
 
 
 def load_file(path: str | os.PathLike[str]) -> Loaded:
@@ -237,81 +210,3 @@ def load_file(path: str | os.PathLike[str]) -> Loaded:
                                     "MiB: not a topology file")])
     return load_text(data, name)
 
-
-def _show_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(top level)"
-
-
-def _model_at(path: Path) -> type[BaseModel] | None:
-    """The pydantic model whose keys live at *path* (for suggestions)."""
-    import typing
-
-    model: Any = Topology
-    for part in path:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        fields = {f.alias or n: f for n, f in model.model_fields.items()}
-        if part not in fields:
-            return None
-        annotation = fields[part].annotation
-        for candidate in (annotation, *typing.get_args(annotation)):
-            inner = typing.get_args(candidate) or (candidate,)
-            found = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
-            if found:
-                model = found[0]
-                break
-        else:
-            return None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _without_echoes(items: list[Any]) -> list[Any]:
-    """Drop "missing key X" where an unknown key beside it is a misspelling of X.
-
-    ``capacty_rps: 100`` is one mistake; reporting the missing ``capacity_rps`` as well
-    would say it twice.
-    """
-    from difflib import get_close_matches
-
-    misspelt: set[tuple[object, ...]] = set()
-    for item in items:
-        if item["type"] == "extra_forbidden":
-            path = tuple(item["loc"])
-            missing_here = [str(other["loc"][-1]) for other in items
-                            if other["type"] == "missing" and tuple(other["loc"][:-1]) == path[:-1]]
-            for name in get_close_matches(str(path[-1]), missing_here, n=1):
-                misspelt.add((*path[:-1], name))
-    return [item for item in items
-            if not (item["type"] == "missing" and tuple(item["loc"]) in misspelt)]
-
-
-def _problem(filename: str, source: SourceMap, tree: object, item: Any) -> Problem:
-    from difflib import get_close_matches
-
-    path: Path = tuple(item["loc"])
-    kind = item["type"]
-    where = _show_path(path)
-    if kind == "extra_forbidden":
-        model = _model_at(path[:-1])
-        valid = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
-        close = get_close_matches(str(path[-1]), valid, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else \
-            (f" (valid keys: {', '.join(valid)})" if valid else "")
-        return Problem(filename, *source.locate(path, key=True),
-                       f"{where}: unknown key '{path[-1]}'{hint}")
-    if kind == "missing":
-        return Problem(filename, *source.locate(path[:-1]),
-                       f"{_show_path(path[:-1])}: missing required key '{path[-1]}'")
-    message = item["msg"].removeprefix("Value error, ")
-    if kind == "literal_error":
-        expected = item.get("ctx", {}).get("expected", "")
-        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        close = get_close_matches(str(item.get("input")), options, n=1)
-        if close:
-            message += f" (did you mean '{close[0]}'?)"
-    return Problem(filename, *source.locate(path), f"{where}: {message}")

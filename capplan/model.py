@@ -3,17 +3,34 @@
 Field validation (types, ranges, unknown keys) lives on the models. Rules that look across
 fields or tiers (exactly one traffic form, unknown upstreams, cycles) are in
 :func:`cross_check`, which returns every problem at once with the path of the key to fix.
+
+:class:`Topology` runs both, however it is built (``model_validate``, ``Topology(**data)``,
+``model_validate_json``), and raises :class:`~capplan.errors.InvalidInput` with every
+problem, never pydantic's ``ValidationError``. The loader calls :func:`validate` with the
+file's name and source map, so the same rules give the same messages with a line and
+column; a topology built in Python has no file: its problems read ``<dict>:0:0: …``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from capplan.errors import NO_FILE, InvalidInput, Problem
 from capplan.units import MAX_MAGNITUDE, NumberError, parse_count, parse_number
 
 #: Largest node count a file may declare; beyond it capplan refuses rather than guess.
@@ -511,6 +528,26 @@ class Topology(_Strict):
         min_length=1, max_length=MAX_TIERS, description="Tiers in order, front door first."
     )
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_rule(cls, data: Any, handler: ModelWrapValidatorHandler[Topology],
+                    info: ValidationInfo) -> Topology:
+        """Field rules, then cross-field rules: one gate that no way of building skips.
+
+        InvalidInput is no ValueError, so pydantic lets it through unwrapped.
+        """
+        filename, locate = _where(info.context)
+        try:
+            topology = handler(data)
+        except ValidationError as error:
+            items = _without_echoes(error.errors(include_url=False))
+            raise InvalidInput([_problem(filename, locate, item) for item in items]) from None
+        problems = [Problem(filename, *locate(path), f"{_show_path(path)}: {message}")
+                    for path, message in cross_check(topology)]
+        if problems:
+            raise InvalidInput(problems)
+        return topology
+
 
 # --- rules across fields -------------------------------------------------------------------
 
@@ -748,3 +785,119 @@ def _suggest(word: str, candidates: dict[str, int] | list[str]) -> str:
 
     close = get_close_matches(word, list(candidates), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- validation, and its problems as located lines -------------------------------------------
+
+
+class Locator(Protocol):
+    """Where the value (or, with *key*, the key) at a key path was written: (line, column)."""
+
+    def __call__(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """(line, column) of *path*, or of its nearest located ancestor."""
+
+
+def _nowhere(path: Path, *, key: bool = False) -> tuple[int, int]:
+    """A topology built in Python has no lines: every problem is at 0:0."""
+    return (0, 0)
+
+
+#: Validation context key under which the loader hands over the file name and source map.
+_WHERE = "capplan.where"
+
+
+def validate(data: object, filename: str = NO_FILE, locate: Locator = _nowhere) -> Topology:
+    """A topology from a plain tree, or InvalidInput with every problem, located by *locate*.
+
+    The one validation path: the loader calls it with a file's source map, and
+    ``Topology.model_validate`` is it with no file.
+    """
+    return Topology.model_validate(data, context={_WHERE: (filename, locate)})
+
+
+def _where(context: object) -> tuple[str, Locator]:
+    if isinstance(context, dict) and _WHERE in context:
+        filename, locate = context[_WHERE]
+        return filename, locate
+    return NO_FILE, _nowhere
+
+
+def _show_path(path: Path) -> str:
+    """``tiers[2].node.capacity_rps``, as messages name a key; ``(top level)`` for ()."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def _model_at(path: Path) -> type[BaseModel] | None:
+    """The pydantic model whose keys live at *path* (for suggestions)."""
+    import typing
+
+    model: Any = Topology
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+        for candidate in (annotation, *typing.get_args(annotation)):
+            inner = typing.get_args(candidate) or (candidate,)
+            found = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
+            if found:
+                model = found[0]
+                break
+        else:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _without_echoes(items: list[Any]) -> list[Any]:
+    """Drop "missing key X" where an unknown key beside it is a misspelling of X.
+
+    ``capacty_rps: 100`` is one mistake; reporting the missing ``capacity_rps`` as well
+    would say it twice.
+    """
+    from difflib import get_close_matches
+
+    misspelt: set[tuple[object, ...]] = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            path = tuple(item["loc"])
+            missing_here = [str(other["loc"][-1]) for other in items
+                            if other["type"] == "missing" and tuple(other["loc"][:-1]) == path[:-1]]
+            for name in get_close_matches(str(path[-1]), missing_here, n=1):
+                misspelt.add((*path[:-1], name))
+    return [item for item in items
+            if not (item["type"] == "missing" and tuple(item["loc"]) in misspelt)]
+
+
+def _problem(filename: str, locate: Locator, item: Any) -> Problem:
+    """One of pydantic's errors as capplan says it: the key path, then what to change."""
+    from difflib import get_close_matches
+
+    path: Path = tuple(item["loc"])
+    kind = item["type"]
+    where = _show_path(path)
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1])
+        valid = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        close = get_close_matches(str(path[-1]), valid, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else \
+            (f" (valid keys: {', '.join(valid)})" if valid else "")
+        return Problem(filename, *locate(path, key=True),
+                       f"{where}: unknown key '{path[-1]}'{hint}")
+    if kind == "missing":
+        return Problem(filename, *locate(path[:-1]),
+                       f"{_show_path(path[:-1])}: missing required key '{path[-1]}'")
+    message = item["msg"].removeprefix("Value error, ")
+    if kind == "literal_error":
+        expected = item.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+        close = get_close_matches(str(item.get("input")), options, n=1)
+        if close:
+            message += f" (did you mean '{close[0]}'?)"
+    return Problem(filename, *locate(path), f"{where}: {message}")

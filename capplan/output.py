@@ -18,13 +18,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+# Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import OutputError as OutputError  # noqa: PLC0414
+
 # Linux resolves /dev/stdout and /dev/fd/N to these folders; other systems mount /dev/fd.
 _DESCRIPTOR_FOLDER = re.compile(r"/proc/(?P<pid>\d+)(?:/task/\d+)?/fd|/dev/fd")
 _MAX_LINKS = 40  # the kernel's own limit on links followed in one lookup
-
-
-class OutputError(Exception):
-    """The output file cannot be written; the message says why."""
 
 
 def write_atomically(target: str | os.PathLike[str], text: str,

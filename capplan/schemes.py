@@ -29,6 +29,9 @@ from fractions import Fraction
 from itertools import combinations
 from typing import ClassVar, Literal
 
+# Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import TooMany as TooMany  # noqa: PLC0414
+from capplan.errors import Unattainable as Unattainable  # noqa: PLC0414
 from capplan.model import MAX_NODES
 
 State = Literal["up", "failed", "standby"]
@@ -679,21 +682,6 @@ def nodes_required(
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
     return smallest_count(lowest, guess, necessary, holds, candidate)
-
-
-class Unattainable(ValueError):
-    """No tier size holds the policy (a target that more nodes never reach).
-
-    *path* is the key path of the tier in the file, once the sizing knows it.
-    """
-
-    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-class TooMany(Unattainable):
-    """Holding the policy would take more nodes than a tier may have (MAX_NODES)."""
 
 
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
@@ -312,6 +312,12 @@ class Plan:
             return None
         return True
 
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan plan --format json`` prints, as plain data."""
+        from capplan.report import plan_document
+
+        return plan_document(self)
+
 
 @dataclass(frozen=True)
 class Sizing:
@@ -324,6 +330,12 @@ class Sizing:
     nodes_required: int
     assessment: Assessment
     standby: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan size --format json`` prints, as plain data."""
+        from capplan.report import size_document
+
+        return size_document(self)
 
 
 def size(

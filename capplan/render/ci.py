@@ -102,6 +102,20 @@ class CheckResult:
         """How many findings have *level*."""
         return sum(1 for finding in self.findings if finding.level == level)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan check --format json`` prints, as plain data."""
+        return {
+            "files": list(self.files),
+            "ok": self.return_code == 0,
+            "exit_code": self.return_code,
+            "summary": {"errors": self.count("error"), "warnings": self.count("warning")},
+            "findings": [
+                {"file": f.file, "line": f.line, "column": f.column, "level": f.level,
+                 "rule": f.rule.id, "rule_name": f.rule.name, "message": f.message}
+                for f in self.ordered()
+            ],
+        }
+
 
 def summary(result: CheckResult) -> str:
     """The closing line: 'Checked 3 files: 2 errors, 1 warning.' or 'all tiers hold…'."""
@@ -126,18 +140,7 @@ def render_text(result: CheckResult) -> str:
 
 def render_json(result: CheckResult) -> str:
     """The findings as one JSON document."""
-    document: dict[str, Any] = {
-        "files": list(result.files),
-        "ok": result.return_code == 0,
-        "exit_code": result.return_code,
-        "summary": {"errors": result.count("error"), "warnings": result.count("warning")},
-        "findings": [
-            {"file": f.file, "line": f.line, "column": f.column, "level": f.level,
-             "rule": f.rule.id, "rule_name": f.rule.name, "message": f.message}
-            for f in result.ordered()
-        ],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_github(result: CheckResult) -> str:

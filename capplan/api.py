@@ -1,0 +1,283 @@
+"""The library: everything a command does, as a function returning a typed result.
+
+Each function is the computation behind one command, without the parsing and printing:
+``capplan.plan(capplan.load("site.yaml")).to_dict()`` is the document that
+``capplan plan site.yaml --format json`` prints. Every refusal is a
+:class:`~capplan.errors.CapplanError`: :class:`~capplan.errors.InvalidInput` for a topology
+that does not validate, :class:`~capplan.errors.Unattainable` for a policy no count meets,
+:class:`~capplan.errors.InvalidArgument` for an argument the command line would call a
+usage error.
+
+Heavy modules (pydantic, the planner) are imported inside the functions, so that
+``import capplan`` stays cheap for the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from capplan.errors import CapplanError, InvalidArgument
+
+if TYPE_CHECKING:
+    from capplan.failover import Failover, Ranking
+    from capplan.model import Topology
+    from capplan.render.ci import CheckResult
+    from capplan.sizing import Comparison, Plan, SchemeCost, Sizing
+
+#: Draws of uncertain inputs that ``plan`` and ``compare`` accept, as the command line does.
+MIN_SIMULATIONS, MAX_SIMULATIONS = 100, 1_000_000
+
+Number = int | float | str | Fraction
+"""A number as capplan reads one: ``1200``, ``1.2e3``, ``"1.2k"``, ``"80%"`` (ratios)."""
+
+
+def load(source: str | bytes | os.PathLike[str], *, text: bool = False) -> Topology:
+    """The topology in the file *source*, or in the YAML text *source* with ``text=True``.
+
+    Raises InvalidInput with every problem, located (``site.yaml:12:5: …``; text is named
+    ``<string>``), as ``capplan check`` reports them.
+    """
+    from capplan.loader import load_file, load_text
+
+    if text:
+        if not isinstance(source, str | bytes):
+            raise InvalidArgument("text=True takes the YAML text itself (str or bytes), not "
+                                  f"a {type(source).__name__}")
+        return load_text(source).topology
+    if isinstance(source, bytes):
+        raise InvalidArgument("bytes are YAML text: pass text=True, or give a path")
+    return load_file(source).topology
+
+
+def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Plan:
+    """Every tier's node count for N+k at peak, its utilization, headroom and runway.
+
+    *simulations* and *seed* drive the draws of ``{low, high}`` ranges: the same seed, the
+    same plan. Raises Unattainable (with the tier's key path) when no count holds a policy.
+    """
+    from capplan.sizing import plan as make_plan
+
+    _check_draws(simulations, seed)
+    return make_plan(_topology(topology), simulations=simulations, seed=seed)
+
+
+def size(
+    peak: Number,
+    capacity: Number,
+    *,
+    redundancy: str = "pool",
+    failures: int = 1,
+    max_utilization: Number = 1,
+    spread: int | None = None,
+    standby: int | None = None,
+) -> Sizing:
+    """How many nodes one tier needs for *peak* requests/second, without a file.
+
+    Numbers are read as in a file (``"1.2k"``, ``"80%"``). *spread* applies to rings,
+    *standby* to active-passive (default: *failures*).
+    """
+    from capplan.schemes import SCHEMES
+    from capplan.sizing import size as size_tier
+
+    if redundancy not in SCHEMES:
+        raise InvalidArgument(f"redundancy: '{redundancy}' is not one of "
+                              f"{', '.join(SCHEMES)}{_did_you_mean(redundancy, list(SCHEMES))}")
+    _whole("failures", failures, low=0)
+    if spread is not None:
+        _whole("spread", spread, low=1)
+        if redundancy != "ring":
+            raise InvalidArgument(f"spread applies only to redundancy='ring' (got "
+                                  f"'{redundancy}')")
+    if standby is not None:
+        _whole("standby", standby, low=0)
+        if redundancy != "active-passive":
+            raise InvalidArgument(f"standby applies only to redundancy='active-passive' (got "
+                                  f"'{redundancy}')")
+        if standby < failures:
+            # Answering with more standbys than asked would answer another question.
+            raise InvalidArgument(f"standby {standby} is below failures {failures}: a failed "
+                                  "active node's share would have no standby to take it")
+    ceiling = _number("max_utilization", max_utilization, percent=True)
+    if ceiling > 1:
+        raise InvalidArgument("max_utilization: must be at most 100% (e.g. 80%)")
+    return size_tier(redundancy, _number("peak", peak), _number("capacity", capacity),
+                     failures=failures, max_utilization=ceiling, spread=spread or 1,
+                     standby=standby)
+
+
+@overload
+def failover(topology: Topology, tier: str, *, fail: Iterable[str] | str | None = None,
+             fail_zones: Iterable[int | str] | str | None = None, failures: int | None = None,
+             zone_failures: int | None = None, nodes: int | None = None,
+             every: Literal[False] = False) -> Failover: ...
+
+
+@overload
+def failover(topology: Topology, tier: str, *, fail: None = None, fail_zones: None = None,
+             failures: int | None = None, zone_failures: None = None,
+             nodes: int | None = None, every: Literal[True]) -> Ranking: ...
+
+
+@overload
+def failover(topology: Topology, tier: str, *, fail: Iterable[str] | str | None = None,
+             fail_zones: Iterable[int | str] | str | None = None, failures: int | None = None,
+             zone_failures: int | None = None, nodes: int | None = None,
+             every: bool = False) -> Failover | Ranking: ...
+
+
+def failover(
+    topology: Topology,
+    tier: str,
+    *,
+    fail: Iterable[str] | str | None = None,
+    fail_zones: Iterable[int | str] | str | None = None,
+    failures: int | None = None,
+    zone_failures: int | None = None,
+    nodes: int | None = None,
+    every: bool = False,
+) -> Failover | Ranking:
+    """Every node's load in *tier* after named nodes (``fail=["web-1"]``) or zones fail.
+
+    With nothing named: the worst set of *failures* nodes (default: the tier's own), or the
+    worst loss of *zone_failures* zones. ``every=True`` ranks every set of 1 to k failed
+    nodes instead (a :class:`~capplan.failover.Ranking`). *nodes* pretends the tier has that
+    many (default: as declared, else as required). Names may be one comma-separated string.
+    UnknownName lists the names that exist.
+    """
+    from capplan.failover import failover as fail_over
+    from capplan.failover import rank_failure_sets
+
+    named = fail is not None or fail_zones is not None
+    if named and (failures is not None or zone_failures is not None or every):
+        raise InvalidArgument("name a failure set (fail, fail_zones) or ask for the worst "
+                              "(failures, zone_failures, every), not both")
+    if every and zone_failures is not None:
+        raise InvalidArgument("every=True ranks node failure sets; drop zone_failures")
+    for name, value, low in (("failures", failures, 0), ("zone_failures", zone_failures, 1),
+                             ("nodes", nodes, 1)):
+        if value is not None:
+            _whole(name, value, low=low)
+    topology = _topology(topology)
+    try:
+        if every:
+            return rank_failure_sets(topology, tier, failures=failures, nodes=nodes)
+        return fail_over(topology, tier, fail=_names(fail), fail_zones=_names(fail_zones),
+                         failures=failures, zone_failures=zone_failures, nodes=nodes)
+    except ValueError as error:
+        # The questions a topology cannot answer (too few nodes, too many lost zones) are
+        # plain ValueErrors in the engine; the command line calls them usage errors too.
+        if isinstance(error, CapplanError):
+            raise
+        raise InvalidArgument(str(error)) from error
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Every tier under pool, ring and active-passive (``capplan compare``)."""
+
+    tiers: tuple[Comparison, ...]
+
+    @property
+    def totals(self) -> dict[str, SchemeCost]:
+        """Per scheme, the whole site's nodes and cost with every tier built that way."""
+        from capplan.sizing import compare_totals
+
+        return compare_totals(self.tiers)
+
+    @property
+    def cheapest(self) -> str | None:
+        """The scheme cheapest for the whole site; None when none can be built."""
+        from capplan.sizing import cheapest_total
+
+        return cheapest_total(self.totals) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``capplan compare --format json`` prints, as plain data."""
+        from capplan.report import compare_document
+
+        return compare_document(self.tiers)
+
+
+def compare(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Comparisons:
+    """Every tier's nodes and cost under each scheme, at the planning peak."""
+    from capplan.sizing import compare as compare_schemes
+
+    _check_draws(simulations, seed)
+    return Comparisons(compare_schemes(_topology(topology), simulations=simulations,
+                                       seed=seed))
+
+
+def check(*sources: str | os.PathLike[str], strict: bool = False) -> CheckResult:
+    """The CI gate over topology files: findings, and ``return_code`` (0, 1 or 2).
+
+    A file that cannot be read or validated is a finding (``CAP001``), not an exception, as
+    in ``capplan check``; ``strict=True`` makes warnings fail too. Folders are not searched:
+    pass the files (``*Path("sites").glob("*.yaml")``).
+    """
+    from capplan import gate
+    from capplan.loader import load_file
+
+    if not sources:
+        # A gate that checked nothing must not pass.
+        raise InvalidArgument("check needs at least one file")
+    names = list(dict.fromkeys(os.fspath(source) for source in sources))
+    return gate.check(names, load_file, strict=strict)
+
+
+# --- argument checks -----------------------------------------------------------------------
+
+
+def _topology(value: object) -> Topology:
+    """*value* itself when it is a Topology: a dict here is a slip worth naming."""
+    from capplan.model import Topology
+
+    if not isinstance(value, Topology):
+        hint = " (validate it first: capplan.Topology.model_validate(data))" \
+            if isinstance(value, dict) else ""
+        raise InvalidArgument(f"expected a capplan.Topology, got {type(value).__name__}{hint}")
+    return value
+
+
+def _check_draws(simulations: int, seed: int) -> None:
+    _whole("simulations", simulations, low=MIN_SIMULATIONS, high=MAX_SIMULATIONS)
+    _whole("seed", seed, low=0)
+
+
+def _whole(name: str, value: object, *, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name}: expected a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"at least {low:,}" + ("" if high is None else f" and at most {high:,}")
+        raise InvalidArgument(f"{name}: must be {bounds} (got {value:,})")
+
+
+def _number(name: str, value: object, *, percent: bool = False) -> Fraction:
+    """A positive number read as a file's value is; the message names the argument."""
+    from capplan.units import NumberError, parse_number
+
+    try:
+        number = parse_number(value, percent=percent)
+    except NumberError as error:
+        raise InvalidArgument(f"{name}: {error}") from None
+    if number <= 0:
+        raise InvalidArgument(f"{name}: must be more than 0")
+    return number
+
+
+def _names(value: Iterable[int | str] | str | None) -> list[str] | None:
+    """'web-1, web-3' or ['web-1', 'web-3'] → ['web-1', 'web-3']; zones may be numbers."""
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else [str(part) for part in value]
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _did_you_mean(typed: str, choices: list[str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(typed, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,75 @@
+"""Every error capplan raises on purpose: one family under :class:`CapplanError`.
+
+The bottom layer: imports nothing from capplan, so any module may raise these. A caller
+catches ``CapplanError`` for "capplan refused this" and lets anything else (a bug) through;
+the command line turns the family into exit code 2. Each class keeps the built-in base it
+had before the family existed (``Unattainable`` is still a ``ValueError``, ``UnknownName``
+a ``LookupError``), so code written against those keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: A key path in a topology, e.g. ("tiers", 2, "node", "capacity_rps").
+KeyPath = tuple[str | int, ...]
+
+#: The file name of problems found in a topology built in Python (``model_validate``, or
+#: ``Topology(**data)``): there is no file, so every problem sits at line 0, column 0.
+NO_FILE = "<dict>"
+
+
+class CapplanError(Exception):
+    """Base of every error capplan raises on purpose; the CLI's exit code 2."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem in an input file."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class InvalidInput(CapplanError):
+    """Input that cannot be planned; ``problems`` holds one located line each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class Unattainable(CapplanError, ValueError):
+    """No tier size holds the policy (a target that more nodes never reach).
+
+    *path* is the key path of the tier in the file, once the sizing knows it.
+    """
+
+    def __init__(self, message: str, path: KeyPath = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class TooMany(Unattainable):
+    """Holding the policy would take more nodes than a tier may have (MAX_NODES)."""
+
+
+class OutputError(CapplanError):
+    """The output file cannot be written; the message says why."""
+
+
+class UnknownName(CapplanError, LookupError):
+    """A tier, node or zone name that the topology does not have."""
+
+
+class TooManySets(CapplanError, ValueError):
+    """``failover --all`` on a tier with more failure sets than it lists."""
+
+
+class InvalidArgument(CapplanError, ValueError):
+    """An argument to a library function that capplan refuses (the CLI's usage error)."""
