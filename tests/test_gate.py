@@ -56,7 +56,8 @@ def test_failing_tier_is_reported_where_it_starts(tmp_path: Path) -> None:
     [name] = write(tmp_path, ("failing",))
     result = runner.invoke(app, ["check", name, "--format", "text"])
     assert result.stdout.splitlines() == [
-        f"{name}:4:5: error: tier 'web' fails N+1 at 100%: the busiest node runs at 133.3% after 1 failure, above 100%; needs 5 nodes (has 4): set nodes: 5 [CAP002]",
+        f"{name}:4:5: error: tier 'web' fails N+1 at 100%: the busiest node runs at 133.3% "
+        "after 1 failure, above 100%; needs 5 nodes (has 4): set nodes: 5 [CAP002]",
         "Checked 1 file: 1 error.",
     ]
 

@@ -22,7 +22,7 @@ TIER_KEYS = [
     "zones", "zone_failures", "cascade_demand_rps", "cascade_utilization", "sized_by_cascade",
     "survivable_failures", "exposed_hours", "latency_ms", "availability",
     "downtime_minutes_per_year", "nodes_required_distribution", "standby", "standby_required",
-    "binding", "bottleneck", "latency_targets_ms", "availability_target",
+    "binding", "reason", "bottleneck", "latency_targets_ms", "availability_target",
 ]
 SIZE_KEYS = ["redundancy", "demand_rps", "failures", "max_utilization", "nodes_required",
              "utilization", "worst_utilization", "standby"]
