@@ -16,6 +16,9 @@ from typer.core import TyperGroup
 
 from capplan import __version__
 
+# A bad option value is the library's InvalidArgument: one family, one mapping to exit 2.
+from capplan.errors import InvalidArgument as _UsageError
+
 if TYPE_CHECKING:
     from capplan.loader import Loaded
 
@@ -437,8 +440,6 @@ def init(
 # --- plumbing ------------------------------------------------------------------------------
 
 
-class _UsageError(Exception):
-    """A bad option value; reported like click's own usage errors."""
 
 
 def _demand_option(peak: str | None, daily: str | None, ratio: str | None) -> Fraction:
@@ -586,9 +587,12 @@ def _planning(loaded: Loaded) -> Iterator[None]:
 
 @contextmanager
 def _errors_exit() -> Iterator[None]:
-    """Turn every expected failure into located lines on stderr and exit code 2."""
-    from capplan.loader import InvalidInput
-    from capplan.output import OutputError
+    """The one place where capplan's errors become exit codes: located lines and exit 2.
+
+    Every error capplan raises on purpose is a CapplanError; anything else is a bug, and
+    main() reports it as an internal error.
+    """
+    from capplan.errors import CapplanError, InvalidInput
 
     try:
         yield
@@ -596,7 +600,7 @@ def _errors_exit() -> Iterator[None]:
         for problem in error.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(ExitCode.INVALID) from None
-    except (OutputError, _UsageError) as error:
+    except (CapplanError, _UsageError) as error:
         _fail(str(error))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -23,40 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 runner = CliRunner()
 
-#: The README's notebook section, run as it stands (cwd: the repository root).
-NOTEBOOK = """\
->>> import capplan
->>> site = capplan.load("examples/blueprint.yaml")
->>> plan = capplan.plan(site)
->>> [(tier.name, tier.nodes, tier.nodes_required) for tier in plan.tiers]
-[('lb', 2, 2), ('cache', 2, 2), ('web', 4, 8), ('storage', 2, 3)]
->>> document = plan.to_dict()        # what `capplan plan --format json` prints
->>> document["ok"], document["totals"]["cost_required"]
-(False, 74000.0)
->>> view = capplan.failover(site, "web", fail=["web-1"])
->>> for node in view.to_dict()["loads"]:
-...     print(node["node"], node["state"], f"{node['utilization']:.0%}")
-web-1 failed 0%
-web-2 up 107%
-web-3 up 107%
-web-4 up 107%
->>> result = capplan.check("examples/blueprint.yaml", "examples/two-boxes.yaml")
->>> result.return_code               # the exit code `capplan check` gives
-1
->>> for finding in result.ordered():
-...     print(finding.file, finding.line, finding.rule.id)
-examples/blueprint.yaml 27 CAP002
-examples/blueprint.yaml 31 CAP101
-examples/two-boxes.yaml 11 CAP002
->>> broken = {"site": "lab", "traffic": {"peak_rps": 100},
-...           "tiers": [{"name": "web", "redundancy": "pool",
-...                      "node": {"capacty_rps": 50}}]}
->>> try:
-...     capplan.Topology.model_validate(broken)
-... except capplan.InvalidInput as error:
-...     print(error)
-<dict>:0:0: tiers[0].node.capacty_rps: unknown key 'capacty_rps' (did you mean 'capacity_rps'?)
-"""
+#: The README's notebook section (its ```pycon block), run as it stands from the root.
+NOTEBOOK = re.search(r"```pycon\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
+                     flags=re.DOTALL).group(1)  # type: ignore[union-attr]
 
 
 def cli_json(*args: str) -> str:
