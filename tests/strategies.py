@@ -382,7 +382,10 @@ def mutated(draw: Draw) -> Document:
 #: failover.failover), seconds to minutes at 100,000 nodes.
 #: TODO(ring-zones): rings over zones or with spread > 1 — the walk of
 #: schemes.smallest_count over non-monotone counts takes seconds in compare and plan.
-KNOWN_SLOW = frozenset({"huge-counts", "ring-zones"})
+#: TODO(down-most): an availability target with nodes down half the time or more —
+#: compare's ring variant walks counts one by one towards 1,000,000
+#: (schemes.smallest_count via sizing.required): over 60 s.
+KNOWN_SLOW = frozenset({"huge-counts", "ring-zones", "down-most"})
 
 
 def in_region(document: Document, region: str) -> bool:
@@ -393,7 +396,19 @@ def in_region(document: Document, region: str) -> bool:
     if region == "ring-zones":
         return any(t.get("redundancy") == "ring" and ("zones" in t or "spread" in t)
                    for t in tiers)
+    if region == "down-most":
+        return "availability" in str(document) and any(_down_most(t) for t in tiers)
     raise ValueError(f"unknown region {region}")
+
+
+def _down_most(tier_document: Document) -> bool:
+    node_document = tier_document.get("node")
+    if not isinstance(node_document, dict):
+        return False
+    try:
+        return _value(node_document["mttr_hours"]) >= _value(node_document["mtbf_hours"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return False
 
 
 def _declared(tier_document: Document) -> float:
