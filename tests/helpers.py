@@ -26,3 +26,12 @@ def tier(name: str = "web", redundancy: str = "pool", capacity: object = 100,
     node: dict[str, Any] = {} if capacity is None else {"capacity_rps": capacity}
     node.update(extra.pop("node", {}))
     return {"name": name, "redundancy": redundancy, "node": node, **extra}
+
+
+def fed_by(*upstreams: str) -> dict[str, Any]:
+    """The `from` key, a Python keyword, for `tier(..., **fed_by("lb"))`.
+
+    Typed as a mapping of anything so that mypy does not match a list of names against
+    `tier`'s string parameters, as it does for a literal `**{"from": [...]}`.
+    """
+    return {"from": list(upstreams)}

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 from capplan import demand
 from capplan.model import Node
-from tests.helpers import tier, topology
+from tests.helpers import fed_by, tier, topology
 
 
 def test_peak_from_peak_rps() -> None:
@@ -47,9 +47,9 @@ def test_from_fans_in_and_may_name_a_later_tier() -> None:
     """A tier sums what its upstreams pass on, wherever they are listed."""
     site = topology(
         tier("lb"),
-        tier("db", **{"from": ["web", "api"]}),
-        tier("web", **{"from": ["lb"]}, hit_ratio="50%"),
-        tier("api", **{"from": ["lb"]}),
+        tier("db", **fed_by("web", "api")),
+        tier("web", **fed_by("lb"), hit_ratio="50%"),
+        tier("api", **fed_by("lb")),
     )
     assert demand.tier_demands(site, Fraction(100)) == [100, 150, 100, 100]
 

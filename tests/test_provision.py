@@ -510,8 +510,8 @@ def test_active_passive_utilization_counts_idle_standbys(tmp_path: Path) -> None
     """One active at its 70% limit and one idle standby average 35% over the pods, not 70%."""
     path = site_file(tmp_path, ACTIVE_PASSIVE, policy="{failures: 1, max_utilization: 70%}")
     for counts in ("required", "declared"):
-        [row] = export_tiers(load_file(path).topology, counts)  # type: ignore[arg-type]
-        assert (row.nodes, row.active, row.holds_up_to_rps) == (2, 1, 700)
+        [row] = export_tiers(load_file(path).topology, counts)
+        assert (row.nodes, row.active, row.holds_up_to_rps) == (2, 1, Fraction(700))
         assert row.holds_up_to_utilization == Fraction(35, 100)
 
 

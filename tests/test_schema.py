@@ -83,7 +83,7 @@ BLUEPRINT = yaml.safe_load((ROOT / "examples" / "blueprint.yaml").read_text(enco
 
 def broken(change: str) -> dict[str, Any]:
     """The blueprint with one mistake, by name."""
-    document = json.loads(json.dumps(BLUEPRINT))
+    document: dict[str, Any] = json.loads(json.dumps(BLUEPRINT))
     web = document["tiers"][2]
     if change == "misspelt key":
         web["node"]["capacty_rps"] = web["node"].pop("capacity_rps")

@@ -394,7 +394,8 @@ def test_huge_tiers_are_sized_quickly_and_exactly(
     Past MAX_NODES (a tier may not have more), the search refuses with TooMany, and it
     may only do so when MAX_NODES itself does not hold.
     """
-    from capplan.schemes import MAX_NODES, TooMany
+    from capplan.model import MAX_NODES
+    from capplan.schemes import TooMany
 
     if isinstance(scheme, ActivePassive):
         k = min(k, scheme.standby)

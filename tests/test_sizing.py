@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from capplan.schemes import Pool, make_scheme
 from capplan.sizing import Plan, TierPlan, assess, plan, size, survivable_failures
-from tests.helpers import tier, topology
+from tests.helpers import fed_by, tier, topology
 from tests.oracle import oracle_holds, spec_of
 
 F = Fraction
 
 
-def blueprint_plan() -> dict[str, object]:
+def blueprint_plan() -> dict[str, TierPlan]:
     """The SPEC §1 site, planned; tiers by name."""
     site = topology(
         tier("lb", "active-passive", "50k", standby=1, nodes=2, direct_server_return=True,
@@ -23,7 +23,7 @@ def blueprint_plan() -> dict[str, object]:
         tier("cache", "ring", 4000, spread=1, nodes=2, hit_ratio="60%", node={"cost": 3000}),
         tier("web", "pool", 150, nodes=4, node={"cost": 2500}),
         tier("storage", "active-passive", 2500, per_request=4, nodes=2,
-             node={"cost": 8000}, **{"from": ["web"]}),
+             node={"cost": 8000}, **fed_by("web")),
         traffic={"peak_rps": 1200, "growth": "4%", "horizon_months": 12,
                  "request_bytes": 900, "response_bytes": "24k"},
         policy={"failures": 1, "max_utilization": "80%"},
