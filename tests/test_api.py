@@ -25,8 +25,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 runner = CliRunner()
 
 #: The README's notebook section (its ```pycon block), run as it stands from the root.
-NOTEBOOK = re.search(r"```pycon\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
-                     flags=re.DOTALL).group(1)  # type: ignore[union-attr]
+_PYCON = re.search(r"```pycon\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
+                   flags=re.DOTALL)
+assert _PYCON is not None, "README.md has no ```pycon block"
+NOTEBOOK = _PYCON.group(1)
 
 
 def cli_json(*args: str) -> str:
@@ -248,7 +250,7 @@ def test_every_public_name_resolves() -> None:
         assert getattr(capplan, name) is not None, name
         assert name in dir(capplan)
     with pytest.raises(AttributeError):
-        _ = capplan.no_such_name  # type: ignore[attr-defined]
+        _ = capplan.no_such_name  # type: ignore[attr-defined]  # the missing name is the test
 
 
 def test_failover_stays_the_function_after_its_module_is_imported() -> None:
@@ -314,6 +316,7 @@ def test_policy_no_count_meets_is_unattainable() -> None:
     (lambda: capplan.size(100, 10, spread=2), "spread applies only to redundancy='ring'"),
     (lambda: capplan.size(100, 10, redundancy="active-passive", failures=2, standby=1),
      "standby 1 is below failures 2"),
+    # A plain dict where a Topology goes, on purpose: the message must say what to do.
     (lambda: capplan.plan({"site": "x"}), "validate it first"),  # type: ignore[arg-type]
     (lambda: capplan.plan(capplan.load(EXAMPLES[0]), simulations=5), "simulations"),
     (lambda: capplan.failover(capplan.load(EXAMPLES[0]), "web", fail="web-1", failures=2),

@@ -22,6 +22,7 @@ from capplan.render.data import to_yaml
 from capplan.render.provision import (
     DEFAULT_METRIC,
     MANAGED_BY,
+    Counts,
     ExportTier,
     UnfitName,
     export_tiers,
@@ -39,9 +40,9 @@ TOPOLOGY = load_file(BLUEPRINT).topology
 runner = CliRunner()
 
 
-def rows(counts: str = "required") -> list[ExportTier]:
+def rows(counts: Counts = "required") -> list[ExportTier]:
     """The blueprint's export rows."""
-    return export_tiers(TOPOLOGY, counts)  # type: ignore[arg-type]
+    return export_tiers(TOPOLOGY, counts)
 
 
 def test_required_counts_equal_the_plan() -> None:
@@ -491,7 +492,7 @@ def test_notes_go_to_stderr_only(target: str, tmp_path: Path) -> None:
     """Stdout is exactly the renderer's document; the counts line never mixes into it."""
     result = runner.invoke(app, ["export", str(BLUEPRINT), "--to", target])
     assert result.exit_code == 0, result.output
-    counts = "declared" if target == "prometheus" else "required"
+    counts: Counts = "declared" if target == "prometheus" else "required"
     render = {"ansible": to_ansible, "terraform": to_terraform, "kubernetes": to_kubernetes,
               "prometheus": to_prometheus}[target]
     assert result.stdout == render(TOPOLOGY.site, rows(counts))

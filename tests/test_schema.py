@@ -236,11 +236,11 @@ BOUNDS: list[tuple[Key, Any, Any, Context]] = [
 
 
 def _bounded_document(path: Key, value: Any, context: Context) -> dict[str, Any]:
-    document = json.loads(json.dumps(BLUEPRINT))
+    document: dict[str, Any] = json.loads(json.dumps(BLUEPRINT))
     for where, needed in context:
         _at(document, where, json.loads(json.dumps(needed)))
     _at(document, path, value)
-    return document  # type: ignore[no-any-return]
+    return document
 
 
 @pytest.mark.parametrize(("path", "inside", "outside", "context"), BOUNDS,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from capplan import uncertainty
 from capplan.demand import entry_peak, tier_demands
-from capplan.model import Uncertain
+from capplan.model import Topology, Uncertain
 from capplan.report import plan_document
 from capplan.schemes import TooMany, Unattainable
 from capplan.sizing import TierShape, plan
@@ -24,7 +24,7 @@ from tests.helpers import fed_by, tier, topology
 F = Fraction
 
 
-def ranged_pool(low: object = 1000, high: object = 2000, **policy: object):  # type: ignore[no-untyped-def]
+def ranged_pool(low: object = 1000, high: object = 2000, **policy: object) -> Topology:
     """One pool tier of 100-rps nodes under an uncertain peak."""
     return topology(tier("web", capacity=100),
                     traffic={"peak_rps": {"low": low, "high": high}}, policy=policy or None)
