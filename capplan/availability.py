@@ -197,11 +197,6 @@ def binomial_tail(n: int, q: Fraction | float, low: int) -> Unavailability:
                           lambda: _tail_exact(n, exact_q, low))
 
 
-def binomial_above(n: int, q: Fraction | float, limit: int) -> float:
-    """P(X > limit) for X ~ Binomial(n, q), summed directly so that tiny tails keep digits."""
-    return binomial_tail(n, q, limit + 1).value
-
-
 # --- tiers ----------------------------------------------------------------------------------
 
 def pool(nodes: int, q: Fraction | float, demand: Fraction,

@@ -339,7 +339,6 @@ Confidence = Annotated[
 ]
 
 Redundancy = Literal["pool", "ring", "active-passive"]
-REDUNDANCIES: tuple[Redundancy, ...] = ("pool", "ring", "active-passive")
 
 
 class _Strict(BaseModel):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from capplan.availability import (
     active_passive,
     active_passive_unavailability,
-    binomial_above,
+    binomial_tail,
     downtime_minutes_per_year,
     meets,
     pool,
@@ -187,7 +187,7 @@ def test_two_box_ring_hand_worked() -> None:
 
 def test_tiny_tails_keep_their_digits() -> None:
     """Unavailability near 1e-15 is summed, not lost in 1 − 0.999…."""
-    tail = binomial_above(10, 1e-4, 3)
+    tail = binomial_tail(10, 1e-4, 4).value
     assert tail == pytest.approx(math.comb(10, 4) * 1e-16, rel=1e-3)
 
 

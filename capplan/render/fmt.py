@@ -191,9 +191,9 @@ def downtime(minutes: float | None) -> str:
     return f"{significant(minutes / 60)} h"
 
 
-def count_noun(count: int, noun: str, plural: str | None = None) -> str:
-    """'1 node', '2 nodes', '0 nodes'; *plural* for nouns that do not just take an s."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+def count_noun(count: int, noun: str) -> str:
+    """'1 node', '2 nodes', '0 nodes'."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def failure_sets(most: int) -> str:
