@@ -59,6 +59,19 @@ class TooMany(Unattainable):
     """Holding the policy would take more nodes than a tier may have (MAX_NODES)."""
 
 
+class SearchStopped(Unattainable):
+    """A walk over counts that are not monotone went as far as it may without finding one.
+
+    Not a proof that no count holds: the message says where the search stopped.
+    """
+
+    def __init__(self, message: str, first: int, last: int,
+                 path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message, path)
+        self.first = first
+        self.last = last
+
+
 class OutputError(CapplanError):
     """The output file cannot be written; the message says why."""
 

@@ -30,6 +30,7 @@ from itertools import combinations
 from typing import ClassVar, Literal
 
 # Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import SearchStopped
 from capplan.errors import TooMany as TooMany  # noqa: PLC0414
 from capplan.errors import Unattainable as Unattainable  # noqa: PLC0414
 from capplan.model import MAX_NODES
@@ -656,13 +657,16 @@ def nodes_required(
     scheme: Scheme, demand: Fraction, capacity: Fraction, max_utilization: Fraction, failures: int,
     *, also: Callable[[int], bool] | None = None,
     not_monotone: Callable[[int], bool] | None = None,
+    not_monotone_next: Callable[[int], int] | None = None,
 ) -> int:
     """The smallest N at which *scheme* holds the policy (and *also*, *not_monotone*).
 
     Starts from the scheme's closed-form estimate and confirms it with the exact worst
     case. *also* must only improve as N grows (the cold-cache cascade does); checks that
-    may not (a ring's availability) go in *not_monotone*. A ring's zone loss is not
-    monotone either: the search bisects what is, then walks up (see smallest_count).
+    may not (a ring's availability) go in *not_monotone*, and *not_monotone_next(n)*, when
+    given, is the smallest count above n that can pass it once n has failed it. A ring's
+    zone loss is not monotone either: the search bisects what is, then walks up (see
+    smallest_count).
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -673,15 +677,29 @@ def nodes_required(
         held = scheme.floor_worst(count, demand, capacity, failures).holds(max_utilization)
         return held and (also is None or also(count))
 
+    failed_not_monotone: set[int] = set()
+
     def holds(count: int) -> bool:
         held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
-        return held and necessary(count) and (not_monotone is None or not_monotone(count))
+        if not (held and necessary(count)):
+            return False
+        if not_monotone is not None and not not_monotone(count):
+            failed_not_monotone.add(count)
+            return False
+        return True
 
     def candidate(count: int) -> int:
+        if count - 1 in failed_not_monotone and not_monotone_next is not None:
+            # The previous count failed only the non-monotone check; counts that cannot
+            # pass it either are skipped.
+            count = max(count, not_monotone_next(count - 1))
         return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
-    return smallest_count(lowest, guess, necessary, holds, candidate)
+    # Each count's non-monotone check (a ring's availability) costs a pass over the ring;
+    # the walk is bounded so that a plan always answers, and says where it stopped.
+    return smallest_count(lowest, guess, necessary, holds, candidate,
+                          max_walk=None if not_monotone is None else MAX_WALK)
 
 
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
@@ -712,9 +730,14 @@ def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> i
     return boundary(bad, good, holds)
 
 
+#: Counts a search tries one by one past its floor when each needs a non-monotone check.
+MAX_WALK = 200
+
+
 def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
                    holds: Callable[[int], bool],
-                   candidate: Callable[[int], int] | None = None) -> int:
+                   candidate: Callable[[int], int] | None = None,
+                   max_walk: int | None = None) -> int:
     """The smallest count ≥ *lowest* for which *holds* is true; no monotony assumed.
 
     *necessary* is monotone and implied by *holds* (every count that holds satisfies it),
@@ -722,16 +745,23 @@ def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
     tried upward; *candidate(n)*, when given, is the smallest count ≥ n that could hold
     (a ring over zones knows it in closed form once its seam repeats), so the walk skips
     counts that cannot. Both facts together make the first count found the smallest.
+    With *max_walk*, at most that many counts are tried (each may be costly to judge):
+    past them the search stops with :class:`SearchStopped`, which says so.
     """
-    count = smallest_holding(lowest, guess, necessary)
+    floor = count = smallest_holding(lowest, guess, necessary)
+    tried = 0
     while True:
         if candidate is not None:
             count = candidate(count)
         if count > MAX_NODES:
             break
+        if max_walk is not None and tried >= max_walk:
+            raise SearchStopped(f"no count from {floor:,} to {count - 1:,} holds",
+                                floor, count - 1)
         if holds(count):
             return count
         count += 1
+        tried += 1
     raise TooMany(f"more than {MAX_NODES:,} nodes")
 
 

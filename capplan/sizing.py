@@ -528,9 +528,25 @@ class TierShape:
         def availability(count: int) -> bool:
             return self.availability_holds(self.sized, count, demand)
 
+        plateaus = ring_availability and (self.tier.spread or 1) == 1 and demand > 0
         return nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
                               also=also if monotone else None,
-                              not_monotone=availability if ring_availability else None)
+                              not_monotone=availability if ring_availability else None,
+                              not_monotone_next=partial(self._next_run_plateau, demand)
+                              if plateaus else None)
+
+    def _next_run_plateau(self, demand: Fraction, count: int) -> int:
+        """The first count above *count* whose survivors take a longer run of failures.
+
+        A ring (spread 1) sheds exactly when some run of ⌊capacity·N/D⌋ consecutive nodes is
+        down, so between two such steps only the number of places for that run grows, and
+        with it the chance of one: once the availability target fails at a count it fails
+        until the next step. (That a longer cycle never makes a run of a given length less
+        likely was checked exactly for runs up to 5 and cycles up to 60; the tests compare
+        the search with a walk over every count.)
+        """
+        longest = math.floor(self.capacity * count / demand)
+        return max(count + 1, math.ceil((longest + 1) * demand / self.capacity))
 
     def _ring_runs_may_hold(self, count: int, demand: Fraction) -> bool:
         """A floor for a ring's availability search (spread 1): False only where it fails.
@@ -768,6 +784,7 @@ def _required(shape: TierShape, demand: Fraction, cascade: Fraction | None, fact
 def _searched(shape: TierShape, search: Callable[[], Found], topology: Topology, *,
                now: bool) -> Found:
     """Run a count search; a count no tier may have becomes a message about its cause."""
+    from capplan.errors import SearchStopped
     from capplan.schemes import TooMany
 
     try:
@@ -784,6 +801,13 @@ def _searched(shape: TierShape, search: Callable[[], Found], topology: Topology,
         raise Unattainable(f"tier '{shape.tier.name}' would need more than 1,000,000 nodes "
                            f"for {policy_words(shape)}; raise node.capacity_rps or lower the "
                            "peak", path=shape.path) from None
+    except SearchStopped as stopped:
+        raise Unattainable(
+            f"tier '{shape.tier.name}': no count from {stopped.first:,} to {stopped.last:,} "
+            f"meets availability {nines(float(shape.availability_target or 0))} for "
+            f"{policy_words(shape)}, and capplan stops there (a ring's availability is not "
+            "monotone in its count); lower the target, or use a pool", path=shape.path,
+        ) from None
     except Unattainable as error:
         raise Unattainable(f"tier '{shape.tier.name}' cannot meet its policy at any size: "
                            f"{error}", path=shape.path) from None
