@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -42,9 +43,13 @@ def growth_factor(traffic: Traffic) -> Fraction:
     """
     base = 1 + traffic.growth
     months = traffic.horizon_months
-    if months.denominator == 1:
-        return tame(base ** int(months))
-    return Fraction(float(base) ** float(months))
+    whole = math.floor(months)
+    exact = tame(base ** whole)
+    if months == whole:
+        return exact
+    # The part-month has no rational answer. Whole months stay exact, which also keeps a
+    # factor beyond float range (1000% a month for 700 months) a number, not an overflow.
+    return tame(exact * Fraction(float(base) ** float(months - whole)))
 
 
 def tier_demands(topology: Topology, entry: Fraction,

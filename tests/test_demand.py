@@ -85,3 +85,15 @@ def test_tame_keeps_small_denominators_and_rounds_huge_ones() -> None:
     huge = Fraction(7, 3) ** 100
     assert demand.tame(huge).denominator == demand.RESOLUTION
     assert abs(demand.tame(huge) - huge) <= Fraction(1, 2 * demand.RESOLUTION)
+
+
+def test_a_growth_factor_beyond_float_range_stays_a_number() -> None:
+    """1000% a month for 717.5 months: exact whole months, no OverflowError."""
+    from capplan.demand import growth_factor
+    from capplan.model import Traffic
+
+    traffic = Traffic.model_validate({"peak_rps": 1000, "growth": "1000%",
+                                      "horizon_months": 717.5})
+    factor = growth_factor(traffic)
+    assert factor > Fraction(11) ** 717
+    assert factor < Fraction(11) ** 718
