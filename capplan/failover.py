@@ -20,7 +20,7 @@ from capplan import demand as flow
 from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
 from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
-from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, make_scheme
+from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, distinct_loads, make_scheme
 from capplan.sizing import TierShape, plan
 
 #: ``--all`` lists every failure set; past this many it asks for a narrower question.
@@ -49,7 +49,8 @@ class Failover:
     @property
     def worst_utilization(self) -> Fraction:
         """The busiest survivor's utilization (0 when nothing survives)."""
-        survivors = [n.load for n in self.loads if n.state != "failed"]
+        survivors = [load for load, _ in distinct_loads(
+            n.load for n in self.loads if n.state != "failed")]
         return max(survivors, default=Fraction(0)) / self.capacity
 
     @property

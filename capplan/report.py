@@ -9,7 +9,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from capplan.availability import downtime_minutes_per_year
 from capplan.sizing import Plan, SchemeCost, Sizing, TierPlan
 
 if TYPE_CHECKING:
@@ -50,6 +49,12 @@ def plan_document(plan: Plan) -> Document:
 
 def tier_document(tier: TierPlan) -> Document:
     """One tier of the ``plan`` document."""
+    downtime = None
+    if tier.availability is not None:
+        # Here, not at the top: a plan with no availability target never loads the module.
+        from capplan.availability import downtime_minutes_per_year
+
+        downtime = downtime_minutes_per_year(tier.availability)
     assessment = tier.assessment
     return {
         "name": tier.name,
@@ -80,8 +85,7 @@ def tier_document(tier: TierPlan) -> Document:
         "exposed_hours": number(tier.exposed_hours),
         "latency_ms": tier.latency_ms,
         "availability": tier.availability,
-        "downtime_minutes_per_year": None if tier.availability is None
-        else downtime_minutes_per_year(tier.availability),
+        "downtime_minutes_per_year": downtime,
         "nodes_required_distribution": tier.nodes_required_distribution,
         "standby": tier.standby,
         "standby_required": tier.standby_required,
@@ -115,15 +119,7 @@ def failover_document(view: Failover) -> Document:
         "redundancy": view.redundancy,
         "nodes": view.nodes,
         "failed": [view.node_name(node) for node in view.failed],
-        "loads": [
-            {
-                "node": view.node_name(entry.node),
-                "state": entry.state,
-                "load_rps": number(entry.load),
-                "utilization": number(entry.load / view.capacity),
-            }
-            for entry in view.loads
-        ],
+        "loads": _loads(view),
         "max_utilization": number(view.max_utilization),
         "shed_fraction": number(view.shed_fraction),
         "scenario": view.scenario,
@@ -131,6 +127,20 @@ def failover_document(view: Failover) -> Document:
         "worst_utilization": number(view.worst_utilization),
         "holds": view.holds,
     }
+
+
+def _loads(view: Failover) -> list[Document]:
+    """Every node's entry; each distinct load is converted once (big tiers share one)."""
+    figures: dict[int, tuple[float | None, float | None]] = {}
+    entries = []
+    for entry in view.loads:
+        figure = figures.get(id(entry.load))
+        if figure is None:
+            figure = figures[id(entry.load)] = (number(entry.load),
+                                                number(entry.load / view.capacity))
+        entries.append({"node": view.node_name(entry.node), "state": entry.state,
+                        "load_rps": figure[0], "utilization": figure[1]})
+    return entries
 
 
 def ranking_document(ranking: Ranking) -> Document:
