@@ -344,7 +344,10 @@ Redundancy = Literal["pool", "ring", "active-passive"]
 class _Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must never be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: the validators are built on first use, and only Topology's (with the
+    # others inside it), not one per model at import: about 4 ms off every command's start.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
 
 class Traffic(_Strict):
