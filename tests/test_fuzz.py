@@ -26,6 +26,7 @@ import signal
 import tempfile
 import time
 import tracemalloc
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,18 +121,28 @@ def to_yaml(document: Document) -> str:
     return text
 
 
-def commands(path: str, document: object) -> list[tuple[str, ...]]:
-    """Every command the property covers, for the file at *path*."""
+FORMATS = ("table", "json", "yaml")
+TARGETS = ("ansible", "terraform", "kubernetes", "prometheus")
+
+
+def commands(path: str, document: object, *, every: bool = True) -> list[tuple[str, ...]]:
+    """The commands the property covers, for the file at *path*.
+
+    With *every*, each format and export target; else one format and one target, chosen
+    by the document's own text, so that the default run covers them all across its
+    examples at half the cost (the planning under them is the same).
+    """
     first = "web"
     if isinstance(document, dict):
         tiers = document.get("tiers")
         if isinstance(tiers, list) and tiers and isinstance(tiers[0], dict):
             first = str(tiers[0].get("name", first))
-    result: list[tuple[str, ...]] = [("plan", path, "-f", form) for form in
-                                     ("table", "json", "yaml")]
+    pick = zlib.crc32(repr(document).encode())
+    forms = FORMATS if every else (FORMATS[pick % len(FORMATS)],)
+    targets = TARGETS if every else (TARGETS[pick % len(TARGETS)],)
+    result: list[tuple[str, ...]] = [("plan", path, "-f", form) for form in forms]
     result += [("check", path), ("compare", path), ("failover", path, "--tier", first)]
-    result += [("export", path, "--to", target) for target in
-               ("ansible", "terraform", "kubernetes", "prometheus")]
+    result += [("export", path, "--to", target) for target in targets]
     return result
 
 
@@ -206,22 +217,22 @@ def run(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
     return Outcome(command, exit_code, seconds, peak, output, error)
 
 
-def outcomes(document: Document) -> Iterator[Outcome]:
-    """Every command's outcome on *document*, written to a temporary file."""
+def outcomes(document: Document, *, every: bool = True) -> Iterator[Outcome]:
+    """Each command's outcome on *document*, written to a temporary file."""
     folder = tempfile.mkdtemp(prefix="capplan-fuzz-")
     try:
         path = Path(folder) / "site.yaml"
         path.write_text(to_yaml(document), encoding="utf-8")
-        for command in commands(str(path), document):
+        for command in commands(str(path), document, every=every):
             yield run(command)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def problems(document: Document) -> list[str]:
+def problems(document: Document, *, every: bool = True) -> list[str]:
     """What breaks the property on *document*, one line per failing command."""
     return [f"capplan {' '.join(outcome.command[:1] + outcome.command[2:])}: {outcome.problem}"
-            for outcome in outcomes(document) if outcome.problem is not None]
+            for outcome in outcomes(document, every=every) if outcome.problem is not None]
 
 
 SETTINGS: dict[str, Any] = {
@@ -237,9 +248,10 @@ SETTINGS: dict[str, Any] = {
 def test_every_command_answers_every_document(document: Document) -> None:
     """500 generated sites: every command exits 0/1/2, in bounded time and memory.
 
-    Outside the regions still known to fail (strategies.KNOWN_SLOW, each a TODO).
+    Outside the regions still known to fail (strategies.KNOWN_SLOW, each a TODO); one plan
+    format and one export target per site (the slow run takes every one).
     """
-    assert problems(document) == [], to_yaml(document)
+    assert problems(document, every=False) == [], to_yaml(document)
 
 
 @pytest.mark.slow
