@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from capplan import __version__
 
 # A bad option value is the library's InvalidArgument: one family, one mapping to exit 2.
+from capplan.errors import ExitCode as ExitCode  # noqa: PLC0414 (tests import it from here)
 from capplan.errors import InvalidArgument as _UsageError
 
 if TYPE_CHECKING:
@@ -27,14 +28,6 @@ if TYPE_CHECKING:
 DEBUG_ENV = "CAPPLAN_DEBUG"
 BUILTIN_EXAMPLE = Path(__file__).parent / "data" / "blueprint.yaml"
 STARTER = Path(__file__).parent / "data" / "starter.yaml"
-
-
-class ExitCode(IntEnum):
-    """The exit-code contract (SPEC §3), in one place."""
-
-    OK = 0
-    POLICY_FAILED = 1  # `check`: a tier does not hold its policy
-    INVALID = 2  # unreadable or invalid input, usage errors, output that cannot be written
 
 
 class Format(StrEnum):

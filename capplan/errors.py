@@ -10,6 +10,7 @@ a ``LookupError``), so code written against those keeps working.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 #: A key path in a topology, e.g. ("tiers", 2, "node", "capacity_rps").
 KeyPath = tuple[str | int, ...]
@@ -17,6 +18,14 @@ KeyPath = tuple[str | int, ...]
 #: The file name of problems found in a topology built in Python (``model_validate``, or
 #: ``Topology(**data)``): there is no file, so every problem sits at line 0, column 0.
 NO_FILE = "<dict>"
+
+
+class ExitCode(IntEnum):
+    """The exit-code contract (SPEC §3), in one place: the CLI and the gate both use it."""
+
+    OK = 0
+    POLICY_FAILED = 1  # `check`: a tier does not hold its policy
+    INVALID = 2  # unreadable or invalid input, usage errors, output that cannot be written
 
 
 class CapplanError(Exception):

@@ -87,10 +87,13 @@ class CheckResult:
     @property
     def return_code(self) -> int:
         """The exit-code contract: 2 beats 1 beats 0 (see the module docstring)."""
+        from capplan.errors import ExitCode
+
         if any(finding.rule.id == INVALID_INPUT for finding in self.findings):
-            return 2
+            return int(ExitCode.INVALID)
         failing = ("error", "warning") if self.strict else ("error",)
-        return 1 if any(finding.level in failing for finding in self.findings) else 0
+        failed = any(finding.level in failing for finding in self.findings)
+        return int(ExitCode.POLICY_FAILED if failed else ExitCode.OK)
 
     def ordered(self) -> list[Finding]:
         """Findings by file (command-line order), then line and column."""
