@@ -223,7 +223,7 @@ def _horizon_warnings(name: str, loaded: Loaded, tiers: Iterable[TierPlan]) -> l
     findings = []
     for index, tier in enumerate(tiers):
         runway = tier.assessment.runway_months
-        if tier.nodes is None or not tier.assessment.holds or runway is None \
+        if tier.nodes is None or not tier.ok or runway is None \
                 or runway >= horizon or tier.nodes_required == tier.nodes \
                 or runway < tier.min_runway_months or runway < RUNWAY_WARNING_MONTHS:
             continue
