@@ -41,16 +41,19 @@ def _non_finite(value: float) -> str | None:
     return None
 
 
+def _without_digits(value: float) -> str | None:
+    """The values no significand describes (nan, ±inf, 0), spelled out; else None."""
+    return "0" if value == 0 else _non_finite(value)
+
+
 def rate(value: float) -> str:
     """A rate in three significant digits with an SI prefix: 1200 → '1.2k', 480 → '480'.
 
     999.5 → '1k' and 999,950 → '1M': the prefix follows the rounded value.
     """
-    special = _non_finite(value)
+    special = _without_digits(value)
     if special is not None:
         return special
-    if value == 0:
-        return "0"
     sign = "-" if value < 0 else ""
     mantissa, exponent = _significand(abs(value), 3)
     if exponent < 0:
@@ -68,11 +71,9 @@ def significant(value: float, digits: int = 3) -> str:
 
     12.34 → '12.3', 1234.5 → '1234' (whole numbers keep every digit), 0.001234 → '0.00123'.
     """
-    special = _non_finite(value)
+    special = _without_digits(value)
     if special is not None:
         return special
-    if value == 0:
-        return "0"
     sign = "-" if value < 0 else ""
     mantissa, exponent = _significand(abs(value), digits)
     if exponent > LARGEST_EXPONENT:
