@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 
 import typer
 from typer.core import TyperGroup
 
-from capplan import __version__
+from capplan import __version__, render
 
 # A bad option value is the library's InvalidArgument: one family, one mapping to exit 2.
 from capplan.errors import ExitCode as ExitCode  # noqa: PLC0414 (tests import it from here)
@@ -30,21 +30,18 @@ BUILTIN_EXAMPLE = Path(__file__).parent / "data" / "blueprint.yaml"
 STARTER = Path(__file__).parent / "data" / "starter.yaml"
 
 
-class Format(StrEnum):
-    """Output formats shared by the reporting commands."""
-
-    table = "table"
-    json = "json"
-    yaml = "yaml"
-
-
-class CheckFormat(StrEnum):
-    """Formats of the CI gate's findings."""
-
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
+# The choices come from the registries in capplan.render: a new format or target is one
+# line there. The type checker sees plain strings; Typer sees the enums it lists.
+if TYPE_CHECKING:
+    Format: TypeAlias = str
+    CheckFormat: TypeAlias = str
+    Target: TypeAlias = str
+else:
+    Format = StrEnum("Format", {name: name for name in ("table", *render.DOCUMENT_FORMATS)})
+    CheckFormat = StrEnum("CheckFormat", {name: name for name in render.CHECK_FORMATS})
+    Target = StrEnum("Target", {name: name for name in render.TARGETS})
+#: The default --format: the enum member Typer expects, a string to the type checker.
+TABLE: Format = Format("table")
 
 
 class DataFormat(StrEnum):
@@ -52,15 +49,6 @@ class DataFormat(StrEnum):
 
     json = "json"
     yaml = "yaml"
-
-
-class Target(StrEnum):
-    """Provisioning targets of ``export``."""
-
-    ansible = "ansible"
-    terraform = "terraform"
-    kubernetes = "kubernetes"
-    prometheus = "prometheus"
 
 
 class CountsChoice(StrEnum):
@@ -138,7 +126,7 @@ def plan(
         typer.Argument(help="Topology YAML file ('-' reads standard input). "
                             "Default: the built-in example.", show_default=False),
     ] = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = TABLE,
     output: OutputOption = None,
     simulations: Annotated[int, typer.Option(
         min=100, max=1_000_000, help="Draws of uncertain inputs ({low, high} ranges).")]
@@ -185,7 +173,7 @@ def size(
                                               show_default=False)] = None,
     peak_to_average: Annotated[str | None, typer.Option(
         help="Peak rate / average rate, with --daily.", show_default=False)] = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = TABLE,
     output: OutputOption = None,
 ) -> None:
     """Size one tier without a file: how many nodes for this peak under this policy.
@@ -245,7 +233,7 @@ def failover(
     every: Annotated[bool, typer.Option(
         "--all", help="Rank every set of 1 to K failed nodes, worst first (small tiers).")]
     = False,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = TABLE,
     output: OutputOption = None,
 ) -> None:
     """Show every node's load after a failure: named nodes or zones, or the worst set.
@@ -283,7 +271,7 @@ def failover(
 def compare(
     file: Annotated[str, typer.Argument(help="Topology YAML file ('-' reads standard input).",
                                         show_default=False)],
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = TABLE,
     output: OutputOption = None,
 ) -> None:
     """Compare pool, ring and active-passive: nodes and cost per tier at the planning peak.
@@ -322,16 +310,14 @@ def check(
     Example: capplan check sites/*.yaml --format github
     """
     from capplan import gate
-    from capplan.render import ci
 
-    chosen = output_format or (CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true"
-                               else CheckFormat.text)
+    chosen = str(output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true"
+                                   else "text"))
     with _errors_exit():
         checked = _topology_files(files)
         result = gate.check(checked, _load, strict=strict)
-        renderers = {CheckFormat.text: ci.render_text, CheckFormat.json: ci.render_json,
-                     CheckFormat.github: ci.render_github, CheckFormat.sarif: ci.render_sarif}
-        _emit(renderers[chosen](result), output, inputs=list(checked))
+        _emit(render.renderer(render.CHECK_FORMATS[chosen])(result), output,
+              inputs=list(checked))
     raise typer.Exit(result.return_code)
 
 
@@ -359,33 +345,33 @@ def export(
     from capplan.loader import InvalidInput, Problem
     from capplan.render import provision
 
-    renderers = {Target.ansible: provision.to_ansible, Target.terraform: provision.to_terraform,
-                 Target.kubernetes: provision.to_kubernetes}
+    target = str(to)
     with _errors_exit():
         loaded = _load(file)
         try:
             # Which count is chosen for the operator's safety per target, and said below.
-            chosen, fallback = provision.default_counts(to.value) if counts is None \
+            chosen, fallback = provision.default_counts(target) if counts is None \
                 else (counts.value, False)
             with _planning(loaded):
                 rows = provision.export_tiers(loaded.topology, chosen, fallback=fallback)
         except provision.UndeclaredCount as error:
             raise _UsageError(str(error)) from None
         site = loaded.topology.site
-        if metric is not None and to is not Target.prometheus:
+        if metric is not None and target != "prometheus":
             raise _UsageError("--metric applies only to --to prometheus")
+        write = render.renderer(render.TARGETS[target])
         try:
-            if to is Target.prometheus:
-                text = provision.to_prometheus(site, rows, metric or provision.DEFAULT_METRIC)
+            if target == "prometheus":
+                text = write(site, rows, metric or provision.DEFAULT_METRIC)
             else:
-                text = renderers[to](site, rows)
+                text = write(site, rows)
         except provision.UnfitName as error:
             # The file is valid, but this consumer cannot take the name: point at it.
             line, column = loaded.locate(("tiers", error.index, "name"))
             raise InvalidInput([Problem(loaded.filename, line, column,
-                                        f"{to.value}: {error}")]) from None
+                                        f"{target}: {error}")]) from None
         _emit(text, output, inputs=[file])
-        for note in provision.counts_notes(to.value, rows, chosen):
+        for note in provision.counts_notes(target, rows, chosen):
             _note(note)
 
 
@@ -510,14 +496,11 @@ def _load(file: str | None) -> "Loaded":
 
 def _render(document: dict[str, object], output_format: Format,
             table: Callable[[dict[str, object]], str]) -> str:
-    if output_format is Format.table:
+    if output_format == "table":
         return table(document)
-    # Only here: a table needs neither the json module nor yaml's emitter.
-    from capplan.render import data
-
-    if output_format is Format.json:
-        return data.to_json(document)
-    return data.to_yaml(document)
+    # Imported only when chosen: a table needs neither the json module nor yaml's emitter.
+    text: str = render.renderer(render.DOCUMENT_FORMATS[str(output_format)])(document)
+    return text
 
 
 def _table(name: str) -> Callable[[dict[str, object]], str]:
