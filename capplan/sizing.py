@@ -28,6 +28,7 @@ from capplan.schemes import (
 
 if TYPE_CHECKING:
     from capplan.availability import Unavailability
+    from capplan.uncertainty import Draws
 
 #: The limits a tier must meet, in the order a tie between them is reported.
 LIMITS = ("failures", "zones", "cascade", "latency", "availability")
@@ -820,27 +821,60 @@ def policy_words(shape: TierShape) -> str:
     return f"N+{shape.failures} at {float(shape.max_utilization):.0%}{lost}"
 
 
+#: The last topology's draws: compare sizes every scheme from the same draws.
+_LAST_DRAWS: list[tuple[Topology, tuple[Fraction | None, ...], int, int, Draws]] = []
+
+
+def _draws(topology: Topology, moved: tuple[Fraction | None, ...], simulations: int,
+           seed: int) -> Draws:
+    """The draws of a topology's uncertain inputs, made once per topology and seed.
+
+    ``compare`` sizes each tier under every scheme from the same draws; drawing them again
+    for each was most of its time. Keyed by identity (a Topology holds lists, so it does
+    not hash), and only the last one is kept.
+    """
+    from capplan import uncertainty
+
+    for known, known_moved, known_simulations, known_seed, draws in _LAST_DRAWS:
+        if known is topology and (known_moved, known_simulations, known_seed) == (
+                moved, simulations, seed):
+            return draws
+    draws = uncertainty.draw(topology, list(moved), simulations, seed)
+    _LAST_DRAWS[:] = [(topology, moved, simulations, seed, draws)]
+    return draws
+
+
 def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction | None],
              factor: Fraction, simulations: int, seed: int,
              only: int | None = None) -> list[Spread]:
     """Counts per draw for *shapes*: every tier, or the tier at position *only*."""
     from capplan import uncertainty
 
-    draws = uncertainty.draw(topology, moved, simulations, seed)
+    draws = _draws(topology, tuple(moved), simulations, seed)
     confidence = topology.policy.confidence
     horizon = max(factor, Fraction(1))
+    traffic = topology.traffic
+    cause = None if traffic.growth <= 0 else (
+        f"growth {float(traffic.growth):.2%} a month for {float(traffic.horizon_months):g} "
+        "months")
     result: list[Spread] = []
     demands, cascades = draws.demands, draws.cascades
     if only is not None:
         demands, cascades = [demands[only]], [cascades[only]]
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
-                                         horizon), topology, now=False)
+                                         horizon, confidence), topology, now=False)
         now = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
-                                       Fraction(1)), topology, now=True)
-        result.append(Spread(uncertainty.quantile_count(later, confidence),
-                             uncertainty.quantile_count(now, confidence),
-                             uncertainty.distribution(later)))
+                                       Fraction(1), confidence), topology, now=True)
+        result.append(Spread(
+            _searched(shape, partial(uncertainty.quantile_count, later, confidence,
+                                     tier=shape.tier.name, cause=cause,
+                                     path=("traffic", "growth") if cause else shape.path),
+                      topology, now=False),
+            _searched(shape, partial(uncertainty.quantile_count, now, confidence,
+                                     tier=shape.tier.name, path=shape.path),
+                      topology, now=True),
+            uncertainty.distribution(later)))
     return result
 
 
