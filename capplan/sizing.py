@@ -67,6 +67,7 @@ def assess(
     cascade: Fraction | None = None,
     *,
     limits: dict[str, float] | None = None,
+    verdicts: dict[str, bool] | None = None,
 ) -> Assessment:
     """Worst case, headroom and runway of *nodes* nodes carrying *demand*.
 
@@ -77,6 +78,9 @@ def assess(
     months of growth to reach it. A scenario that leaves load with no taker at any
     demand (more failures than standbys, a zone loss orphaning actives) strands the tier:
     headroom −1, whatever else holds.
+
+    Whether the tier holds is decided exactly (fractions, and *verdicts* for the limits in
+    *limits*): a float ratio of 1 − 1e-17 would round to 1 and pass a tier that sheds.
     """
     node_worst = scheme.node_worst(nodes, demand, capacity, failures)
     zone_worst = scheme.zone_worst(nodes, demand, capacity) if scheme.zones.matter else None
@@ -101,10 +105,23 @@ def assess(
         stranded = "zones"
     if stranded is not None:
         factors[stranded] = 0.0
+    held = {
+        "failures": stranded != "failures" and node_worst.holds(max_utilization),
+        "zones": zone_worst is None or (stranded != "zones"
+                                        and zone_worst.holds(max_utilization)),
+        "cascade": cascade_utilization is None or cascade_utilization <= max_utilization,
+        **(verdicts or {}),
+    }
+    holds = all(held.values())
+    for name, ok in held.items():
+        if not ok and name in factors:
+            # A limit that fails exactly never reads as holding, whatever its float says.
+            factors[name] = min(factors[name], math.nextafter(1.0, 0.0))
     factor = min(factors.values(), default=math.inf)
-    binding = min(factors, key=lambda name: (factors[name], _limit_rank(name))) \
-        if factors else None
-    holds = factor >= 1
+    failing = [name for name in factors if not held.get(name, True)]
+    candidates = failing or list(factors)
+    binding = min(candidates, key=lambda name: (factors[name], _limit_rank(name))) \
+        if candidates else None
     headroom: float | None
     if stranded is not None:
         headroom = -1.0
@@ -204,17 +221,20 @@ class TierPlan:
                     f"shares no standby can take (standby: {self.standby})"
                     if self.standby is not None else "no node to carry the load")
             worst = assessment.node_worst or assessment.worst
-            return (f"the busiest node runs at {float(worst.worst_utilization):.1%} after "
+            busiest = _share(worst.worst_utilization, self.max_utilization)
+            return (f"the busiest node runs at {busiest} after "
                     f"{_count(self.failures, 'failure')}, above {ceiling}")
         if binding == "zones":
             lost = f"losing {self.zone_failures} of {self.zones} zones"
             if assessment.stranded:
                 return f"{lost} orphans shares no standby can take (standby: {self.standby})"
             worst = assessment.zone_worst or assessment.worst
-            return f"{lost} puts {float(worst.worst_utilization):.1%} on one node, above {ceiling}"
+            busiest = _share(worst.worst_utilization, self.max_utilization)
+            return f"{lost} puts {busiest} on one node, above {ceiling}"
         if binding == "cascade":
-            return (f"a cold cache upstream puts {float(assessment.cascade_utilization or 0):.1%} "
-                    f"on every node, above {ceiling}")
+            cascade = _share(assessment.cascade_utilization or Fraction(0),
+                             self.max_utilization)
+            return f"a cold cache upstream puts {cascade} on every node, above {ceiling}"
         if binding == "latency":
             return self._latency_words()
         if binding == "availability":
@@ -263,6 +283,15 @@ class TierPlan:
         # Under uncertainty, holding at the medians is not enough: the count must cover
         # the draws up to the policy's confidence.
         return self.assessment.holds and self.long_enough and self.covered
+
+
+def _share(value: Fraction, ceiling: Fraction) -> str:
+    """*value* as a percentage with enough decimals to tell it from *ceiling* (107.0%)."""
+    for decimals in range(1, 16):
+        text = f"{float(value):.{decimals}%}"
+        if value == ceiling or text != f"{float(ceiling):.{decimals}%}":
+            return text
+    return f"a hair {'above' if value > ceiling else 'below'} {float(ceiling):.0%}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -676,11 +705,23 @@ class TierShape:
         """Idle standbys of *count* nodes under *scheme* (None unless active-passive)."""
         return scheme.standbys(count) if isinstance(scheme, ActivePassive) else None
 
+    def verdicts(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, bool]:
+        """Latency and availability held or not, decided exactly (factors are floats)."""
+        verdicts: dict[str, bool] = {}
+        latency = self.latency_ceiling
+        if latency is not None and latency < self.max_utilization:
+            busiest = scheme.worst(count, demand, self.capacity, self.failures).worst_utilization
+            verdicts["latency"] = busiest <= latency
+        if self.availability_target is not None and self.down_probability is not None:
+            verdicts["availability"] = self.availability_holds(scheme, count, demand)
+        return verdicts
+
     def assess(self, scheme: Scheme, count: int, demand: Fraction, growth: Fraction,
                cascade: Fraction | None = None) -> Assessment:
         """Every limit of *count* nodes at *demand*: holds, headroom, runway, what binds."""
         return assess(scheme, count, demand, self.capacity, self.max_utilization,
-                      self.failures, growth, cascade, limits=self.limits(scheme, count, demand))
+                      self.failures, growth, cascade, limits=self.limits(scheme, count, demand),
+                      verdicts=self.verdicts(scheme, count, demand))
 
 
 Found = TypeVar("Found")

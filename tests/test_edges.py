@@ -343,3 +343,14 @@ def test_ansible_names_the_standbys_of_an_active_passive_tier(tmp_path: Path) ->
     group = yaml.safe_load(result.stdout)["all"]["children"]["lb"]
     assert group["vars"]["capplan_nodes"] == 16
     assert group["vars"]["capplan_standby"] == 8
+
+
+def test_a_boundary_a_hair_past_is_a_failure(tmp_path: Path) -> None:
+    """2000.0000000000000001 rps on 3 pool nodes of 1000 at 100%: sheds, so it fails."""
+    path = tmp_path / "eps.yaml"
+    path.write_text('site: eps\ntraffic: {peak_rps: "2000.0000000000000001"}\n'
+                    "tiers: [{name: web, redundancy: pool, nodes: 3, "
+                    "node: {capacity_rps: 1000}}]\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "a hair above 100%" in result.stdout
