@@ -35,21 +35,27 @@ def entry_peak(traffic: Traffic) -> Fraction:
     raise ValueError("traffic has no peak_rps, daily_requests or profile")
 
 
+def grown(growth: Fraction, months: Fraction) -> Fraction:
+    """(1 + growth) ** months: exact for whole months, the part-month in floating point.
+
+    Whole months stay exact, which also keeps a factor beyond float range (1000% a month
+    for 700 months) a number, not an overflow.
+    """
+    base = 1 + growth
+    whole = math.floor(months)
+    exact = tame(base ** whole)
+    if months == whole:
+        return exact
+    return tame(exact * Fraction(float(base) ** float(months - whole)))
+
+
 def growth_factor(traffic: Traffic) -> Fraction:
     """How much the peak grows by the horizon: (1 + growth) ** horizon_months.
 
     Exact for whole months (the common case), so a planning peak on a boundary stays on it;
     a fractional horizon has no rational answer and goes through floating point.
     """
-    base = 1 + traffic.growth
-    months = traffic.horizon_months
-    whole = math.floor(months)
-    exact = tame(base ** whole)
-    if months == whole:
-        return exact
-    # The part-month has no rational answer. Whole months stay exact, which also keeps a
-    # factor beyond float range (1000% a month for 700 months) a number, not an overflow.
-    return tame(exact * Fraction(float(base) ** float(months - whole)))
+    return grown(traffic.growth, traffic.horizon_months)
 
 
 def tier_demands(topology: Topology, entry: Fraction,

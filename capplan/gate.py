@@ -90,8 +90,7 @@ def _tier_findings(tier: TierPlan, growth: Fraction, loaded: Loaded,
         wanted = _nodes_for_runway(loaded, index, tier)
         return [("runway-too-short", f"tier '{tier.name}' runs out in {runway:.1f} months at "
                  f"{float(growth):.1%} growth a month; min_runway_months is "
-                 f"{float(tier.min_runway_months):g}: {wanted} nodes last that long "
-                 f"(has {tier.nodes})")]
+                 f"{float(tier.min_runway_months):g}: {wanted} (has {tier.nodes})")]
     findings = []
     if runway is not None and runway < RUNWAY_WARNING_MONTHS:
         binds = "" if tier.binding in (None, "failures") else f" ({tier.binding} binds first)"
@@ -139,14 +138,23 @@ def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
     return f"{tier.nodes} nodes fail where {nearest}: use {advice}"
 
 
-def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> int:
-    """Nodes that still hold the policy after min_runway_months of growth."""
+def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> str:
+    """Advice that lasts min_runway_months of growth, or why no count does.
+
+    'nodes: 9', with the standbys it needs where the file's would not do.
+    """
+    from capplan.schemes import Unattainable
+
     topology = loaded.topology
     shape = TierShape.of(topology.tiers[index], topology, index)
-    months = tier.min_runway_months
-    factor = Fraction((1 + float(topology.traffic.growth)) ** float(months))
+    factor = flow.grown(topology.traffic.growth, tier.min_runway_months)
     cascade = None if tier.cascade_demand is None else flow.tame(tier.cascade_demand * factor)
-    return shape.required(flow.tame(tier.demand * factor), cascade)
+    try:
+        count = shape.required(flow.tame(tier.demand * factor), cascade)
+    except Unattainable:
+        return "no count up to 1,000,000 nodes lasts that long"
+    standby = shape.standby(shape.sized, count)
+    return f"{_advice(topology.tiers[index], count, standby, loaded)} lasts that long"
 
 
 # --- warnings of the input and of the horizon (CAP103, CAP104) ------------------------------

@@ -354,3 +354,16 @@ def test_a_boundary_a_hair_past_is_a_failure(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
     assert "a hair above 100%" in result.stdout
+
+
+@pytest.mark.parametrize(("growth", "months"), [("100%", 60), ("1000%", 400)])
+def test_a_runway_no_count_reaches_is_a_finding(tmp_path: Path, growth: str,
+                                                months: int) -> None:
+    """min_runway_months beyond any count: CAP004 at the tier (exit 1), no error, no crash."""
+    path = tmp_path / "runway.yaml"
+    path.write_text(f"site: r\ntraffic: {{peak_rps: 1000, growth: {growth}}}\n"
+                    f"policy: {{min_runway_months: {months}}}\ntiers: [{{name: web, "
+                    "redundancy: pool, nodes: 4, node: {capacity_rps: 1000}}]\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "no count up to 1,000,000 nodes lasts that long" in result.stdout

@@ -97,7 +97,7 @@ def test_short_runway_fails_and_says_how_many_nodes_last(tmp_path: Path) -> None
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
     assert "runs out in 0.5 months at 10.0% growth a month; min_runway_months is 6: " \
-           "8 nodes last that long (has 5) [CAP004]" in result.stdout
+           "nodes: 8 lasts that long (has 5) [CAP004]" in result.stdout
 
 
 def test_warnings_fail_only_when_strict(tmp_path: Path) -> None:
