@@ -182,12 +182,17 @@ class TierPlan:
     availability_target: float | None = None
     #: The policy in words, "N+1 at 80%", for messages.
     policy_words: str = ""
+    #: Under ranges, whether the declared count holds in policy.confidence of today's draws.
+    draws_covered: bool | None = None
 
     @property
     def covered(self) -> bool:
-        """The declared count covers the draws up to the policy's confidence (or no ranges)."""
-        return self.nodes is None or self.nodes_required_distribution is None \
-            or self.nodes >= self.nodes_required_now
+        """The declared count holds in policy.confidence of the draws (or there are none).
+
+        Counted draw by draw, not as "at least the quantile count": holding is not
+        monotone in the count (a ring over zones), so more nodes may hold fewer draws.
+        """
+        return self.nodes is None or self.draws_covered is not False
 
     @property
     def long_enough(self) -> bool:
@@ -705,6 +710,10 @@ class TierShape:
         """Idle standbys of *count* nodes under *scheme* (None unless active-passive)."""
         return scheme.standbys(count) if isinstance(scheme, ActivePassive) else None
 
+    def holds(self, count: int, demand: Fraction, cascade: Fraction | None = None) -> bool:
+        """*count* nodes, as capplan would size them, hold every limit at *demand*."""
+        return self.assess(self.sized, count, demand, Fraction(0), cascade).holds
+
     def verdicts(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, bool]:
         """Latency and availability held or not, decided exactly (factors are floats)."""
         verdicts: dict[str, bool] = {}
@@ -734,6 +743,9 @@ class Spread:
     nodes_required: int
     nodes_required_now: int
     distribution: dict[str, float]
+    #: Whether the declared count holds today in at least policy.confidence of the draws
+    #: (None when the tier declares none).
+    covered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -744,6 +756,7 @@ class Requirement:
     nodes_required_now: int
     distribution: dict[str, float] | None = None
     sized_by_cascade: bool = False
+    covered: bool | None = None
 
 
 def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Plan:
@@ -800,7 +813,8 @@ def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[F
                                                flow.tame(cascade * horizon)),
                                 topology, now=False) > _searched(
                                 shape, partial(shape.required, flow.tame(demand * horizon)),
-                                topology, now=False))
+                                topology, now=False),
+                            spread.covered)
                 for spread, shape, demand, cascade in zip(
                     _spreads(topology, shapes, moved, factor, simulations, seed, only),
                     shapes, demands, cascades, strict=True)]
@@ -915,8 +929,29 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
             _searched(shape, partial(uncertainty.quantile_count, now, confidence,
                                      tier=shape.tier.name, path=shape.path),
                       topology, now=True),
-            uncertainty.distribution(later)))
+            uncertainty.distribution(later),
+            None if shape.tier.nodes is None
+            else _draws_held(shape, shape.tier.nodes, demand, cascade) >= confidence))
     return result
+
+
+def _draws_held(shape: TierShape, count: int, demand: Any, cascade: Any) -> Fraction:
+    """The share of today's draws in which *count* declared nodes hold every limit.
+
+    Loads grow with demand, so the count holds a draw exactly when its demand is within
+    the count's holding limit (and its cascade within the all-up ceiling).
+    """
+    import numpy as np
+
+    scheme = shape.declared
+    limit = shape.holding_limit(scheme, count, Fraction(float(np.median(demand)) or 1))
+    if limit is None:
+        return Fraction(0)
+    held = demand <= float(limit)
+    if cascade is not None:
+        ceiling = shape.max_utilization * shape.capacity * scheme.holding_nodes(count)
+        held = held & (cascade <= float(ceiling))
+    return Fraction(int(np.count_nonzero(held)), len(demand))
 
 
 def _moved_shares(shapes: list[TierShape], demands: list[Fraction],
@@ -1023,6 +1058,7 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         availability_target=None if shape.availability_target is None
         else float(shape.availability_target),
         policy_words=policy_words(shape),
+        draws_covered=requirement.covered,
     )
 
 

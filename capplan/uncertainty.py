@@ -224,11 +224,43 @@ def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | 
     import numpy as np
 
     exact = () if confidence is None else (_quantile_position(len(demand), confidence),)
-    counts = counts_for(scaled(demand, factor), shape.required, exact=exact)
+    demands = scaled(demand, factor)
+    counts = counts_for(demands, shape.required, exact=exact)
     if cascade is not None:
-        counts = np.maximum(counts, counts_for(scaled(cascade, factor),
-                                               shape.cascade_required, exact=exact))
+        cascades = scaled(cascade, factor)
+        counts = np.maximum(counts, counts_for(cascades, shape.cascade_required, exact=exact))
+        counts = _held_together(shape, counts, demands, cascades)
     return counts
+
+
+def _held_together(shape: TierShape, counts: NDArray[Any], demands: NDArray[Any],
+                   cascades: NDArray[Any]) -> NDArray[Any]:
+    """Counts that hold the draw's demand and its cascade at once.
+
+    The larger of the two separate counts is enough when holding only improves with more
+    nodes; a ring over zones is not so (17 may carry the cascade and fail the zone loss
+    that 16 holds). A count holding its group's largest demand and cascade holds every
+    draw of the group (loads only grow with demand); a group whose count does not is
+    given the count that holds its largest pair: never fewer nodes than a draw needs.
+    """
+    import numpy as np
+
+    from capplan.schemes import Unattainable
+
+    result = counts.copy()
+    for count in np.unique(counts):
+        if count >= BEYOND:
+            continue
+        group = counts == count
+        demand = Fraction(float(np.max(demands[group])))
+        cascade = Fraction(float(np.max(cascades[group])))
+        if shape.holds(int(count), demand, cascade):
+            continue
+        try:
+            result[group] = shape.required(demand, cascade)
+        except Unattainable:
+            result[group] = BEYOND
+    return result
 
 
 def _quantile_position(draws: int, confidence: Fraction) -> int:

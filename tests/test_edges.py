@@ -367,3 +367,36 @@ def test_a_runway_no_count_reaches_is_a_finding(tmp_path: Path, growth: str,
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1, result.output
     assert "no count up to 1,000,000 nodes lasts that long" in result.stdout
+
+
+def test_ranges_with_a_cascade_on_a_ring_over_zones_size_both_at_once() -> None:
+    """Per draw, the count holds the demand and the cascade together: 18, never 17."""
+    site = load_text(b"""\
+site: cascade-uncertain
+traffic: {peak_rps: {low: 599999, high: 600001}}
+policy: {failures: 1, max_utilization: 80%}
+tiers:
+  - {name: edge, redundancy: ring, nodes: 7, hit_ratio: 90%, cold_hit_ratio: 6%,
+     node: {capacity_rps: 1M}}
+  - {name: cache, redundancy: ring, spread: 2, zones: 2, zone_failures: 1,
+     node: {capacity_rps: 10k}}
+""", "cascade.yaml").topology
+    cache = plan(site, simulations=2000).tiers[1]
+    # 16 holds the zone loss, 17 carries the cascade, but 17 fails the zone loss.
+    assert cache.nodes_required == 18
+    assert cache.assessment.holds
+
+
+@pytest.mark.parametrize(("nodes", "ok"), [(16, True), (19, False)])
+def test_a_declared_count_covers_the_draws_it_holds(nodes: int, ok: bool) -> None:
+    """19 ring nodes over two zones hold fewer draws than 16: only 16 covers 95%."""
+    site = load_text(f"""\
+site: ring-confidence
+traffic: {{peak_rps: {{low: 55k, high: 63k}}}}
+policy: {{failures: 1, max_utilization: 80%, confidence: 95%}}
+tiers:
+  - {{name: cache, redundancy: ring, spread: 2, zones: 2, zone_failures: 1, nodes: {nodes},
+     node: {{capacity_rps: 10k}}}}
+""".encode(), "ring.yaml").topology
+    cache = plan(site, simulations=2000).tiers[0]
+    assert cache.ok is ok
