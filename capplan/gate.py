@@ -129,13 +129,25 @@ def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
     advice = _advice(file_tier, required, tier.standby_required_now, loaded)
     if tier.nodes <= required or not tier.covered:
         return f"needs {required} nodes (has {tier.nodes}): set {advice}"
+    if tier.standby is not None:
+        # Enough nodes: what fails is the standbys the file gives them.
+        return (f"{tier.nodes} nodes with standby: {tier.standby} do not hold, "
+                f"{required} with standby: {tier.standby_required_now} do: set {advice}")
     topology = loaded.topology
     shape = TierShape.of(file_tier, topology, index)
-    above = next((count for count in range(tier.nodes + 1, tier.nodes + 4 * tier.zones + 8)
-                  if shape.assess(shape.declared, count, tier.demand, Fraction(0),
-                                  tier.cascade_demand).holds), None)
-    nearest = f"{required} and {above} hold" if above is not None else f"{required} holds"
-    return f"{tier.nodes} nodes fail where {nearest}: use {advice}"
+
+    def holds(count: int) -> bool:
+        return shape.assess(shape.declared, count, tier.demand, Fraction(0),
+                            tier.cascade_demand).holds
+
+    reach = 4 * tier.zones + 8  # past the seam, every remainder recurs within a few periods
+    below = next((count for count in range(tier.nodes - 1, max(required, tier.nodes - reach), -1)
+                  if holds(count)), required)
+    above = next((count for count in range(tier.nodes + 1, tier.nodes + reach)
+                  if holds(count)), None)
+    nearest = f"{below} and {above} hold" if above is not None else f"{below} holds"
+    fewest = "" if below == required else f" (the fewest that hold: {required})"
+    return f"{tier.nodes} nodes fail where {nearest}{fewest}: use {advice}"
 
 
 def _nodes_for_runway(loaded: Loaded, index: int, tier: TierPlan) -> str:
