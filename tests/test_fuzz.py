@@ -46,10 +46,10 @@ from typer.testing import CliRunner
 from capplan.cli import app
 from tests.strategies import KNOWN_SLOW, Document, documents
 
-#: A command taking more processor time than this fails the property (SPEC: about 2 s).
+#: A command whose thread takes more processor time than this fails (SPEC: about 2 s).
 TIME_LIMIT_S = 8.0
 #: A command still running after this long is interrupted and reported.
-HARD_LIMIT_S = 20.0
+HARD_LIMIT_S = 60.0
 #: Address space one command may add (SPEC: about 400 MB of memory); past it, MemoryError.
 MEMORY_LIMIT_BYTES = 768 * 2**20
 
@@ -152,15 +152,15 @@ def _deadline(seconds: float) -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise CommandTimeout
 
-    # Processor time, not wall time: on a shared CI machine a neighbour's load must not
-    # make a quick command look slow (the fuzz run once failed only under such load).
-    previous = signal.signal(signal.SIGPROF, interrupt)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    # Wall time, generous: only to make sure the run ends (the limit that judges a
+    # command is TIME_LIMIT_S on the command's own thread's processor time).
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _address_space() -> int | None:
@@ -200,7 +200,9 @@ def run(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
     """
     if trace_memory:
         tracemalloc.start()
-    started = time.process_time()
+    # The command's own thread: neither a neighbour's load on a shared CI machine nor
+    # threads other libraries leave spinning may make a quick command look slow.
+    started = time.thread_time()
     error: BaseException | None = None
     exit_code: int | None = None
     output = ""
@@ -211,7 +213,7 @@ def run(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
     except CommandTimeout as timeout:
         error = timeout
     finally:
-        seconds = time.process_time() - started
+        seconds = time.thread_time() - started
         peak = 0
         if trace_memory:
             peak = tracemalloc.get_traced_memory()[1]
