@@ -138,8 +138,7 @@ def plan(
 
     Example: capplan plan examples/blueprint.yaml --format json
     """
-    from capplan.report import plan_document
-    from capplan.sizing import plan as make_plan
+    from capplan import api
 
     with _errors_exit():
         if file is None:
@@ -147,8 +146,8 @@ def plan(
                   "also examples/blueprint.yaml)")
         loaded = _load(file)
         with _planning(loaded):
-            document = plan_document(make_plan(loaded.topology, simulations=simulations,
-                                               seed=seed))
+            # The command is one client of the library: the document is the result's own.
+            document = api.plan(loaded.topology, simulations=simulations, seed=seed).to_dict()
         text = _render(document, output_format, table=_table("plan_table"))
         _emit(text, output, inputs=[file] if file not in (None, "-") else [])
 
@@ -278,13 +277,12 @@ def compare(
 
     Example: capplan compare examples/blueprint.yaml
     """
-    from capplan.report import compare_document
-    from capplan.sizing import compare as compare_schemes
+    from capplan import api
 
     with _errors_exit():
         loaded = _load(file)
         with _planning(loaded):
-            document = compare_document(compare_schemes(loaded.topology))
+            document = api.compare(loaded.topology).to_dict()
         _emit(_render(document, output_format, table=_table("compare_table")), output,
               inputs=[file])
 
