@@ -14,7 +14,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from capplan.cli import app
 from capplan.failover import failover
@@ -26,6 +26,13 @@ from tests.helpers import tier, topology
 
 F = Fraction
 runner = CliRunner()
+
+
+def run_on(folder: Path, text: str, command: str, *options: str) -> Result:
+    """Write *text* as a site in *folder* and run one capplan *command* on it."""
+    path = folder / "site.yaml"
+    path.write_text(text)
+    return runner.invoke(app, [command, str(path), *options])
 
 
 def only_tier(document: dict[str, object]) -> dict[str, object]:
@@ -48,11 +55,10 @@ def test_shrinking_traffic_is_sized_for_today() -> None:
 
 def test_shrinking_traffic_exports_today_s_count(tmp_path: Path) -> None:
     """Terraform gets 6 nodes, the count today needs, never the horizon's 4."""
-    path = tmp_path / "shrink.yaml"
-    path.write_text("site: s\ntraffic: {peak_rps: 1000, growth: -5%, horizon_months: 12}\n"
-                    "tiers:\n  - {name: web, redundancy: pool, nodes: 6, "
-                    "node: {capacity_rps: 200}}\n")
-    result = runner.invoke(app, ["export", str(path), "--to", "terraform"])
+    text = ("site: s\ntraffic: {peak_rps: 1000, growth: -5%, horizon_months: 12}\n"
+            "tiers:\n  - {name: web, redundancy: pool, nodes: 6, "
+            "node: {capacity_rps: 200}}\n")
+    result = run_on(tmp_path, text, "export", "--to", "terraform")
     assert result.exit_code == 0, result.output
     assert '"web_node_count": 6' in result.stdout
 
@@ -89,9 +95,8 @@ def test_a_failing_count_above_one_that_holds_names_the_nearest_holding_counts(
     tmp_path: Path,
 ) -> None:
     """17 nodes fail where 16 and 18 hold: check says so, with advice that is valid input."""
-    path = tmp_path / "rings.yaml"
-    path.write_text(RING_OVER_ZONES.replace("ZONES", "2").replace("NODES", "17"))
-    result = runner.invoke(app, ["check", str(path)])
+    text = RING_OVER_ZONES.replace("ZONES", "2").replace("NODES", "17")
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1
     assert "17 nodes fail where 16 and 18 hold: use nodes: 16" in result.stdout
     assert "losing 1 of 2 zones puts" in result.stdout
@@ -205,11 +210,10 @@ def test_size_keeps_the_standby_it_is_given() -> None:
 
 def test_an_n_plus_2_pair_is_a_policy_failure_naming_the_standbys(tmp_path: Path) -> None:
     """N+2 on an active-passive pair: exit 1, advice with the standby count that holds."""
-    path = tmp_path / "pair.yaml"
-    path.write_text("site: p\ntraffic: {peak_rps: 100}\npolicy: {failures: 2}\ntiers:\n"
-                    "  - {name: db, redundancy: active-passive, nodes: 2, "
-                    "node: {capacity_rps: 1000}}\n")
-    result = runner.invoke(app, ["check", str(path)])
+    text = ("site: p\ntraffic: {peak_rps: 100}\npolicy: {failures: 2}\ntiers:\n"
+            "  - {name: db, redundancy: active-passive, nodes: 2, "
+            "node: {capacity_rps: 1000}}\n")
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1
     # Three nodes: the defaulted two standbys and one active.
     assert "needs 3 nodes (has 2): set nodes: 3" in result.stdout, result.stdout
@@ -237,27 +241,23 @@ def test_check_advice_is_valid_input(tmp_path: Path) -> None:
     """Pasting check's advice back into the file gives a file that loads and holds."""
     text = ("site: z\ntraffic: {peak_rps: 100}\npolicy: {zone_failures: 1}\ntiers:\n"
             "  - {name: web, redundancy: ring, zones: 3, node: {capacity_rps: 1000}}\n")
-    path = tmp_path / "z.yaml"
-    path.write_text(text)
-    result = runner.invoke(app, ["check", str(path)])
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1
     advice = result.stdout.split("add ", 1)[1].split(" (", 1)[0]
     assert advice == "nodes: 3"  # never fewer nodes than zones
-    path.write_text(text.replace("zones: 3,", f"zones: 3, {advice},"))
-    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    pasted = text.replace("zones: 3,", f"zones: 3, {advice},")
+    assert run_on(tmp_path, pasted, "check").exit_code == 0
 
 
 def test_a_count_past_the_node_limit_is_a_located_finding(tmp_path: Path) -> None:
     """Growth that would need over 1,000,000 nodes: check exit 1 at traffic.growth."""
-    path = tmp_path / "boom.yaml"
-    path.write_text("site: b\ntraffic:\n  peak_rps: 1000\n  growth: 100%\n"
-                    "  horizon_months: 36\ntiers:\n  - {name: web, redundancy: pool, nodes: 4, "
-                    "node: {capacity_rps: 100}}\n")
-    result = runner.invoke(app, ["check", str(path)])
+    text = ("site: b\ntraffic:\n  peak_rps: 1000\n  growth: 100%\n  horizon_months: 36\n"
+            "tiers:\n  - {name: web, redundancy: pool, nodes: 4, node: {capacity_rps: 100}}\n")
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1, result.output
-    assert f"{path}:4:11:" in result.stdout
+    assert f"{tmp_path / 'site.yaml'}:4:11:" in result.stdout
     assert "1,000,000 nodes" in result.stdout
-    planned = runner.invoke(app, ["plan", str(path)])
+    planned = run_on(tmp_path, text, "plan")
     assert planned.exit_code == 2
     assert "growth" in planned.stderr
     assert "Traceback" not in planned.output
@@ -322,11 +322,10 @@ def test_ring_availability_floor_never_skips_a_holding_count(
 
 def test_alert_threshold_counts_the_availability_target(tmp_path: Path) -> None:
     """4 pool nodes at 200 rps hold 300 rps by the ceiling but 200 by 99.999%: alert at 200."""
-    path = tmp_path / "avail.yaml"
-    path.write_text("site: a\ntraffic: {peak_rps: 200}\npolicy: {failures: 1, availability: "
-                    "99.999%}\ntiers:\n  - {name: web, redundancy: pool, nodes: 4, node: "
-                    "{capacity_rps: 100, mtbf_hours: 99, mttr_hours: 1}}\n")
-    result = runner.invoke(app, ["export", str(path), "--to", "prometheus"])
+    text = ("site: a\ntraffic: {peak_rps: 200}\npolicy: {failures: 1, availability: "
+            "99.999%}\ntiers:\n  - {name: web, redundancy: pool, nodes: 4, node: "
+            "{capacity_rps: 100, mtbf_hours: 99, mttr_hours: 1}}\n")
+    result = run_on(tmp_path, text, "export", "--to", "prometheus")
     assert result.exit_code == 0, result.output
     rules = yaml.safe_load(result.stdout)["groups"][0]["rules"]
     assert rules[0]["expr"].endswith("> 200")
@@ -334,11 +333,10 @@ def test_alert_threshold_counts_the_availability_target(tmp_path: Path) -> None:
 
 def test_ansible_names_the_standbys_of_an_active_passive_tier(tmp_path: Path) -> None:
     """The inventory says how many hosts stay passive: 8 of 16 across two racks."""
-    path = tmp_path / "lb.yaml"
-    path.write_text("site: l\ntraffic: {peak_rps: 60k}\npolicy: {max_utilization: 80%}\n"
-                    "tiers:\n  - {name: lb, redundancy: active-passive, zones: 2, "
-                    "zone_failures: 1, node: {capacity_rps: 10k}}\n")
-    result = runner.invoke(app, ["export", str(path), "--to", "ansible"])
+    text = ("site: l\ntraffic: {peak_rps: 60k}\npolicy: {max_utilization: 80%}\n"
+            "tiers:\n  - {name: lb, redundancy: active-passive, zones: 2, "
+            "zone_failures: 1, node: {capacity_rps: 10k}}\n")
+    result = run_on(tmp_path, text, "export", "--to", "ansible")
     assert result.exit_code == 0, result.output
     group = yaml.safe_load(result.stdout)["all"]["children"]["lb"]
     assert group["vars"]["capplan_nodes"] == 16
@@ -347,11 +345,9 @@ def test_ansible_names_the_standbys_of_an_active_passive_tier(tmp_path: Path) ->
 
 def test_a_boundary_a_hair_past_is_a_failure(tmp_path: Path) -> None:
     """2000.0000000000000001 rps on 3 pool nodes of 1000 at 100%: sheds, so it fails."""
-    path = tmp_path / "eps.yaml"
-    path.write_text('site: eps\ntraffic: {peak_rps: "2000.0000000000000001"}\n'
-                    "tiers: [{name: web, redundancy: pool, nodes: 3, "
-                    "node: {capacity_rps: 1000}}]\n")
-    result = runner.invoke(app, ["check", str(path)])
+    text = ('site: eps\ntraffic: {peak_rps: "2000.0000000000000001"}\n'
+            "tiers: [{name: web, redundancy: pool, nodes: 3, node: {capacity_rps: 1000}}]\n")
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1
     assert "a hair above 100%" in result.stdout
 
@@ -360,11 +356,10 @@ def test_a_boundary_a_hair_past_is_a_failure(tmp_path: Path) -> None:
 def test_a_runway_no_count_reaches_is_a_finding(tmp_path: Path, growth: str,
                                                 months: int) -> None:
     """min_runway_months beyond any count: CAP004 at the tier (exit 1), no error, no crash."""
-    path = tmp_path / "runway.yaml"
-    path.write_text(f"site: r\ntraffic: {{peak_rps: 1000, growth: {growth}}}\n"
-                    f"policy: {{min_runway_months: {months}}}\ntiers: [{{name: web, "
-                    "redundancy: pool, nodes: 4, node: {capacity_rps: 1000}}]\n")
-    result = runner.invoke(app, ["check", str(path)])
+    text = (f"site: r\ntraffic: {{peak_rps: 1000, growth: {growth}}}\n"
+            f"policy: {{min_runway_months: {months}}}\ntiers: [{{name: web, "
+            "redundancy: pool, nodes: 4, node: {capacity_rps: 1000}}]\n")
+    result = run_on(tmp_path, text, "check")
     assert result.exit_code == 1, result.output
     assert "no count up to 1,000,000 nodes lasts that long" in result.stdout
 
