@@ -109,6 +109,28 @@ def size(
                      standby=standby)
 
 
+#: How this library's callers write failover's arguments, for the messages about them.
+PARAMETER_SPELLING = {"fail": "fail", "fail_zones": "fail_zones", "failures": "failures",
+                      "zone_failures": "zone_failures", "every": "every",
+                      "every_on": "every=True"}
+
+
+def check_failover_question(named: bool, failures: int | None, zone_failures: int | None,
+                            every: bool, spelling: dict[str, str] = PARAMETER_SPELLING) -> None:
+    """Refuse a failover question that asks two things at once, in the caller's words.
+
+    The command line passes its option names (``--fail``, ``--all``) as *spelling*.
+    """
+    if named and (failures is not None or zone_failures is not None or every):
+        raise InvalidArgument(
+            f"name a failure set ({spelling['fail']}, {spelling['fail_zones']}) or ask for "
+            f"the worst ({spelling['failures']}, {spelling['zone_failures']}, "
+            f"{spelling['every']}), not both")
+    if every and zone_failures is not None:
+        raise InvalidArgument(f"{spelling['every_on']} ranks node failure sets; drop "
+                              f"{spelling['zone_failures']}")
+
+
 @overload
 def failover(topology: Topology, tier: str, *, fail: Iterable[str] | str | None = None,
              fail_zones: Iterable[int | str] | str | None = None, failures: int | None = None,
@@ -151,12 +173,8 @@ def failover(
     from capplan.failover import failover as fail_over
     from capplan.failover import rank_failure_sets
 
-    named = fail is not None or fail_zones is not None
-    if named and (failures is not None or zone_failures is not None or every):
-        raise InvalidArgument("name a failure set (fail, fail_zones) or ask for the worst "
-                              "(failures, zone_failures, every), not both")
-    if every and zone_failures is not None:
-        raise InvalidArgument("every=True ranks node failure sets; drop zone_failures")
+    check_failover_question(fail is not None or fail_zones is not None, failures,
+                            zone_failures, every)
     for name, value, low in (("failures", failures, 0), ("zone_failures", zone_failures, 1),
                              ("nodes", nodes, 1)):
         if value is not None:

@@ -210,6 +210,11 @@ def size(
         _emit(text, output, inputs=[])
 
 
+#: failover's options as the command line spells them, for the messages about them.
+FAILOVER_OPTIONS = {"fail": "--fail", "fail_zones": "--fail-zone", "failures": "--failures",
+                    "zone_failures": "--zone-failures", "every": "--all", "every_on": "--all"}
+
+
 @app.command()
 def failover(
     file: Annotated[str, typer.Argument(help="Topology YAML file ('-' reads standard input).",
@@ -241,28 +246,18 @@ def failover(
 
     Example: capplan failover examples/blueprint.yaml --tier web --fail web-1
     """
-    from capplan.failover import failover as fail_over
-    from capplan.failover import rank_failure_sets
-    from capplan.report import failover_document, ranking_document
+    from capplan import api
 
     with _errors_exit():
-        named = fail is not None or fail_zone is not None
-        if named and (failures is not None or zone_failures is not None or every):
-            raise _UsageError("name a failure set (--fail, --fail-zone) or ask for the worst "
-                              "(--failures, --zone-failures, --all), not both")
-        if every and zone_failures is not None:
-            raise _UsageError("--all ranks node failure sets; drop --zone-failures")
+        api.check_failover_question(fail is not None or fail_zone is not None, failures,
+                                    zone_failures, every, spelling=FAILOVER_OPTIONS)
         loaded = _load(file)
         with _question_errors(), _planning(loaded):
-            if every:
-                document = ranking_document(rank_failure_sets(
-                    loaded.topology, tier, failures=failures, nodes=nodes))
-                table = _table("ranking_table")
-            else:
-                document = failover_document(fail_over(
-                    loaded.topology, tier, fail=_names(fail), fail_zones=_names(fail_zone),
-                    failures=failures, zone_failures=zone_failures, nodes=nodes))
-                table = _table("failover_table")
+            document = api.failover(loaded.topology, tier, fail=_names(fail),
+                                    fail_zones=_names(fail_zone), failures=failures,
+                                    zone_failures=zone_failures, nodes=nodes,
+                                    every=every).to_dict()
+        table = _table("ranking_table" if every else "failover_table")
         _emit(_render(document, output_format, table=table), output, inputs=[file])
 
 
