@@ -209,6 +209,33 @@ def pool(nodes: int, q: Fraction | float, demand: Fraction,
     return binomial_tail(nodes, q, nodes - needed + 1)
 
 
+def pool_carrying(nodes: int, q: Fraction | float, fewest: int | None,
+                  most: int | None) -> Unavailability:
+    """P(the nodes up are fewer than *fewest* or more than *most*): a USL-scaled pool.
+
+    Such a pool carries its demand with m nodes up exactly for m in [fewest, most] (None:
+    no m at all, or no upper end); more nodes up than *most* is the retrograde side.
+    """
+    if fewest is None or (most is not None and most < fewest):
+        return _certain(1)
+    too_few = binomial_tail(nodes, q, nodes - fewest + 1)
+    if most is None or nodes <= most:
+        return too_few
+    # Fewer than nodes − most down leaves too many up: 1 − P(at least nodes − most down).
+    enough_down = binomial_tail(nodes, q, nodes - most)
+    value = too_few.value + 1.0 - enough_down.value
+    exact_few, exact_down = too_few.exact, enough_down.exact
+
+    def exact() -> Fraction | None:
+        few = exact_few() if exact_few is not None else None
+        down = exact_down() if exact_down is not None else None
+        return None if few is None or down is None else few + 1 - down
+
+    known = None if too_few.known is None or enough_down.known is None \
+        else too_few.known + 1 - enough_down.known
+    return Unavailability(value, too_few.slack + enough_down.slack + 2.0**-52, exact, known)
+
+
 def active_passive(nodes: int, standby: int, q: Fraction | float, demand: Fraction,
                    capacity: Fraction) -> Unavailability:
     """P(more nodes down than standbys), or 1 when one share overloads a node anyway."""

@@ -164,7 +164,8 @@ def failover(
             failed = set(scheme.worst_failure_set(count, k))
             scenario_parts.append(f"worst set of {k} node failure{'s' if k != 1 else ''}")
     distribution = scheme.distribute(count, setting.demand, frozenset(failed))
-    capacity = setting.shape.capacity
+    # What one node carries depends on how many run, where capacity is not linear (USL).
+    capacity = scheme.node_capacity(count - len(failed), setting.shape.capacity)
     demand = setting.demand
     shed = distribution.shed(capacity) / demand if demand else Fraction(0)
     return Failover(
@@ -202,9 +203,10 @@ def rank_failure_sets(topology: Topology, tier_name: str, *, failures: int | Non
     for size in range(1, k + 1):
         for combo in combinations(range(1, count + 1), size):
             result = scheme.distribute(count, demand, frozenset(combo))
+            per_node = scheme.node_capacity(count - size, capacity)
             busiest = max((n.load for n in result.nodes if n.state != "failed"),
-                          default=Fraction(0)) / capacity
-            shed = result.shed(capacity) / demand if demand else Fraction(0)
+                          default=Fraction(0)) / per_node
+            shed = result.shed(per_node) / demand if demand else Fraction(0)
             ranked.append(Ranked(combo, busiest, shed, shed == 0 and busiest <= ceiling))
     ranked.sort(key=lambda r: (-r.shed_fraction, -r.worst_utilization, len(r.failed), r.failed))
     return Ranking(tier_name, setting.shape.tier.redundancy, count, k, ceiling, tuple(ranked))

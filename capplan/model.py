@@ -470,6 +470,21 @@ class Node(_Strict):
         return self.mttr_hours / (self.mtbf_hours + self.mttr_hours)
 
 
+class UslLaw(_Strict):
+    """The Universal Scalability Law: n nodes carry λn / (1 + σ(n−1) + κn(n−1)) rps."""
+
+    sigma: NonNegativeQuantity = Field(description="Contention σ (serialised share of work).")
+    kappa: NonNegativeQuantity = Field(description="Coherency κ (crosstalk between nodes).")
+    lambda_: PositiveQuantity = Field(
+        alias="lambda", description="λ: requests/second of one node alone at 100%.")
+
+
+class Scaling(_Strict):
+    """How a pool's capacity grows with its nodes when it does not grow linearly."""
+
+    usl: UslLaw = Field(description="Coefficients from `capplan fit` on load-test results.")
+
+
 class Tier(_Strict):
     """A tier of identical nodes behind one redundancy scheme."""
 
@@ -482,6 +497,10 @@ class Tier(_Strict):
         None, description="Declared node count; omit to ask capplan for a size."
     )
     node: Node = Field(description="Capacity and cost of one node.")
+    scaling: Scaling | None = Field(
+        None, description="pool only: capacity that is not linear in the nodes (the USL), "
+        "instead of node.capacity_rps.",
+    )
     spread: PositiveCount | None = Field(
         None, description="ring only: survivors that split a failed node's load (default 1)."
     )
@@ -683,7 +702,9 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
     if node.workers is not None and node.service_ms is None:
         problems.append(((*at, "workers"), f"workers needs service_ms on tier '{tier.name}' "
                          "(the mean time one request takes, in ms)"))
-    if node.capacity_rps is None and (node.workers is None or node.service_ms is None):
+    if tier.scaling is not None:
+        problems.extend(_check_scaling(tier, here))
+    elif node.capacity_rps is None and (node.workers is None or node.service_ms is None):
         problems.append((at, f"node of tier '{tier.name}' needs capacity_rps, or workers and "
                          "service_ms"))
     if node.mttr_hours is not None and node.mtbf_hours is None:
@@ -716,6 +737,24 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
                                  f"what service alone takes at {name} on tier '{tier.name}' "
                                  f"({floor:.4g} ms for service_ms {_show(node.service_ms)}): "
                                  "no node count meets it"))
+    return problems
+
+
+def _check_scaling(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+    node, at = tier.node, (*here, "scaling")
+    if tier.redundancy != "pool":
+        return [(at, f"scaling applies only to pool tiers ('{tier.name}' is {tier.redundancy}: "
+                 "a ring or a standby takes over whole shares, whatever the pool's size)")]
+    problems: list[tuple[Path, str]] = []
+    for key in ("capacity_rps", "workers"):
+        if getattr(node, key) is not None:
+            problems.append(((*here, "node", key), f"tier '{tier.name}' sets scaling, which "
+                             f"says what its nodes carry; drop node.{key}"))
+    if node.service_ms is not None:
+        # Latency is modelled per node (an M/M/w queue at its own rate); under the USL a
+        # node's rate depends on how many run, so the two models would contradict.
+        problems.append(((*here, "node", "service_ms"), f"latency is not modelled on a "
+                         f"USL-scaled tier ('{tier.name}'); drop node.service_ms"))
     return problems
 
 

@@ -34,6 +34,7 @@ from capplan.errors import SearchStopped
 from capplan.errors import TooMany as TooMany  # noqa: PLC0414
 from capplan.errors import Unattainable as Unattainable  # noqa: PLC0414
 from capplan.model import MAX_NODES
+from capplan.usl import Law
 
 State = Literal["up", "failed", "standby"]
 ZERO = Fraction(0)
@@ -231,6 +232,22 @@ class Scheme(ABC):
         """Nodes that carry load with everything up (all but idle standbys)."""
         return nodes
 
+    # The fleet seam: what nodes carry together. Linear here (every node *capacity*);
+    # a scheme whose capacity is not linear in its nodes (ScaledPool) overrides both.
+
+    def carried(self, nodes: int, capacity: Fraction) -> Fraction:
+        """Requests/second *nodes* nodes carry at 100% with everything up."""
+        return self.holding_nodes(nodes) * capacity
+
+    def node_capacity(self, up: int, capacity: Fraction) -> Fraction:
+        """Requests/second one node carries at 100% while *up* nodes run."""
+        return capacity
+
+    @property
+    def peak_nodes(self) -> int | None:
+        """The count past which more nodes carry less (None: more never hurts)."""
+        return None
+
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
         """The part of the worst case that only improves as nodes are added.
@@ -291,6 +308,164 @@ class Pool(Scheme):
     def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
         """The 2002 rule: (N − k) × usable ≥ demand."""
         return failures + _ceil(demand / usable)
+
+
+class ScaledPool(Pool):
+    """A pool whose capacity follows the Universal Scalability Law, not the node count.
+
+    With m nodes up the pool carries C(m) = X(m) rps at 100% (capped, with a bandwidth
+    limit L per node, at m·L), shared equally, so each survivor runs at D / C(m). X rises
+    to its peak and then falls (the retrograde region), so C is unimodal: over every set
+    of at most k failures the worst survivor count is an end of [N − k, N], and the counts
+    that hold are one interval, found in closed form (:meth:`holding_interval`).
+    ``capacity`` arguments are ignored: the law says what nodes carry.
+    """
+
+    def __init__(self, law: Law, zones: Zones = NO_ZONES,
+                 per_node_limit: Fraction | None = None) -> None:
+        super().__init__(zones)
+        self.law = law
+        self.per_node_limit = per_node_limit
+
+    def carried(self, nodes: int, capacity: Fraction = ZERO) -> Fraction:
+        """C(nodes): the law's X, within each node's bandwidth."""
+        carried = self.law.throughput(nodes)
+        if self.per_node_limit is not None:
+            carried = min(carried, nodes * self.per_node_limit)
+        return carried
+
+    def node_capacity(self, up: int, capacity: Fraction = ZERO) -> Fraction:
+        """C(up)/up: what one of *up* running nodes carries at 100%."""
+        return self.carried(up) / up if up > 0 else self.law.lam
+
+    @property
+    def peak_nodes(self) -> int | None:
+        """The count with the most throughput (None when it only rises)."""
+        top = self.law.peak_nodes
+        if top is None or self.per_node_limit is None:
+            return top
+        # Below the law's peak the linear cap only lowers C, and X/n falls with n, so the
+        # cap binds on a prefix: C's peak is the law's, or the count just before it.
+        return max((top - 1, top), key=lambda n: (self.carried(n), -n)) if top > 1 else top
+
+    @property
+    def most(self) -> Fraction | None:
+        """The most any count carries (None when unbounded, or approached only)."""
+        top = self.peak_nodes
+        if top is not None:
+            return self.carried(top)
+        return None
+
+    def fewest_carrying(self, rate: Fraction) -> int | None:
+        """The fewest nodes that carry *rate* at 100% (None: no count does)."""
+        first = self.law.smallest_carrying(rate)
+        if first is None:
+            return None
+        if self.per_node_limit is not None:
+            first = max(first, math.ceil(rate / self.per_node_limit))
+            top = self.peak_nodes
+            while top is None or first <= top:
+                if self.carried(first) >= rate:
+                    return first
+                first += 1
+            return None
+        return first
+
+    def most_carrying(self, rate: Fraction) -> int | None:
+        """The most nodes that still carry *rate* (None: unbounded, as when κ = 0)."""
+        top = self.peak_nodes
+        if top is None:
+            return None
+        if self.carried(top) < rate:
+            return top - 1  # an empty interval: below any count that carries it
+        low, high = top, top + 1
+        while self.carried(high) >= rate:  # gallop past the retrograde side, then bisect
+            low, high = high, high * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self.carried(middle) >= rate:
+                low = middle
+            else:
+                high = middle
+        return low
+
+    def _after_losing(self, nodes: int, lost: int, demand: Fraction,  # type: ignore[override]
+                      capacity: Fraction, *, all_up: bool = True) -> Worst:
+        survivors = nodes - lost
+        carried_up = self.carried(nodes)
+        least = self.carried(max(1, survivors))
+        if all_up:  # "at most k failures" includes none: the retrograde side may be worse
+            least = min(least, carried_up)
+        utilization = demand / carried_up if carried_up else ZERO
+        worst = demand / least if least else ZERO
+        shed = demand if survivors <= 0 else max(ZERO, demand - least)
+        return Worst(utilization, worst, _ratio(shed, demand))
+
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
+        """The worse end of [N − k, N] survivors (C is unimodal)."""
+        return self._after_losing(nodes, min(failures, nodes), demand, capacity)
+
+    def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
+        """Losing the largest zones: C at the fewest survivors."""
+        return self._after_losing(nodes, self.zones.largest_loss(nodes), demand, capacity,
+                                  all_up=False)
+
+    def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                    failures: int) -> Worst:
+        """The worst case under C's rising envelope (C held at its peak past it): monotone."""
+        lost = max(min(failures, nodes), self.zones.largest_loss(nodes)
+                   if self.zones.matter else 0)
+        top = self.peak_nodes
+        survivors = nodes - lost if top is None else min(nodes - lost, top)
+        least = self.carried(max(1, survivors))
+        worst = demand / least if least else ZERO
+        shed = demand if nodes - lost <= 0 else max(ZERO, demand - least)
+        return Worst(worst, worst, _ratio(shed, demand))
+
+    def candidate(self, nodes: int, demand: Fraction, capacity: Fraction,
+                  ceiling: Fraction) -> int:
+        """Past the retrograde side's last carrying count nothing holds: stop there."""
+        last = self.most_carrying(demand / ceiling) if ceiling > 0 else None
+        if last is not None and nodes > last:
+            return MAX_NODES + 1
+        return nodes
+
+    def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
+        """The fewest nodes whose N − k survivors carry the demand (closed form)."""
+        ceiling = usable / self.law.lam if self.law.lam else Fraction(1)
+        fewest = self.fewest_carrying(demand / ceiling) if ceiling > 0 else None
+        return failures + (fewest if fewest is not None else 1)
+
+    def unreachable(self, demand: Fraction, ceiling: Fraction, failures: int) -> str | None:
+        """Why no count holds *demand* within *ceiling* after k failures, or None."""
+        need = demand / ceiling
+        most = self.most
+        if most is not None and most < need:
+            top = self.peak_nodes
+            return (f"the USL peaks at {_rate(most * ceiling)} rps within "
+                    f"{_percent_of(ceiling)} (at {top} nodes), below the {_rate(demand)} rps "
+                    "it must carry; no count of these nodes carries it (scale out a "
+                    "second tier, or lower the contention)")
+        if most is None and self.law.kappa == 0 and self.law.sigma > 0 \
+                and self.law.lam <= need * self.law.sigma:
+            return (f"the USL approaches {_rate(self.law.lam / self.law.sigma * ceiling)} rps "
+                    f"within {_percent_of(ceiling)}, never the {_rate(demand)} rps it must "
+                    "carry")
+        first, last = self.fewest_carrying(need), self.most_carrying(need)
+        if first is not None and last is not None and first + failures > last:
+            return (f"{first} to {last} nodes carry {_rate(demand)} rps within "
+                    f"{_percent_of(ceiling)}, but losing {failures} of {first + failures} "
+                    "leaves too few and adding more passes the USL peak")
+        return None
+
+
+def _rate(value: Fraction) -> str:
+    return f"{float(value):,.6g}"
+
+
+def _percent_of(ceiling: Fraction) -> str:
+    return f"{float(ceiling) * 100:.6g}%"
 
 
 class Ring(Scheme):

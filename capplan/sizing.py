@@ -86,7 +86,7 @@ def assess(
     zone_worst = scheme.zone_worst(nodes, demand, capacity) if scheme.zones.matter else None
     worst = node_worst if zone_worst is None else node_worst.combine(zone_worst)
     cascade_utilization = None if cascade is None \
-        else cascade / (scheme.holding_nodes(nodes) * capacity)
+        else cascade / scheme.carried(nodes, capacity)
     factors: dict[str, float] = {}
 
     def room(name: str, utilization: Fraction | None) -> None:
@@ -469,6 +469,9 @@ class TierShape:
         floor = None
         if availability is not None and tier.redundancy == "active-passive":
             floor = _standby_floor(node.down_probability or Fraction(0), availability)
+        if tier.scaling is not None:
+            return cls._scaled(tier, index, policy, failures, zones, per_request_bytes,
+                               latency, availability)
         capacity = flow.usable_capacity(node, per_request_bytes)
         return cls(
             tier=tier,
@@ -489,6 +492,36 @@ class TierShape:
             latency_targets=latency.targets() if latency is not None else {},
             availability_target=availability,
             bottleneck="rps" if capacity >= node.capacity else "bandwidth",
+        )
+
+    @classmethod
+    def _scaled(cls, tier: Tier, index: int, policy: Any, failures: int, zones: Zones,
+                per_request_bytes: Fraction, latency: Any, availability: Fraction | None,
+                ) -> TierShape:
+        """A USL-scaled pool: the law says what n nodes carry; ``capacity`` is λ, one alone."""
+        from capplan.schemes import ScaledPool
+        from capplan.usl import Law
+
+        assert tier.scaling is not None
+        usl = tier.scaling.usl
+        law = Law(usl.sigma, usl.kappa, usl.lambda_)
+        node = tier.node
+        network = None
+        if node.bandwidth_mbps is not None and per_request_bytes > 0:
+            network = node.bandwidth_mbps * flow.BITS_PER_MEGABIT / (8 * per_request_bytes)
+        scheme = ScaledPool(law, zones, network)
+        return cls(
+            tier=tier, index=index, failures=failures,
+            max_utilization=policy.max_utilization if tier.max_utilization is None
+            else tier.max_utilization,
+            min_runway_months=policy.min_runway_months if tier.min_runway_months is None
+            else tier.min_runway_months,
+            capacity=law.lam, per_request_bytes=per_request_bytes,
+            declared=scheme, sized=scheme,
+            latency_targets=latency.targets() if latency is not None
+            and node.service_ms is not None else {},
+            availability_target=availability,
+            bottleneck="bandwidth" if network is not None and network < law.lam else "rps",
         )
 
     @property
@@ -547,10 +580,18 @@ class TierShape:
         availability are not monotone, so the search walks up from there (see
         :func:`capplan.schemes.smallest_count`).
         """
-        ceiling = self.capacity * self.max_utilization
+        from capplan.schemes import ScaledPool
+
+        scaled = self.sized if isinstance(self.sized, ScaledPool) else None
+        if scaled is not None:
+            for load in (demand, cascade):
+                why = None if load is None else scaled.unreachable(load, self.ceiling,
+                                                                   self.failures)
+                if why is not None:
+                    raise Unattainable(why)
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
-            monotone.append(lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
+            monotone.append(partial(self._carries_cascade, cascade))
         ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
         if self.availability_target is not None and self.tier.redundancy == "pool":
             monotone.append(lambda count: self.availability_holds(self.sized, count, demand))
@@ -564,11 +605,28 @@ class TierShape:
             return self.availability_holds(self.sized, count, demand)
 
         plateaus = ring_availability and (self.tier.spread or 1) == 1 and demand > 0
-        return nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
-                              also=also if monotone else None,
-                              not_monotone=availability if ring_availability else None,
-                              not_monotone_next=partial(self._next_run_plateau, demand)
-                              if plateaus else None)
+        count = nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
+                               also=also if monotone else None,
+                               not_monotone=availability if ring_availability else None,
+                               not_monotone_next=partial(self._next_run_plateau, demand)
+                               if plateaus else None)
+        if scaled is not None and cascade is not None \
+                and scaled.carried(count) * self.max_utilization < cascade:
+            # Past the USL peak a larger pool carries less, and every smaller count failed.
+            raise Unattainable(f"the cold-cache cascade of {float(cascade):,.6g} rps needs "
+                               f"{count} nodes, past the USL peak of {scaled.peak_nodes}")
+        return count
+
+    def _carries_cascade(self, cascade: Fraction, count: int) -> bool:
+        """All nodes up carry *cascade* within max_utilization (monotone: see floor_worst)."""
+        from capplan.schemes import ScaledPool
+
+        if isinstance(self.sized, ScaledPool):
+            # The search needs a monotone check; past its peak a USL pool carries less,
+            # which the walk's exact check (assess) catches.
+            top = self.sized.peak_nodes
+            count = count if top is None else min(count, top)
+        return cascade <= self.sized.carried(count, self.capacity) * self.max_utilization
 
     def _next_run_plateau(self, demand: Fraction, count: int) -> int:
         """The first count above *count* whose survivors take a longer run of failures.
@@ -634,6 +692,12 @@ class TierShape:
 
         if isinstance(scheme, ActivePassive):
             return avail.active_passive(count, scheme.standbys(count), q, demand, self.capacity)
+        from capplan.schemes import ScaledPool
+
+        if isinstance(scheme, ScaledPool):
+            # Shed exactly when the nodes up fall outside the interval that carries it.
+            return avail.pool_carrying(count, q, scheme.fewest_carrying(demand),
+                                       scheme.most_carrying(demand))
         if self.tier.redundancy == "ring":
             try:
                 return avail.ring(count, q, demand, self.capacity, self.tier.spread or 1)
@@ -679,10 +743,8 @@ class TierShape:
         """Nodes that carry *cascade* with all of them up, within max_utilization."""
         from capplan.schemes import smallest_holding
 
-        ceiling = self.capacity * self.max_utilization
         lowest = self.sized.minimum_nodes()
-        return smallest_holding(lowest, lowest,
-                                lambda count: cascade <= self.sized.holding_nodes(count) * ceiling)
+        return smallest_holding(lowest, lowest, partial(self._carries_cascade, cascade))
 
     def scheme_for(self, count_declared: bool) -> Scheme:
         """The declared tier keeps its standbys; a sized one has the standbys it needs."""
@@ -949,7 +1011,7 @@ def _draws_held(shape: TierShape, count: int, demand: Any, cascade: Any) -> Frac
         return Fraction(0)
     held = demand <= float(limit)
     if cascade is not None:
-        ceiling = shape.max_utilization * shape.capacity * scheme.holding_nodes(count)
+        ceiling = shape.max_utilization * scheme.carried(count, shape.capacity)
         held = held & (cascade <= float(ceiling))
     return Fraction(int(np.count_nonzero(held)), len(demand))
 
@@ -1182,8 +1244,7 @@ def holding_limit(scheme: Scheme, nodes: int, capacity: Fraction, max_utilizatio
         return None
     limit = max_utilization / per_rps.worst_utilization
     if cascade is not None and demand > 0:
-        limit = min(limit, max_utilization * capacity * scheme.holding_nodes(nodes)
-                    * demand / cascade)
+        limit = min(limit, max_utilization * scheme.carried(nodes, capacity) * demand / cascade)
     # Shares with no taker (more failures than standbys, a zone loss orphaning actives)
     # are shed at any rate; what remains at the limit is exactly the ceiling.
     if not scheme.worst(nodes, limit, capacity, failures).holds(max_utilization):

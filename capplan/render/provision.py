@@ -172,9 +172,13 @@ def export_tiers(topology: Topology, counts: Counts = "required", *,
         active = scheme.holding_nodes(count)
         # Over every node: an autoscaler averages idle standbys in with the actives.
         utilization = None if limit is None \
-            else flow.tame(limit / (count * shape.capacity))
-        rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count,
-                               max(2 * count, tier.nodes or 0, tier.nodes_required), limit,
+            else flow.tame(limit / (count * scheme.node_capacity(count, shape.capacity)))
+        most = max(2 * count, tier.nodes or 0, tier.nodes_required)
+        peak = scheme.peak_nodes
+        if peak is not None:
+            # A USL pool carries less past its peak: an autoscaler must never go there.
+            most = max(count, min(most, peak))
+        rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count, most, limit,
                                utilization, declared=tier.nodes, required=tier.nodes_required,
                                counted="declared" if declared else "required",
                                active=None if active == count else active))
