@@ -452,6 +452,12 @@ class Node(_Strict):
     mttr_hours: PositiveQuantity | None = Field(
         None, description="Mean time to repair one node, in hours."
     )
+    memory_gib: PositiveQuantity | None = Field(
+        None, description="Memory of one node in GiB, for a tier's working_set_gib."
+    )
+    disk_gib: PositiveQuantity | None = Field(
+        None, description="Disk of one node in GiB, for a tier's data_gib × replicas."
+    )
 
     @property
     def capacity(self) -> Fraction:
@@ -537,6 +543,18 @@ class Tier(_Strict):
     zone_failures: FailureCount | None = Field(None, description="Overrides policy.zone_failures.")
     latency_ms: LatencyTargets | None = Field(None, description="Overrides policy.latency_ms.")
     availability: Utilization | None = Field(None, description="Overrides policy.availability.")
+    data_gib: NonNegativeQuantity | None = Field(
+        None, description="Data the tier stores, in GiB, once (replicas makes the copies); "
+        "the survivors of the worst failure hold it within max_utilization of their disks.",
+    )
+    replicas: PositiveCount | None = Field(
+        None, description="Copies of data_gib (default 1); at least this many nodes survive "
+        "the worst failure.",
+    )
+    working_set_gib: NonNegativeQuantity | None = Field(
+        None, description="Memory the tier's working set takes across its nodes, in GiB; "
+        "the survivors hold it within max_utilization.",
+    )
 
 
 class Topology(_Strict):
@@ -713,6 +731,7 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
     if node.mtbf_hours is not None and node.mttr_hours is None:
         problems.append(((*at, "mtbf_hours"), f"mtbf_hours needs mttr_hours on tier "
                          f"'{tier.name}'"))
+    problems.extend(_check_stored(tier, here))
     if tier.latency_ms is not None and node.service_ms is None:
         problems.append(((*here, "latency_ms"), f"latency_ms needs node.service_ms on tier "
                          f"'{tier.name}'"))
@@ -737,6 +756,18 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
                                  f"what service alone takes at {name} on tier '{tier.name}' "
                                  f"({floor:.4g} ms for service_ms {_show(node.service_ms)}): "
                                  "no node count meets it"))
+    return problems
+
+
+def _check_stored(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    for need, have in (("data_gib", "disk_gib"), ("working_set_gib", "memory_gib")):
+        if getattr(tier, need) is not None and getattr(tier.node, have) is None:
+            problems.append(((*here, need), f"{need} needs node.{have} on tier '{tier.name}' "
+                             f"(what one node holds)"))
+    if tier.replicas is not None and tier.data_gib is None:
+        problems.append(((*here, "replicas"), f"replicas counts copies of data_gib: set "
+                         f"data_gib on tier '{tier.name}'"))
     return problems
 
 

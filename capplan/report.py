@@ -94,6 +94,9 @@ def tier_document(tier: TierPlan) -> Document:
         "bottleneck": tier.bottleneck,
         "latency_targets_ms": tier.latency_targets,
         "availability_target": tier.availability_target,
+        # Keys of a feature appear on the tiers that use it, so older documents stay as
+        # they were byte for byte.
+        **({} if tier.required_by is None else {"required_by": tier.required_by}),
     }
 
 

@@ -248,6 +248,17 @@ class Scheme(ABC):
         """The count past which more nodes carry less (None: more never hurts)."""
         return None
 
+    def fewest_survivors(self, nodes: int, failures: int) -> int:
+        """Nodes left after the worst loss: k nodes, or the largest zones (never fewer).
+
+        Only grows with *nodes*, so what survivors must hold (data, a working set) is a
+        monotone check. Standbys count: they hold their copies like any node.
+        """
+        lost = min(failures, nodes)
+        if self.zones.matter:
+            lost = max(lost, self.zones.largest_loss(nodes))
+        return nodes - lost
+
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
         """The part of the worst case that only improves as nodes are added.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
+from capplan.resources import Resources, resources_of
 from capplan.schemes import (
     ActivePassive,
     Scheme,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from capplan.uncertainty import Draws
 
 #: The limits a tier must meet, in the order a tie between them is reported.
-LIMITS = ("failures", "zones", "cascade", "latency", "availability")
+LIMITS = ("failures", "zones", "cascade", "latency", "availability", "disk", "memory")
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,10 @@ class TierPlan:
     policy_words: str = ""
     #: Under ranges, whether the declared count holds in policy.confidence of today's draws.
     draws_covered: bool | None = None
+    #: Per stored resource the described count cannot hold, why (SPEC §7).
+    shortfalls: dict[str, str] = field(default_factory=dict)
+    #: With stored resources: the count each of rps, bandwidth, disk, memory alone needs.
+    required_by: dict[str, int | None] | None = None
 
     @property
     def covered(self) -> bool:
@@ -242,6 +247,8 @@ class TierPlan:
             return f"a cold cache upstream puts {cascade} on every node, above {ceiling}"
         if binding == "latency":
             return self._latency_words()
+        if binding in self.shortfalls:
+            return self.shortfalls[binding]
         if binding == "availability":
             return (f"availability {nines(self.availability)} "
                     f"{'<' if assessment.factors.get('availability', 1) < 1 else '≥'} "
@@ -439,6 +446,8 @@ class TierShape:
     availability_target: Fraction | None = None
     #: (the key a binding rps limit comes from) "rps" or "bandwidth".
     bottleneck: str = "rps"
+    #: What the survivors must store (data on disk, a working set in memory).
+    resources: Resources = field(default_factory=Resources)
 
     @property
     def down_probability(self) -> float | None:
@@ -492,6 +501,7 @@ class TierShape:
             latency_targets=latency.targets() if latency is not None else {},
             availability_target=availability,
             bottleneck="rps" if capacity >= node.capacity else "bandwidth",
+            resources=resources_of(tier),
         )
 
     @classmethod
@@ -522,6 +532,7 @@ class TierShape:
             and node.service_ms is not None else {},
             availability_target=availability,
             bottleneck="bandwidth" if network is not None and network < law.lam else "rps",
+            resources=resources_of(tier),
         )
 
     @property
@@ -592,6 +603,8 @@ class TierShape:
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
             monotone.append(partial(self._carries_cascade, cascade))
+        if self.resources:
+            monotone.append(self._stores)
         ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
         if self.availability_target is not None and self.tier.redundancy == "pool":
             monotone.append(lambda count: self.availability_holds(self.sized, count, demand))
@@ -616,6 +629,18 @@ class TierShape:
             raise Unattainable(f"the cold-cache cascade of {float(cascade):,.6g} rps needs "
                                f"{count} nodes, past the USL peak of {scaled.peak_nodes}")
         return count
+
+    def _stores(self, count: int) -> bool:
+        """The survivors of the worst failure hold what the tier stores."""
+        survivors = self.sized.fewest_survivors(count, self.failures)
+        return self.resources.holds(survivors, self.max_utilization)
+
+    def resource_shortfalls(self, scheme: Scheme, count: int) -> dict[str, str]:
+        """Per stored resource that *count* nodes cannot hold, why (empty: all hold)."""
+        if not self.resources:
+            return {}
+        survivors = scheme.fewest_survivors(count, self.failures)
+        return self.resources.failing(survivors, self.max_utilization)
 
     def _carries_cascade(self, cascade: Fraction, count: int) -> bool:
         """All nodes up carry *cascade* within max_utilization (monotone: see floor_worst)."""
@@ -789,10 +814,25 @@ class TierShape:
 
     def assess(self, scheme: Scheme, count: int, demand: Fraction, growth: Fraction,
                cascade: Fraction | None = None) -> Assessment:
-        """Every limit of *count* nodes at *demand*: holds, headroom, runway, what binds."""
+        """Every limit of *count* nodes at *demand*: holds, headroom, runway, what binds.
+
+        Stored resources do not grow with the peak: one that holds never binds, one that
+        fails reports how much of its need the survivors hold (its factor, below 1).
+        """
+        limits = self.limits(scheme, count, demand)
+        verdicts = self.verdicts(scheme, count, demand)
+        if self.resources:
+            survivors = scheme.fewest_survivors(count, self.failures)
+            for name in self.resource_shortfalls(scheme, count):
+                verdicts[name] = False
+                limits[name] = self._stored_share(name, survivors)
         return assess(scheme, count, demand, self.capacity, self.max_utilization,
-                      self.failures, growth, cascade, limits=self.limits(scheme, count, demand),
-                      verdicts=self.verdicts(scheme, count, demand))
+                      self.failures, growth, cascade, limits=limits, verdicts=verdicts)
+
+    def _stored_share(self, name: str, survivors: int) -> float:
+        """The share of resource *name*'s need that *survivors* nodes hold (below 1 here)."""
+        fewest = self.resources.fewest(name, self.max_utilization) or 1
+        return min(survivors / fewest, math.nextafter(1.0, 0.0))
 
 
 Found = TypeVar("Found")
@@ -1076,6 +1116,8 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
     latency = shape.latency(scheme, count, demand)
     missing = shape.unavailability(scheme, count, demand)
     assessment = shape.assess(scheme, count, demand, topology.traffic.growth, cascade)
+    required_by = _required_by(shape, demand, cascade, factor, topology) \
+        if shape.resources else None
     bandwidth = None if tier.node.bandwidth_mbps is None \
         else flow.bandwidth_mbps(demand, shape.per_request_bytes)
     survivable: tuple[int | None, ...] | None = None
@@ -1114,14 +1156,68 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         standby=shape.standby(scheme, count),
         standby_required=shape.standby(shape.sized, required),
         standby_required_now=shape.standby(shape.sized, requirement.nodes_required_now),
-        bottleneck=shape.bottleneck,
+        bottleneck=shape.bottleneck if required_by is None else _most_needed(required_by),
         latency_targets={name: float(value) for name, value in shape.latency_targets.items()}
         or None,
         availability_target=None if shape.availability_target is None
         else float(shape.availability_target),
         policy_words=policy_words(shape),
         draws_covered=requirement.covered,
+        shortfalls=shape.resource_shortfalls(scheme, count),
+        required_by=required_by,
     )
+
+
+#: The resources of ``required_by``, in the order a tie between them is reported.
+RESOURCES = ("rps", "bandwidth", "disk", "memory")
+
+
+def _required_by(shape: TierShape, demand: Fraction, cascade: Fraction | None,
+                 factor: Fraction, topology: Topology) -> dict[str, int | None]:
+    """The count each resource alone needs at the planning peak (None: not declared).
+
+    rps and bandwidth take every traffic limit (failures, zones, cascade, latency,
+    availability) with the node's request rate or its network as its capacity; disk and
+    memory take what the survivors of the worst failure must hold. nodes_required holds
+    them all at once, so it is at least the largest (more on a ring over zones, which is
+    not monotone in its count).
+    """
+    from dataclasses import replace
+
+    from capplan.schemes import ScaledPool, smallest_holding
+
+    traffic_only = replace(shape, resources=Resources())
+    node = shape.tier.node
+    variants: dict[str, TierShape | None] = {"rps": traffic_only, "bandwidth": None}
+    if not isinstance(shape.sized, ScaledPool):
+        variants["rps"] = replace(traffic_only, capacity=node.capacity)
+    if node.bandwidth_mbps is not None and shape.per_request_bytes > 0:
+        network = node.bandwidth_mbps * flow.BITS_PER_MEGABIT / (8 * shape.per_request_bytes)
+        variants["bandwidth"] = replace(traffic_only, capacity=network)
+    needs: dict[str, int | None] = {}
+    for name, variant in variants.items():
+        try:
+            needs[name] = None if variant is None else \
+                _required(variant, demand, cascade, factor, topology).nodes_required
+        except Unattainable:
+            needs[name] = None
+    lowest = shape.sized.minimum_nodes()
+    for name in ("disk", "memory"):
+        fewest = shape.resources.fewest(name, shape.max_utilization)
+        needs[name] = None if fewest is None else smallest_holding(
+            lowest, lowest + fewest, partial(_leaves, shape, fewest))
+    return needs
+
+
+def _leaves(shape: TierShape, least: int, count: int) -> bool:
+    """*count* nodes leave at least *least* after the worst failure."""
+    return shape.sized.fewest_survivors(count, shape.failures) >= least
+
+
+def _most_needed(required_by: dict[str, int | None]) -> str:
+    """The resource that needs the most nodes (ties: the first in RESOURCES)."""
+    return max(RESOURCES, key=lambda name: (required_by.get(name) or 0,
+                                            -RESOURCES.index(name)))
 
 
 def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: Fraction,
