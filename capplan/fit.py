@@ -46,6 +46,9 @@ MIN_LEVELS = len(COEFFICIENTS)
 #: Default columns: the concurrency (either name, the first found) and the throughput.
 X_COLUMNS = ("concurrency", "nodes")
 Y_COLUMN = "throughput"
+#: The largest concurrency read: past it N² loses the precision the fit needs, and no
+#: load test runs a billion clients.
+MAX_CONCURRENCY = 10**9
 #: Solver evaluations at most; the Cisco data needs about 10.
 MAX_EVALUATIONS = 1_000
 #: Levels named in a retrograde note at most.
@@ -304,9 +307,10 @@ def _columns(name: str, line: int, text: str, x: str | None,
                                     "the header")])
     keys = [field.strip().casefold() for field, _ in fields]
     shown = ", ".join(field.strip() for field, _ in fields)
-    hint = ""
     if len(fields) == 1 and any(mark in text for mark in (";", "\t")):
-        hint = " (this header has one column: capplan reads comma-separated values)"
+        raise InvalidInput([Problem(name, line, 1, f"the header is one column "
+                                    f"'{_clip(text.strip())}': capplan reads comma-separated "
+                                    "values; save the file with commas between columns")])
     wanted_x = (x,) if x is not None else X_COLUMNS
     x_index = next((keys.index(key.strip().casefold()) for key in wanted_x
                     if key.strip().casefold() in keys), None)
@@ -317,10 +321,10 @@ def _columns(name: str, line: int, text: str, x: str | None,
     if x_index is None:
         names = " or ".join(f"'{key}'" for key in wanted_x)
         problems.append(Problem(name, line, 1, f"no column {names} (the header has: {shown})"
-                                f"{hint}; name the concurrency column with --x COLUMN"))
+                                f"; name the concurrency column with --x COLUMN"))
     if y_index is None:
         problems.append(Problem(name, line, 1, f"no column '{wanted_y}' (the header has: "
-                                f"{shown}){hint}; name the throughput column with --y COLUMN"))
+                                f"{shown}); name the throughput column with --y COLUMN"))
     for index in (x_index, y_index):
         if index is None:
             continue
@@ -383,13 +387,16 @@ def _value(label: str, given: object, role: str | None = None) -> tuple[float, s
     elif isinstance(given, int | float | Fraction) and not isinstance(given, bool):
         shown, value = str(given), float(given)
     else:
-        return math.nan, f"{label} {given!r} is not a number"
+        shown, value = repr(given), math.nan
     if not math.isfinite(value):
         return value, f"{label} '{shown}' is not a finite number: delete the row"
     if value <= 0:
-        reason = ("the law counts from 1 node (or user)" if (role or label) == "concurrency"
+        reason = ("the law counts from 1 node or user" if (role or label) == "concurrency"
                   else "a run that carried nothing failed")
         return value, f"{label} {shown} must be more than 0 ({reason}): delete the row"
+    if (role or label) == "concurrency" and value > MAX_CONCURRENCY:
+        return value, (f"{label} {shown} is more than {MAX_CONCURRENCY:,}: is this the "
+                       "concurrency column? Choose it with --x COLUMN")
     return value, None
 
 
@@ -428,11 +435,16 @@ def fit_measurements(measurements: Measurements) -> Fit:
                                     "columns are concurrency and throughput (rps) of one "
                                     "system")])
     sigma, kappa, lam, bound = solved
-    fitted = _model(np.array([sigma, kappa, lam]), nodes)
-    residuals = throughput - fitted
-    rss = float(residuals @ residuals)
-    deviations = throughput - throughput.mean()
-    tss = float(deviations @ deviations)
+    with np.errstate(all="ignore"):
+        fitted = _model(np.array([sigma, kappa, lam]), nodes)
+        residuals = throughput - fitted
+        rss = float(residuals @ residuals)
+        deviations = throughput - throughput.mean()
+        tss = float(deviations @ deviations)
+    if not (math.isfinite(rss) and math.isfinite(tss) and np.all(np.isfinite(fitted))
+            and np.all(fitted > 0)):
+        raise InvalidInput([Problem(*where, "the USL fit failed: the throughput spans more "
+                                    "than floating point can square; check the column")])
     notes = []
     if min(levels) > 1:
         notes.append(f"no measurement at 1 node: lambda ({lam:.6g}, one node's rate) is "
@@ -481,11 +493,18 @@ def _start(nodes: FloatArray, throughput: FloatArray) -> FloatArray:
     """
     import numpy as np
 
+    linear = np.array([0.0, 0.0, float(np.max(throughput / nodes))])
+    inverse = nodes / throughput
+    if not np.all(np.isfinite(inverse)):
+        return linear
     powers = np.column_stack((np.ones_like(nodes), nodes, nodes * nodes))
-    (a, b, c), *_ = np.linalg.lstsq(powers, nodes / throughput, rcond=None)
+    try:
+        (a, b, c), *_ = np.linalg.lstsq(powers, inverse, rcond=None)
+    except np.linalg.LinAlgError:
+        return linear
     total = a + b + c
     if not (math.isfinite(total) and total > 0):
-        return np.array([0.0, 0.0, float(np.max(throughput / nodes))])
+        return linear
     lam = 1 / total
     kappa = max(c * lam, 0.0)
     return np.array([max(b * lam + kappa, 0.0), kappa, lam])
@@ -517,11 +536,14 @@ def _solve(nodes: FloatArray, throughput: FloatArray
                 max_nfev=MAX_EVALUATIONS)
         except ValueError as error:  # residuals not finite at the start: absurd magnitudes
             return str(error).rstrip(".").lower()
+        except np.linalg.LinAlgError as error:
+            return f"the solver's linear algebra failed ({error})"
     coefficients = solution.x
     if solution.status <= 0:
         return (f"no convergence after {solution.nfev} evaluations"
                 if solution.status == 0 else str(solution.message).rstrip(".").lower())
-    if not np.all(np.isfinite(coefficients)) or coefficients[2] <= 0 \
+    lam = float(coefficients[2]) * scale
+    if not (np.all(np.isfinite(coefficients)) and math.isfinite(lam)) or lam <= 0 \
             or solution.active_mask[2]:
         return "no finite coefficients with lambda above 0"
     # A coefficient the solver holds at its bound is exactly 0 (to within xtol): say 0, so
@@ -529,7 +551,7 @@ def _solve(nodes: FloatArray, throughput: FloatArray
     bound = tuple(bool(mask) for mask in solution.active_mask[:2])
     sigma = 0.0 if bound[0] else float(coefficients[0])
     kappa = 0.0 if bound[1] else float(coefficients[1])
-    return sigma, kappa, float(coefficients[2]) * scale, (bound[0], bound[1], False)
+    return sigma, kappa, lam, (bound[0], bound[1], False)
 
 
 def _stderr(nodes: FloatArray, residuals: FloatArray, coefficients: tuple[float, float, float],
@@ -548,9 +570,9 @@ def _stderr(nodes: FloatArray, residuals: FloatArray, coefficients: tuple[float,
         return (None, None, None), (f"{len(residuals)} measurements for {len(free)} "
                                     "coefficients: the curve passes through every point, so "
                                     "there are no standard errors")
-    jacobian = _jacobian(np.array(coefficients), nodes)[:, free]
-    variance = float(residuals @ residuals) / freedom
     with np.errstate(all="ignore"):
+        jacobian = _jacobian(np.array(coefficients), nodes)[:, free]
+        variance = float(residuals @ residuals) / freedom
         try:
             covariance = variance * np.linalg.inv(jacobian.T @ jacobian)
         except np.linalg.LinAlgError:
@@ -576,7 +598,8 @@ def _retrograde(law: Law, levels: list[float]) -> list[str]:
         return []
     named = ", ".join(_show(level) for level in past[:NAMED_LEVELS])
     more = f" and {len(past) - NAMED_LEVELS} more" if len(past) > NAMED_LEVELS else ""
-    return [f"throughput falls past {peak} nodes (retrograde): points at {named}{more} are "
+    nodes = "node" if peak == 1 else "nodes"
+    return [f"throughput falls past {peak} {nodes} (retrograde): points at {named}{more} are "
             "past the peak"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from capplan.render.fmt import signed_percent, significant
@@ -11,6 +12,9 @@ SHOWN_POINTS = 32
 #: Significant digits of the coefficients printed and pasted: their standard errors are
 #: percents, so seven digits lose nothing a plan could feel.
 DIGITS = 7
+
+#: Columns of a terminal the table keeps within.
+WIDTH = 80
 
 Document = dict[str, Any]
 
@@ -27,7 +31,8 @@ def fit_table(document: Document) -> str:
                   _paste(document["scaling"]).rstrip("\n")])
     if document["notes"]:
         lines.extend(["", "Notes:"])
-        lines.extend(f"- {note}" for note in document["notes"])
+        lines.extend(textwrap.fill(note, WIDTH, initial_indent="- ", subsequent_indent="  ",
+                                   break_on_hyphens=False) for note in document["notes"])
     return "\n".join(lines) + "\n"
 
 
