@@ -369,6 +369,39 @@ def export(
 
 
 @app.command()
+def fit(
+    file: Annotated[str, typer.Argument(
+        help="Load-test CSV with a header: one row per measurement ('-' reads standard "
+             "input).", show_default=False)],
+    x: Annotated[str | None, typer.Option(
+        "--x", help="Column of the concurrency N (nodes, users, threads). "
+                    "\\[default: concurrency, else nodes]", show_default=False)] = None,
+    y: Annotated[str, typer.Option("--y", help="Column of the throughput X(N), e.g. rps.")]
+    = "throughput",
+    output_format: FormatOption = TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Fit the Universal Scalability Law to load-test measurements: σ, κ, λ and the peak.
+
+    Prints the coefficients ± standard errors, r², the peak and a block for a tier.
+
+    Example: capplan fit loadtest.csv --x users --y rps
+    """
+    from capplan.fit import fit_file, fit_stream
+
+    def table(document: dict[str, object]) -> str:
+        from capplan.render.fit_table import fit_table
+
+        return fit_table(document)
+
+    with _errors_exit():
+        result = fit_stream(sys.stdin, "<stdin>", x=x, y=y) if file == "-" \
+            else fit_file(file, x=x, y=y)
+        _emit(_render(result.to_dict(), output_format, table=table), output,
+              inputs=[file] if file != "-" else [])
+
+
+@app.command()
 def schema(
     output_format: Annotated[DataFormat, typer.Option(
         "--format", "-f", case_sensitive=False, help="Output format.")] = DataFormat.json,
