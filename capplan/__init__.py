@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 
 #: Each public name, and the module that defines it.
 _HOME = {
-    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "Comparisons"),
-                    "capplan.api"),
+    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "fit",
+                     "Comparisons"), "capplan.api"),
+    "Fit": "capplan.fit",
     **dict.fromkeys(("CapplanError", "InvalidInput", "Problem", "InvalidArgument",
                      "Unattainable", "TooMany", "OutputError", "UnknownName", "TooManySets"),
                     "capplan.errors"),
@@ -71,6 +72,7 @@ __all__ = [
     "Comparisons",
     "Failover",
     "Finding",
+    "Fit",
     "InvalidArgument",
     "InvalidInput",
     "OutputError",
@@ -88,6 +90,7 @@ __all__ = [
     "check",
     "compare",
     "failover",
+    "fit",
     "load",
     "plan",
     "size",

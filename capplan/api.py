@@ -24,6 +24,7 @@ from capplan.errors import CapplanError, InvalidArgument
 
 if TYPE_CHECKING:
     from capplan.failover import Failover, Ranking
+    from capplan.fit import Fit
     from capplan.model import Topology
     from capplan.render.ci import CheckResult
     from capplan.sizing import Comparison, Plan, SchemeCost, Sizing
@@ -244,6 +245,25 @@ def check(*sources: str | os.PathLike[str], strict: bool = False) -> CheckResult
         raise InvalidArgument("check needs at least one file")
     names = list(dict.fromkeys(os.fspath(source) for source in sources))
     return gate.check(names, load_file, strict=strict)
+
+
+def fit(source: str | os.PathLike[str], *, text: bool = False, x: str | None = None,
+        y: str | None = None) -> Fit:
+    """The USL fitted to a load-test CSV: the file *source*, or CSV text with ``text=True``.
+
+    *x* and *y* name the columns (default ``concurrency`` or ``nodes``, and
+    ``throughput``). ``.to_dict()`` is ``capplan fit --format json``'s document, and
+    ``.law`` the exact law a ``scaling: {usl: …}`` tier plans with. Raises InvalidInput,
+    located at the row, for a file that cannot be fitted.
+    """
+    from capplan.fit import fit_file, fit_text
+
+    if text:
+        if not isinstance(source, str):
+            raise InvalidArgument("text=True takes the CSV text itself (str), not a "
+                                  f"{type(source).__name__}")
+        return fit_text(source, x=x, y=y)
+    return fit_file(source, x=x, y=y)
 
 
 # --- argument checks -----------------------------------------------------------------------

@@ -60,6 +60,8 @@ class Law:
         """What no count reaches: X at its peak, λ/σ when κ = 0 < σ, None when linear."""
         if self.kappa > 0:
             return self.x_max
+        if self.sigma >= 1:
+            return self.lam  # X(1) = λ, and no count does better
         if self.sigma > 0:
             return self.lam / self.sigma
         return None
@@ -76,6 +78,8 @@ class Law:
         top = self.peak_nodes
         if top is not None and self.throughput(top) < rate:
             return None
+        if top is None and self.sigma >= 1:
+            return 1 if self.lam >= rate else None  # X never rises above X(1) = λ
         if top is None and self.sigma > 0 and self.lam <= rate * self.sigma:
             return None  # λ/σ is approached, never reached
         # λn ≥ r(1 + σ(n−1) + κn(n−1))  ⇔  κr·n² + (r(σ−κ) − λ)·n + r(1−σ) ≤ 0

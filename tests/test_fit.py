@@ -7,6 +7,7 @@ known exactly.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from fractions import Fraction
@@ -20,12 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from capplan import fit as fit_module
 from capplan.cli import ExitCode, app
 from capplan.errors import InvalidInput
 from capplan.fit import MAX_LINE_CHARS, MAX_ROWS, Fit, fit_file, fit_points, fit_text
 from capplan.render.fit_table import SHOWN_POINTS, fit_table
 from capplan.usl import Law
+
+# The module: `capplan.fit` as an attribute of the package is the library function.
+fit_module = importlib.import_module("capplan.fit")
 
 CISCO = Path(__file__).parent / "data" / "usl-cisco.csv"
 #: The published fit (Practical Scalability Analysis with the USL; usl4j checks within 0.02%).

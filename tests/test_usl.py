@@ -107,8 +107,6 @@ def test_sigma_at_least_one_with_coherency_peaks_at_one_node() -> None:
         assert law.smallest_carrying(Fraction(101)) is None
 
 
-@pytest.mark.xfail(strict=True, reason="usl.py: with κ = 0 and σ ≥ 1, X(n) never rises, but "
-                   "smallest_carrying and ceiling assume it approaches λ/σ from below")
 def test_sigma_at_least_one_without_coherency_is_carried_by_one_node() -> None:
     """κ = 0, σ ≥ 1: X(1) = λ is the most; a rate up to λ needs one node."""
     for sigma in (Fraction(1), Fraction(2)):
