@@ -410,6 +410,10 @@ def init(
     _note(f"wrote {path}; next: capplan plan {path}")
 
 
+#: observe's default --format: its document is a block to paste into a topology.
+_YAML: Format = Format("yaml")
+
+
 @app.command()
 def observe(
     file: Annotated[str | None, typer.Argument(
@@ -438,7 +442,7 @@ def observe(
                           "'requests'): rate = increase / seconds, a drop is a reset.")]
     = False,
     output_format: Annotated[Format, typer.Option(
-        "--format", "-f", case_sensitive=False, help="Output format.")] = Format("yaml"),
+        "--format", "-f", case_sensitive=False, help="Output format.")] = _YAML,
     output: OutputOption = None,
 ) -> None:
     """Read observed traffic and print a traffic: block to paste into a topology.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from capplan.render.fmt import count_noun, rate, significant, signed_percent
+from capplan.render.fmt import count_noun, rate, signed_percent, significant
 
 #: Hours per printed row: two rows of twelve keep the profile inside 80 columns.
 HOURS_PER_ROW = 12
