@@ -443,6 +443,106 @@ def init(
     _note(f"wrote {path}; next: capplan plan {path}")
 
 
+#: observe's default --format: its document is a block to paste into a topology.
+_YAML: Format = Format("yaml")
+
+
+@app.command()
+def observe(
+    file: Annotated[str | None, typer.Argument(
+        help="A CSV (timestamp, rps; optional nodes, utilization) or, with --prometheus, a "
+             "saved /api/v1/query_range response. Not with --url.", show_default=False)]
+    = None,
+    prometheus: Annotated[bool, typer.Option(
+        "--prometheus", help="FILE is a Prometheus query_range JSON response.")] = False,
+    url: Annotated[str | None, typer.Option(
+        help="Ask this live Prometheus (e.g. http://prometheus:9090) instead of a FILE.",
+        show_default=False)] = None,
+    query: Annotated[str | None, typer.Option(
+        help="PromQL for the request rate, with --url, e.g. "
+             "'sum(rate(http_requests_total[5m]))'.", show_default=False)] = None,
+    range_text: Annotated[str, typer.Option(
+        "--range", help="With --url: how far back to ask (30d, 12h, 2w).")] = "30d",
+    step_text: Annotated[str, typer.Option(
+        "--step", help="With --url: seconds between samples (5m, 60s).")] = "5m",
+    timeout: Annotated[float, typer.Option(
+        min=0.1, help="With --url: seconds to wait for the answer.")] = 30.0,
+    quantile_text: Annotated[str, typer.Option(
+        "--quantile", help="Quantile taken for peak_rps, each hour's slot and each day's "
+                           "peak: 1 = the maximum, 0.99 or 99% to ignore spikes.")] = "1",
+    counter: Annotated[bool, typer.Option(
+        "--counter", help="The series is a cumulative request counter (CSV column "
+                          "'requests'): rate = increase / seconds, a drop is a reset.")]
+    = False,
+    output_format: Annotated[Format, typer.Option(
+        "--format", "-f", case_sensitive=False, help="Output format.")] = _YAML,
+    output: OutputOption = None,
+) -> None:
+    """Read observed traffic and print a traffic: block to paste into a topology.
+
+    Keys: samples, days, peak_rps (the --quantile of all samples),
+    peak_to_average (max/mean of the profile), growth (a month, from a
+    least-squares line through the log of the daily peaks; null under 2
+    days), profile (24 UTC hours: each hour's --quantile over the days, rps),
+    capacity_rps (per node: rps against nodes x utilization through the
+    origin; null without those columns), quantile, notes, and traffic: the
+    block a topology accepts as it is (profile, and growth as a percentage).
+
+    Days are UTC days. Timestamps with an offset are converted to UTC; without
+    one they are read as UTC (a note says so); plain numbers are Unix seconds.
+    Timestamps must increase: a repeated or earlier one is refused with its
+    line (sort the file). An hour with no sample on any day takes the larger
+    of the nearest observed hours (a note names it). A negative or
+    non-numeric value is refused as FILE:LINE:COL (exit 2). A CSV is read
+    line by line in bounded memory.
+
+    Example: capplan observe traffic.csv --quantile 99% -o traffic.yaml
+    """
+    from capplan import observe as observing
+
+    with _errors_exit():
+        q = float(_number_option("--quantile", quantile_text, positive=True, percent=True,
+                                 at_most=Fraction(1)))
+        if url is not None:
+            if file is not None or prometheus:
+                raise _UsageError("--url asks a live Prometheus: give no FILE and no "
+                                  "--prometheus with it")
+            if not query:
+                raise _UsageError("--url needs --query (e.g. "
+                                  "'sum(rate(http_requests_total[5m]))')")
+            progress = observing.Progress("asking Prometheus")
+            progress.say(f"asking {url} for {range_text} of '{query}' every {step_text}")
+            result = observing.query_prometheus(url, query, range_text=range_text,
+                                                step_text=step_text, q=q, counter=counter,
+                                                timeout=timeout)
+            inputs: list[str | None] = []
+        else:
+            if file is None:
+                raise _UsageError("missing argument FILE (or ask a live Prometheus with "
+                                  "--url and --query)")
+            if query is not None:
+                raise _UsageError("--query applies only with --url")
+            progress = observing.Progress(f"reading {file}")
+            try:
+                result = observing.observe_file(file, prometheus=prometheus, q=q,
+                                                counter=counter, progress=progress)
+            finally:
+                progress.done()
+            inputs = [file]
+        document = result.to_dict()
+        text = _render(document, output_format, table=_observe_table)
+        _emit(text, output, inputs=inputs)
+        if output_format != "table":  # the table prints its notes itself
+            for note in result.notes:
+                _note(note)
+
+
+def _observe_table(document: dict[str, object]) -> str:
+    from capplan.render.observe_table import observe_table
+
+    return observe_table(document)
+
+
 # --- plumbing ------------------------------------------------------------------------------
 
 
