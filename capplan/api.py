@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from capplan.failover import Failover, Ranking
     from capplan.fit import Fit
     from capplan.model import Topology
+    from capplan.observe import Observation
     from capplan.render.ci import CheckResult
     from capplan.sizing import Comparison, Plan, SchemeCost, Sizing
 
@@ -264,6 +265,39 @@ def fit(source: str | os.PathLike[str], *, text: bool = False, x: str | None = N
                                   f"{type(source).__name__}")
         return fit_text(source, x=x, y=y)
     return fit_file(source, x=x, y=y)
+
+
+def observe(source: str | os.PathLike[str], *, prometheus: bool = False,
+            quantile: float = 1.0, counter: bool = False) -> Observation:
+    """Observed traffic: a CSV series, or a saved Prometheus ``query_range`` response.
+
+    ``.to_dict()`` is ``capplan observe --format json``'s document; its ``traffic`` block
+    pastes into a topology. *quantile* (0 < q ≤ 1) is the peak's and each hour's quantile;
+    *counter* reads a cumulative ``requests`` column instead of ``rps``.
+    """
+    from capplan.observe import observe_file
+
+    _share_argument("quantile", quantile)
+    return observe_file(os.fspath(source), prometheus=prometheus, q=quantile, counter=counter)
+
+
+def observe_prometheus(url: str, query: str, *, range: str = "30d",
+                       step: str = "5m", quantile: float = 1.0, counter: bool = False,
+                       timeout: float = 30.0) -> Observation:
+    """Observed traffic from a live Prometheus: *query* over the last *range* every *step*.
+
+    Raises SourceUnavailable when the server cannot be asked or does not answer.
+    """
+    from capplan.observe import query_prometheus
+
+    _share_argument("quantile", quantile)
+    return query_prometheus(url, query, range_text=range, step_text=step, q=quantile,
+                            counter=counter, timeout=timeout)
+
+
+def _share_argument(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and 0 < value <= 1):
+        raise InvalidArgument(f"{name} must be more than 0 and at most 1, not {value!r}")
 
 
 # --- argument checks -----------------------------------------------------------------------

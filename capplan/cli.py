@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: Typer would evaluate every parameter's string
 # annotation four times per command on each run (about 8 ms); these are evaluated once.
 import copy
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -498,7 +499,7 @@ def observe(
 
     Example: capplan observe traffic.csv --quantile 99% -o traffic.yaml
     """
-    from capplan import observe as observing
+    observing = importlib.import_module("capplan.observe")  # the module, not api.observe
 
     with _errors_exit():
         q = float(_number_option("--quantile", quantile_text, positive=True, percent=True,

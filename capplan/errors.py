@@ -95,3 +95,7 @@ class TooManySets(CapplanError, ValueError):
 
 class InvalidArgument(CapplanError, ValueError):
     """An argument to a library function that capplan refuses (the CLI's usage error)."""
+
+
+class SourceUnavailable(CapplanError):
+    """A live source (a Prometheus server) could not be asked or did not answer; says why."""

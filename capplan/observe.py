@@ -52,7 +52,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from capplan.errors import CapplanError, InvalidArgument, InvalidInput, Problem
+from capplan.errors import InvalidArgument, InvalidInput, Problem, SourceUnavailable
 
 #: A month, as everywhere in capplan (SPEC Part II): 365.25 / 12 days.
 DAYS_PER_MONTH = 30.4375
@@ -80,8 +80,6 @@ Row = tuple[float, float, float | None, float | None]
 LocatedRow = tuple[float, float, float | None, float | None, int]
 
 
-class SourceUnavailable(CapplanError):
-    """A live Prometheus server could not be asked or did not answer; the message says why."""
 
 
 def quantile(values: list[float] | array[float], q: float) -> float:
@@ -211,6 +209,9 @@ def observe_rows(rows: Iterable[Row], *, q: float = 1.0) -> Observation:  # noqa
         by_hour.setdefault(key[1], []).append(key)
     peak = of(keys)
     if peak <= 0:
+        if q < 1:
+            raise InvalidArgument(f"the {q:.6g} quantile of the samples is 0 rps: no traffic "
+                                  "to plan for at that quantile; raise --quantile")
         raise InvalidArgument("every sample is 0 rps: there is no traffic to plan for")
 
     observed = {hour: of(chosen) for hour, chosen in by_hour.items()}
@@ -277,7 +278,8 @@ def _growth(daily: dict[int, float], notes: list[str]) -> float | None:
     mean_log = math.fsum(value for _, value in points) / len(points)
     slope = math.fsum((day - mean_day) * (value - mean_log) for day, value in points) / \
         math.fsum((day - mean_day) ** 2 for day, _ in points)
-    growth = math.expm1(slope * DAYS_PER_MONTH)
+    # A rate past e^709 a month overflows a float; it is far past MAX_GROWTH anyway.
+    growth = math.expm1(slope * DAYS_PER_MONTH) if slope * DAYS_PER_MONTH < 700 else math.inf
     if not -1 < growth <= MAX_GROWTH:
         notes.append(f"growth {growth:.4g} per month is beyond what a topology accepts "
                      "(above -100%, at most 1000%): the traffic block leaves it out")

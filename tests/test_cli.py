@@ -158,8 +158,8 @@ COMMANDS = sorted(command.name or command.callback.__name__  # type: ignore[unio
 
 def test_every_command_is_registered_here() -> None:
     """The list the documentation tests walk is every command the app has."""
-    assert COMMANDS == ["check", "compare", "export", "failover", "fit", "init", "plan",
-                        "schema", "size"]
+    assert COMMANDS == ["check", "compare", "export", "failover", "fit", "init", "observe",
+                        "plan", "schema", "size"]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
