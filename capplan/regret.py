@@ -88,7 +88,8 @@ MAX_EXPONENT = Fraction(3)
 #: 1e-12, so 1e-9 absorbs it with room, yet no difference worth a node hides below it.
 RELATIVE_TOLERANCE = 1e-9
 #: Spans of candidate counts up to this are tabulated whole (and reported whole); wider
-#: ones are searched by bisection and report the counts drawn plus the choice.
+#: ones are searched by bisection and report the counts the search priced (about
+#: 3·log2(span) of them, the ends and the choice among them): a tier document stays short.
 MAX_TABLE_SPAN = 1000
 
 
@@ -215,11 +216,17 @@ def regret_counts(counts_per_draw: Sequence[int] | NDArray[Any],
         chosen = low + choose(list(table), list(range(low, high + 1)))
         considered = dict(zip(range(low, high + 1), (float(v) for v in table), strict=True))
     else:
+        considered = {}
+
         def unit(count: int) -> float:
-            return _unit_regret(count, drawn, shares, ratio, regret.exponent)
+            if count not in considered:
+                considered[count] = _unit_regret(count, drawn, shares, ratio, regret.exponent)
+            return considered[count]
 
         chosen = _searched(unit, low, high)
-        considered = {count: unit(count) for count in sorted({*map(int, drawn), chosen})}
+        for count in (low, high, chosen):
+            unit(count)
+        considered = dict(sorted(considered.items()))
     # Chosen in node units with over 1; the money form is (cost · over)^exponent times it.
     scale = math.pow(cost * regret.over, regret.exponent)
     return CountRegret(chosen, {count: scale * value for count, value in considered.items()},
@@ -302,30 +309,26 @@ def _unit_regret(count: int, drawn: NDArray[Any], shares: NDArray[Any], ratio: f
 def _searched(regret_of: Callable[[int], float], low: int, high: int) -> int:
     """The rule of :func:`choose` over every count in [low, high], by bisection.
 
+    *regret_of* is called about 3·log2(high − low) times (two per step to find the least,
+    one per step to walk its ties); the caller memoises it.
+
     Expected regret is convex in the count (exponent ≥ 1): the least lies where it stops
     falling, and from there it never falls, so the largest count within the tolerance is
     the last one at or under the threshold.
     """
-    memo: dict[int, float] = {}
-
-    def value(count: int) -> float:
-        if count not in memo:
-            memo[count] = regret_of(count)
-        return memo[count]
-
     first, last = low, high
     while first < last:
         middle = (first + last) // 2
-        if value(middle + 1) >= value(middle):
+        if regret_of(middle + 1) >= regret_of(middle):
             last = middle
         else:
             first = middle + 1
-    least = value(first)
+    least = regret_of(first)
     threshold = least + RELATIVE_TOLERANCE * abs(least)
     last = high
     while first < last:
         middle = (first + last + 1) // 2
-        if value(middle) <= threshold:
+        if regret_of(middle) <= threshold:
             first = middle
         else:
             last = middle - 1
