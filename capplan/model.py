@@ -338,6 +338,26 @@ Confidence = Annotated[
     Fraction, PlainValidator(_CONFIDENCE), WithJsonSchema(_CONFIDENCE_SCHEMA)
 ]
 
+#: Bounds of policy.regret. over and under: only their ratio decides a count, and a ratio
+#: past 10^6 either way is a hard rule (cover every draw, or the fewest), not a price. The
+#: exponent: below 1 regret is not convex (missing by two would cost less than twice
+#: missing by one); above 3 the largest miss alone decides, and (cost · miss)^exponent
+#: would leave float range for costs the file allows.
+MIN_REGRET_FACTOR = Fraction(1, 1000)
+MAX_REGRET_FACTOR = Fraction(1000)
+MIN_REGRET_EXPONENT = Fraction(1)
+MAX_REGRET_EXPONENT = Fraction(3)
+RegretFactor = Annotated[
+    Fraction, PlainValidator(_bounded(parse_number, MIN_REGRET_FACTOR, MAX_REGRET_FACTOR)),
+    WithJsonSchema(_schema(_NUMBER_TEXT, minimum=float(MIN_REGRET_FACTOR),
+                           maximum=int(MAX_REGRET_FACTOR))),
+]
+RegretExponent = Annotated[
+    Fraction, PlainValidator(_bounded(parse_number, MIN_REGRET_EXPONENT, MAX_REGRET_EXPONENT)),
+    WithJsonSchema(_schema(_NUMBER_TEXT, minimum=int(MIN_REGRET_EXPONENT),
+                           maximum=int(MAX_REGRET_EXPONENT))),
+]
+
 Redundancy = Literal["pool", "ring", "active-passive"]
 
 
@@ -400,6 +420,18 @@ class LatencyTargets(_Strict):
                 if (value := getattr(self, name)) is not None}
 
 
+class Regret(_Strict):
+    """Netflix's regret of a plan against a draw's cheapest holding plan (SPEC §7)."""
+
+    over: RegretFactor = Field(
+        Fraction(1), description="Weight of money spent beyond a draw's cheapest holding plan.")
+    under: RegretFactor = Field(
+        Fraction(5, 4), description="Weight of money short of a draw's cheapest holding plan.")
+    exponent: RegretExponent = Field(
+        Fraction(6, 5), description="Power on each weighted miss: above 1, large misses "
+        "weigh more than their size.")
+
+
 class Policy(_Strict):
     """What every tier must survive; each key may be overridden on a tier."""
 
@@ -426,6 +458,14 @@ class Policy(_Strict):
     confidence: Confidence = Field(
         Fraction(95, 100), description="With ranges as inputs: nodes_required holds the "
         "policy in at least this share of simulated draws.",
+    )
+    choose: Literal["quantile", "regret"] = Field(
+        "quantile", description="With ranges as inputs, how nodes_required is chosen: the "
+        "confidence quantile of the draws, or the least expected regret over them.",
+    )
+    regret: Regret = Field(
+        default_factory=Regret, description="Prices of over- and under-provisioning for "
+        "choose: regret.",
     )
 
 

@@ -63,6 +63,12 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from capplan.errors import InvalidArgument, KeyPath, TooMany
+from capplan.model import (
+    MAX_REGRET_EXPONENT,
+    MAX_REGRET_FACTOR,
+    MIN_REGRET_EXPONENT,
+    MIN_REGRET_FACTOR,
+)
 from capplan.uncertainty import BEYOND, quantile_count
 
 if TYPE_CHECKING:
@@ -74,15 +80,9 @@ DEFAULT_UNDER = Fraction(5, 4)
 DEFAULT_EXPONENT = Fraction(6, 5)
 #: The §2 confidence, for the quantile the explanation sets beside the choice.
 DEFAULT_CONFIDENCE = Fraction(95, 100)
-#: over and under lie within these bounds: only their ratio decides a count, and a ratio
-#: past 10^6 either way is a hard rule (cover every draw, or the fewest), not a price.
-MIN_FACTOR = Fraction(1, 1000)
-MAX_FACTOR = Fraction(1000)
-#: The exponent lies within these: below 1 regret is no longer convex (missing by two would
-#: cost less than twice missing by one); above 3 the largest miss alone decides, and
-#: (cost · miss)^exponent would leave float range for costs the file allows (10^15).
-MIN_EXPONENT = Fraction(1)
-MAX_EXPONENT = Fraction(3)
+#: The bounds of over, under and exponent: the file's (see capplan.model for why).
+MIN_FACTOR, MAX_FACTOR = MIN_REGRET_FACTOR, MAX_REGRET_FACTOR
+MIN_EXPONENT, MAX_EXPONENT = MIN_REGRET_EXPONENT, MAX_REGRET_EXPONENT
 #: Expected regrets within this share of the least are tied. The values are sums of at most
 #: a few thousand positive terms, each good to an ulp or two: their relative error is below
 #: 1e-12, so 1e-9 absorbs it with room, yet no difference worth a node hides below it.

@@ -97,6 +97,7 @@ def tier_document(tier: TierPlan) -> Document:
         # Keys of a feature appear on the tiers that use it, so older documents stay as
         # they were byte for byte.
         **({} if tier.required_by is None else {"required_by": tier.required_by}),
+        **({} if tier.expected_regret is None else {"expected_regret": tier.expected_regret}),
     }
 
 

@@ -189,6 +189,8 @@ class TierPlan:
     shortfalls: dict[str, str] = field(default_factory=dict)
     #: With stored resources: the count each of rps, bandwidth, disk, memory alone needs.
     required_by: dict[str, int | None] | None = None
+    #: Under policy.choose: regret, the expected regret per count considered (SPEC §7).
+    expected_regret: dict[str, float] | None = None
 
     @property
     def covered(self) -> bool:
@@ -848,6 +850,8 @@ class Spread:
     #: Whether the declared count holds today in at least policy.confidence of the draws
     #: (None when the tier declares none).
     covered: bool | None = None
+    #: Under policy.choose: regret, the expected regret per count considered.
+    expected_regret: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -859,6 +863,7 @@ class Requirement:
     distribution: dict[str, float] | None = None
     sized_by_cascade: bool = False
     covered: bool | None = None
+    expected_regret: dict[str, float] | None = None
 
 
 def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Plan:
@@ -916,7 +921,7 @@ def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[F
                                 topology, now=False) > _searched(
                                 shape, partial(shape.required, flow.tame(demand * horizon)),
                                 topology, now=False),
-                            spread.covered)
+                            spread.covered, spread.expected_regret)
                 for spread, shape, demand, cascade in zip(
                     _spreads(topology, shapes, moved, factor, simulations, seed, only),
                     shapes, demands, cascades, strict=True)]
@@ -1023,6 +1028,9 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
                                          horizon, confidence), topology, now=False)
         now = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                        Fraction(1), confidence), topology, now=True)
+        if topology.policy.choose == "regret":
+            result.append(_least_regret(shape, topology, later, now, demand, cascade))
+            continue
         result.append(Spread(
             _searched(shape, partial(uncertainty.quantile_count, later, confidence,
                                      tier=shape.tier.name, cause=cause,
@@ -1035,6 +1043,33 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
             None if shape.tier.nodes is None
             else _draws_held(shape, shape.tier.nodes, demand, cascade) >= confidence))
     return result
+
+
+def _least_regret(shape: TierShape, topology: Topology, later: Any, now: Any, demand: Any,
+                  cascade: Any) -> Spread:
+    """policy.choose: regret: the counts with the least expected regret over the draws.
+
+    A declared count is covered when it holds in at least as many of today's draws as the
+    count regret chooses (counted draw by draw: a ring over zones is not monotone).
+    """
+    from capplan import uncertainty
+    from capplan.regret import regret_counts
+
+    policy = topology.policy
+    prices = (shape.tier.node.cost, policy.regret.over, policy.regret.under,
+              policy.regret.exponent)
+    chosen = _searched(shape, partial(regret_counts, later, *prices,
+                                      confidence=policy.confidence, tier=shape.tier.name,
+                                      path=shape.path), topology, now=False)
+    chosen_now = _searched(shape, partial(regret_counts, now, *prices,
+                                          confidence=policy.confidence, tier=shape.tier.name,
+                                          path=shape.path), topology, now=True)
+    covered = None
+    if shape.tier.nodes is not None:
+        covered = _draws_held(shape, shape.tier.nodes, demand, cascade) >= _draws_held(
+            shape, chosen_now.chosen, demand, cascade)
+    return Spread(chosen.chosen, chosen_now.chosen, uncertainty.distribution(later), covered,
+                  chosen.document())
 
 
 def _draws_held(shape: TierShape, count: int, demand: Any, cascade: Any) -> Fraction:
@@ -1165,6 +1200,7 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         draws_covered=requirement.covered,
         shortfalls=shape.resource_shortfalls(scheme, count),
         required_by=required_by,
+        expected_regret=requirement.expected_regret,
     )
 
 
