@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PlainValidator,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -206,6 +207,38 @@ NodeCount = Annotated[
 FailureCount = Annotated[
     int, PlainValidator(_bounded(parse_count, 0, MAX_NODES)),
     WithJsonSchema(_count_schema(0, MAX_NODES)),
+]
+#: A node type's name in the ``node_types`` catalogue.
+TYPE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
+
+def _count_or_mix(value: object) -> int | dict[str, int]:
+    """``nodes``: a count, or a mix of node types by name (``{small: 1, large: 4}``)."""
+    import re
+
+    if not isinstance(value, dict):
+        return int(_bounded(parse_count, 1, MAX_NODES)(value))
+    if not value:
+        raise PydanticCustomError("mix", "an empty mix: name node types and their counts, "
+                                  "e.g. {small: 1, large: 4}")
+    mix: dict[str, int] = {}
+    for name, count in value.items():
+        if not isinstance(name, str) or not re.match(TYPE_NAME, name):
+            raise PydanticCustomError("mix", "{name!r} is not a node type name",
+                                      {"name": name})
+        mix[name] = int(_bounded(parse_count, 0, MAX_NODES)(count))
+    total = sum(mix.values())
+    if not 1 <= total <= MAX_NODES:
+        raise PydanticCustomError("mix", "a mix of {total} nodes: declare 1 to {most}",
+                                  {"total": total, "most": f"{MAX_NODES:,}"})
+    return mix
+
+
+NodeCountOrMix = Annotated[
+    int | dict[str, int], PlainValidator(_count_or_mix),
+    WithJsonSchema({"anyOf": [_count_schema(1, MAX_NODES), {
+        "type": "object", "propertyNames": {"pattern": TYPE_NAME},
+        "additionalProperties": _count_schema(0, MAX_NODES), "minProperties": 1}]}),
 ]
 PositiveCount = NodeCount
 #: Workers per node: the queueing model is exact and quick up to here (Erlang B is O(w)).
@@ -539,10 +572,17 @@ class Tier(_Strict):
         description="Unique tier name: lowercase letters, digits, _ and -.",
     )
     redundancy: Redundancy = Field(description="pool | ring | active-passive.")
-    nodes: NodeCount | None = Field(
-        None, description="Declared node count; omit to ask capplan for a size."
+    declared_nodes: NodeCountOrMix | None = Field(
+        None, alias="nodes", description="Declared node count, or a mix of node types "
+        "({small: 1, large: 4}); omit to ask capplan for a size.",
     )
-    node: Node = Field(description="Capacity and cost of one node.")
+    declared_node: Node | None = Field(
+        None, alias="node", description="Capacity and cost of one node (or node_types).",
+    )
+    node_types: list[Annotated[str, Field(pattern=TYPE_NAME)]] | None = Field(
+        None, min_length=1, description="Let capplan choose among these node types of the "
+        "catalogue (instead of node): the cheapest type, or for a pool the cheapest mix.",
+    )
     scaling: Scaling | None = Field(
         None, description="pool only: capacity that is not linear in the nodes (the USL), "
         "instead of node.capacity_rps.",
@@ -595,6 +635,34 @@ class Tier(_Strict):
         None, description="Memory the tier's working set takes across its nodes, in GiB; "
         "the survivors hold it within max_utilization.",
     )
+    #: The fleet capplan chose for a tier with node_types (set by capplan.fleet, never read
+    #: from a file): node type names and counts, largest capacity first.
+    _chosen: Any = PrivateAttr(default=None)
+
+    @property
+    def nodes(self) -> int | None:
+        """The declared count (a mix's total), or None when capplan is to size the tier."""
+        declared = self.declared_nodes
+        return sum(declared.values()) if isinstance(declared, dict) else declared
+
+    @property
+    def mix(self) -> dict[str, int] | None:
+        """The declared mix of node types, or None."""
+        declared = self.declared_nodes
+        return declared if isinstance(declared, dict) else None
+
+    @property
+    def node(self) -> Node:
+        """The tier's node (capplan.fleet settles one for tiers with node_types first)."""
+        if self.declared_node is None:
+            raise LookupError(f"tier '{self.name}' chooses among node types: plan it with "
+                              "capplan.fleet.resolved() first")
+        return self.declared_node
+
+    @property
+    def typed(self) -> bool:
+        """Whether the tier's nodes come from the node_types catalogue."""
+        return self.declared_node is None
 
 
 class Topology(_Strict):
@@ -603,6 +671,10 @@ class Topology(_Strict):
     site: str = Field(min_length=1, max_length=200, description="Name of the site.")
     traffic: Traffic = Field(description="Entry traffic and its growth.")
     policy: Policy = Field(default_factory=Policy, description="Defaults for every tier.")
+    node_types: dict[Annotated[str, Field(pattern=TYPE_NAME)], Node] | None = Field(
+        None, description="A catalogue of node types by name (each a node: capacity_rps, "
+        "cost, …), for tiers that set node_types or declare a mix.",
+    )
     tiers: list[Tier] = Field(
         min_length=1, max_length=MAX_TIERS, description="Tiers in order, front door first."
     )
@@ -647,7 +719,10 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         problems.extend(_check_scheme_keys(tier, here))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
-        problems.extend(_check_node(tier, here, topology.policy))
+        if tier.typed or tier.declared_nodes is not None and tier.mix is not None:
+            problems.extend(_check_types(tier, here, topology))
+        else:
+            problems.extend(_check_node(tier, here, topology.policy))
     problems.extend(_check_upstreams(topology.tiers, names))
     return problems
 
@@ -797,6 +872,79 @@ def _check_node(tier: Tier, here: Path, policy: Policy) -> list[tuple[Path, str]
                                  f"({floor:.4g} ms for service_ms {_show(node.service_ms)}): "
                                  "no node count meets it"))
     return problems
+
+
+def _check_types(tier: Tier, here: Path, topology: Topology) -> list[tuple[Path, str]]:
+    """A tier whose nodes come from the catalogue: names, schemes, and each type's figures."""
+    catalogue = topology.node_types or {}
+    problems: list[tuple[Path, str]] = []
+    mix = tier.mix or {}
+    if tier.declared_node is not None:
+        key = "node_types" if tier.node_types else "nodes"
+        return [((*here, key), f"tier '{tier.name}' sets node and "
+                 f"{'node_types' if tier.node_types else 'a mix of node types'}: keep one "
+                 "(node for one kind of node, node_types to let capplan choose)")]
+    if not tier.node_types and not mix:
+        return [(here, f"tier '{tier.name}' needs node, or node_types naming types of the "
+                 "top-level node_types catalogue")]
+    if not catalogue:
+        return [((*here, "node_types" if tier.node_types else "nodes"), f"tier "
+                 f"'{tier.name}' names node types, but the file has no top-level node_types "
+                 "catalogue")]
+    allowed = tier.node_types or list(catalogue)
+    for position, name in enumerate(tier.node_types or []):
+        if name not in catalogue:
+            problems.append(((*here, "node_types", position), f"unknown node type '{name}'"
+                             f"{_suggest(name, list(catalogue))}"))
+    for name in mix:
+        if name not in catalogue or name not in allowed:
+            problems.append(((*here, "nodes"), f"the mix names '{name}', which is not "
+                             f"{'a node type' if name not in catalogue else 'in node_types'}"
+                             f"{_suggest(name, allowed)}"))
+    if tier.scaling is not None:
+        problems.append(((*here, "scaling"), f"tier '{tier.name}' chooses among node types, "
+                         "whose capacity_rps says what each carries; drop scaling"))
+    used = [name for name, count in mix.items() if count > 0]
+    if tier.redundancy != "pool" and len(used) > 1:
+        problems.append(((*here, "nodes"), f"a {tier.redundancy} tier uses one node type "
+                         f"('{tier.name}' mixes {', '.join(used)}); only a pool balances "
+                         "by capacity"))
+    if len(used) > 1 and all(name in catalogue for name in used):
+        problems.extend(_check_mixed_limits(tier, here, topology.policy,
+                                            [catalogue[name] for name in used]))
+    if problems:
+        return problems
+    # Each type the tier may use must have what the tier's limits need (service times for
+    # latency targets, disks for data): checked as if the tier had that node.
+    for name in dict.fromkeys([*(tier.node_types or []), *used]):
+        as_typed = tier.model_copy(update={"declared_node": catalogue[name],
+                                           "declared_nodes": None})
+        for path, message in _check_node(as_typed, here, topology.policy):
+            if path[:len(here) + 1] == (*here, "node"):
+                path = ("node_types", name, *path[len(here) + 1:])
+            problems.append((path, f"{message} (node type '{name}')"))
+    return list(dict.fromkeys(problems))
+
+
+def _check_mixed_limits(tier: Tier, here: Path, policy: Policy,
+                        nodes: list[Node]) -> list[tuple[Path, str]]:
+    """A declared mix of types is planned for failures, utilization and storage only."""
+    found = []
+    if tier.zones > 1:
+        found.append("zones")
+    timed = any(node.service_ms is not None for node in nodes)
+    if tier.latency_ms is not None or (policy.latency_ms is not None and timed):
+        found.append("latency targets")
+    failing = any(node.down_probability is not None for node in nodes)
+    if tier.availability is not None or (policy.availability is not None and failing):
+        found.append("availability targets")
+    if tier.cold_hit_ratio is not None:
+        found.append("cold_hit_ratio")
+    if not found:
+        return []
+    return [((*here, "nodes"), f"a mix of node types is planned for node failures, "
+             f"utilization and stored data, not for {' and '.join(found)} (tier "
+             f"'{tier.name}'): declare one type, or drop them")]
 
 
 def _check_stored(tier: Tier, here: Path) -> list[tuple[Path, str]]:

@@ -471,6 +471,66 @@ class ScaledPool(Pool):
         return None
 
 
+class MixedPool(Pool):
+    """A pool of nodes that are not alike: its balancer weights every node by capacity.
+
+    Node i (largest first) carries demand · c_i / Σ c over the nodes up, so every survivor
+    runs at demand / Σ c_up, and the worst set of k failures is the k largest nodes. The
+    fleet is fixed (capplan.fleet chooses it exactly): the count is not searched, and
+    ``capacity`` arguments are ignored. Zones, latency and availability are not modelled
+    for mixes (the file's rules refuse them).
+    """
+
+    def __init__(self, capacities: tuple[Fraction, ...], types: tuple[str, ...],
+                 required: int) -> None:
+        super().__init__(NO_ZONES)
+        order = sorted(range(len(capacities)), key=lambda i: -capacities[i])
+        self.capacities = tuple(capacities[i] for i in order)
+        self.types = tuple(types[i] for i in order)
+        #: The count of the cheapest holding mix (what ``nodes_required`` reports).
+        self.required = required
+
+    def capacity_of(self, node: int) -> Fraction:
+        """What 1-based node *node* carries at 100%."""
+        return self.capacities[node - 1]
+
+    def carried(self, nodes: int, capacity: Fraction = ZERO) -> Fraction:
+        """Σ c of the whole fleet (all up)."""
+        return sum(self.capacities, ZERO)
+
+    def node_capacity(self, up: int, capacity: Fraction = ZERO) -> Fraction:
+        """The mean capacity of the *up* smallest nodes (the worst case's survivors)."""
+        kept = self.capacities[len(self.capacities) - up:] if up else ()
+        return sum(kept, ZERO) / up if up else self.capacities[-1]
+
+    def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
+        """Each survivor carries demand in proportion to its capacity."""
+        up = sum((c for i, c in enumerate(self.capacities, 1) if i not in failed), ZERO)
+        loads = tuple(
+            NodeLoad(i, "failed", ZERO) if i in failed
+            else NodeLoad(i, "up", demand * c / up if up else ZERO)
+            for i, c in enumerate(self.capacities, 1))
+        return Distribution(loads, ZERO if up else demand)
+
+    def _after_losing(self, nodes: int, lost: int, demand: Fraction,  # type: ignore[override]
+                      capacity: Fraction) -> Worst:
+        total = sum(self.capacities, ZERO)
+        left = sum(self.capacities[lost:], ZERO)
+        all_up = demand / total if total else ZERO
+        worst = demand / left if left else demand / self.capacities[-1]
+        shed = demand if not left else max(ZERO, demand - left)
+        return Worst(all_up, worst, _ratio(shed, demand))
+
+    def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
+                   failures: int) -> Worst:
+        """Losing the k largest nodes leaves the least capacity."""
+        return self._after_losing(nodes, min(failures, len(self.capacities)), demand, capacity)
+
+    def estimate(self, demand: Fraction, usable: Fraction, failures: int) -> int:
+        """The fleet's size: it is chosen, not searched."""
+        return len(self.capacities)
+
+
 def _rate(value: Fraction) -> str:
     return f"{float(value):,.6g}"
 
