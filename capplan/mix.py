@@ -181,6 +181,10 @@ def _serves(node_type: NodeType, needs: Mapping[str, Fraction]) -> bool:
     return all(resource in node_type.capacity for resource in needs)
 
 
+def _largest_first(row: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sorted(range(len(row)), key=lambda t: -row[t]))
+
+
 def _problem(catalogue: list[NodeType], needs: Mapping[str, Fraction], failures: int,
              min_survivors: int) -> _Problem:
     serving = [node_type for node_type in catalogue if _serves(node_type, needs)]
@@ -194,9 +198,7 @@ def _problem(catalogue: list[NodeType], needs: Mapping[str, Fraction], failures:
         scale = _lcm_of_denominators([*values, Fraction(needs[resource])])
         capacities.append(tuple(int(value * scale) for value in values))
         scaled_needs.append(int(Fraction(needs[resource]) * scale))
-    by_size = tuple(
-        tuple(sorted(range(len(serving)), key=lambda t, row=row: -row[t]))
-        for row in capacities)
+    by_size = tuple(_largest_first(row) for row in capacities)
     return _Problem(
         names=tuple(node_type.name for node_type in serving),
         costs=tuple(int(node_type.cost * cost_scale) for node_type in serving),
@@ -518,3 +520,111 @@ def per_resource_required(node_type: NodeType, needs: Mapping[str, Fraction],
     return Requirement(required_by=required_by, by_survivors=by_survivors,
                        nodes=max([by_survivors, *required_by.values()]),
                        bottleneck=bottleneck)
+
+
+
+#: One integer programme: its constraint rows (the last counts the nodes), their bounds.
+_Programme = tuple[list[list[float]], list[float], list[float]]
+
+
+def _milp_solve(problem: _Problem, max_nodes: int, programme: _Programme,
+                objective: list[float], fixed: dict[int, int] | None = None,
+                maximise: bool = False) -> tuple[int, ...] | None:
+    """One call to milp, its answer rounded and checked in integers (None: infeasible)."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    size = len(problem.names)
+    rows, lows, highs = programme
+    sense = -1.0 if maximise else 1.0
+    lower, upper = np.zeros(size), np.full(size, np.inf)
+    for t, count in (fixed or {}).items():
+        lower[t] = upper[t] = count
+    result = milp(sense * np.array(objective),
+                  constraints=LinearConstraint(np.array(rows), lows, highs),
+                  integrality=np.ones(size, dtype=np.int_), bounds=Bounds(lower, upper),
+                  options={"mip_rel_gap": 0})
+    if result.status == 2:  # infeasible
+        return None
+    if result.status != 0 or result.x is None:
+        raise RuntimeError(f"milp did not finish: {result.message}")
+    counts = tuple(round(value) for value in result.x)
+    if not _holds(problem, counts) or sum(counts) > max_nodes:
+        raise RuntimeError(f"milp returned {counts}, which does not hold exactly")
+    minimised = sense * sum(a * b for a, b in zip(objective, counts, strict=True))
+    bound = result.get("mip_dual_bound")
+    if bound is not None and abs(minimised - bound) > 0.5:
+        raise RuntimeError(f"milp's bound {bound} does not prove {minimised} optimal")
+    return counts
+
+
+def _milp_programmes(problem: _Problem, max_nodes: int) -> list[_Programme]:
+    """SPEC §7's programmes: one per combination of θs, one θ per needed resource."""
+    failures = problem.failures
+    size = len(problem.names)
+    thetas_by_resource = [
+        sorted(set(row)) if failures else [max(row)] for row in problem.capacities]
+    programmes = []
+    for thetas in itertools.product(*thetas_by_resource):
+        rows = [[float(min(capacity, theta)) for capacity in row]
+                for row, theta in zip(problem.capacities, thetas, strict=True)]
+        lows = [float(need + failures * theta)
+                for need, theta in zip(problem.needs, thetas, strict=True)]
+        programmes.append(([*rows, [1.0] * size], [*lows, float(problem.min_count)],
+                           [*[math.inf] * len(rows), float(max_nodes)]))
+    return programmes
+
+
+def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
+                      failures: int, min_survivors: int = 1,
+                      max_nodes: int = MAX_NODES) -> Mix | None:
+    """:func:`cheapest_mix` by SPEC §7's programmes (scipy ``milp``), checked exactly.
+
+    One integer programme per combination of θs (one θ per needed resource, each among
+    that resource's type capacities): ``Σ x_t·min(c_t, θ_r) ≥ need_r + k·θ_r`` for every
+    r, ``k + min_survivors ≤ Σ x_t ≤ max_nodes``. The union of their feasible sets is the
+    set of mixes that hold (module docstring). Exactness despite floating point: every
+    row and the costs are scaled to integers, so a whole-number x either meets a row or
+    misses it by at least 1 — far beyond HiGHS's tolerances, which only ever *widen* the
+    feasible set. Each returned x is rounded and checked in integers; one that fails
+    raises. An x that passes, with a proven dual bound within ½ of its (integer) cost, is
+    optimal for its programme. Then, with the best cost U known exactly, each programme
+    reaching U is solved for the fewest nodes at cost ≤ U, and the ties after that are
+    settled type by type (the most nodes of the first-named type, …) with every earlier
+    count fixed — 1 + T solves more. Slow (milliseconds per solve); kept as the
+    independent check on the branch and bound.
+    """
+    catalogue = _check(types, needs, failures, min_survivors)
+    problem = _problem(catalogue, needs, failures, min_survivors)
+    size = len(problem.names)
+    if not size:
+        return None
+    costs = [float(cost) for cost in problem.costs]
+    programmes = _milp_programmes(problem, max_nodes)
+    cheapest = {}
+    for index, programme in enumerate(programmes):
+        counts = _milp_solve(problem, max_nodes, programme, costs)
+        if counts is not None:
+            cheapest[index] = _key(problem, counts)[0]
+    if not cheapest:
+        return None
+    least_cost = min(cheapest.values())
+    best: tuple[int, ...] | None = None
+    for index, cost in cheapest.items():
+        if cost != least_cost:
+            continue
+        rows, lows, highs = programmes[index]
+        capped: _Programme = ([*rows, costs], [*lows, -math.inf], [*highs, float(cost)])
+        fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size)
+        assert fewest is not None  # the cheapest mix of this programme qualifies
+        capped[2][-2] = float(sum(fewest))
+        fixed: dict[int, int] = {}
+        for t in range(size):
+            counts = _milp_solve(problem, max_nodes, capped,
+                                 [float(u == t) for u in range(size)], fixed, maximise=True)
+            assert counts is not None
+            fixed[t] = counts[t]
+        settled = tuple(fixed[t] for t in range(size))
+        if best is None or _key(problem, settled) < _key(problem, best):
+            best = settled
+    return None if best is None else _to_mix(problem, best)
