@@ -25,16 +25,18 @@ a lower bound on what the survivors carry.
 
 **How the optimum is found.** :func:`cheapest_mix` runs an exact branch and bound in
 integers (every Fraction is scaled by the lowest common denominator of its resource, every
-cost by that of the costs), seeded with the best single-type plan, over the count of each
-type in turn, the last count in closed form. A branch is cut when a lower bound on the cost
-(then on the node count) of every completion is worse than the best mix found; the bound
-charges the failures that must still land on added nodes at the cheapest node's price
-and the remaining shortfall at the cheapest price per unit of that resource. Nothing is
-rounded, so the answer is exact and the same on every machine.
-:func:`cheapest_mix_milp` solves SPEC §7's formulation with scipy's ``milp`` (HiGHS),
-one programme per combination of θs, and checks every answer in integers; it is the
-independent cross-check the tests run against, and the benchmark's comparison (about 8 ms
-per programme, against well under a millisecond for the branch and bound on 5 types).
+cost by that of the costs), seeded with the best single-type plan. For each combination of
+θs (one per needed resource, each among that resource's type capacities; the most
+promising combinations first) it walks the count of each type in turn, the last count in
+closed form. A branch is cut when a lower bound on the cost (then the node count) of every
+completion is worse than the best mix found: each row's shortfall at the cheapest price
+per unit left, and a surrogate row (a weighted sum of the rows) likewise. Nothing is
+rounded, so the answer is exact and the same on every machine. Every mix it offers is
+checked against the k-largest rule itself. Where the walk grows past
+:data:`SEARCH_BUDGET` bounds (several resources whose best types differ: the one-by-one
+bounds are weak there), the tier goes to :func:`cheapest_mix_milp`, SPEC §7's formulation
+with scipy's ``milp`` (HiGHS), one programme per combination of θs, each answer checked in
+integers; it is also the independent cross-check the tests run.
 
 **Ties.** Among mixes of equal cost the fewer nodes win; among those, the count vector in
 the order of the type names, compared lexicographically, the larger wins (more nodes of the
@@ -263,8 +265,53 @@ def _single_type_count(problem: _Problem, t: int) -> int:
     return count
 
 
+#: Bounds the branch and bound may compute (about 0.1 s of Python) before the search hands
+#: the tier to HiGHS (:func:`_milp_search`), whose bounds price every resource jointly,
+#: where this search's price them one by one and through one fixed surrogate row.
+SEARCH_BUDGET = 20_000
+
+
+class _OutOfBudget(Exception):
+    """The branch and bound gave up; the milp formulation takes over."""
+
+
+class _ThetaRows:
+    """One θ combination: the rows Σ x_t·min(c_t, θ_r) ≥ need_r + k·θ_r, and bound facts.
+
+    The facts are, for each depth, about the types not yet decided there.
+    """
+
+    def __init__(self, problem: _Problem, order: list[int], thetas: tuple[int, ...]) -> None:
+        self.thetas = thetas
+        self.rows = [tuple(min(capacity, theta) for capacity in row)
+                     for row, theta in zip(problem.capacities, thetas, strict=True)]
+        self.needs = [need + problem.failures * theta
+                      for need, theta in zip(problem.needs, thetas, strict=True)]
+        # A surrogate row, Σ_r weight_r·row_r ≥ Σ_r weight_r·shortfall_r, bounds the cost of
+        # covering every resource at once (each row alone only bounds its own); any
+        # weights ≥ 0 are valid, these make every resource's need count alike.
+        largest_need = max(self.needs, default=1)
+        self.weights = [max(1, 10**6 * largest_need // need) for need in self.needs]
+        surrogate = [sum(w * row[t] for w, row in zip(self.weights, self.rows, strict=True))
+                     for t in range(len(problem.names))]
+        self.unit: list[list[tuple[int, int]]] = []  # [depth][r]: cheapest (price, amount)
+        self.largest: list[list[int]] = []  # [depth][r]: the largest amount
+        self.cheapest_node: list[int] = []
+        self.surrogate: list[tuple[int, int]] = []  # [depth]: cheapest (price, amount)
+        for depth in range(len(order) + 1):
+            rest = order[depth:] or order  # past the last type nothing is added anyway
+            self.unit.append([
+                min(((problem.costs[t], row[t]) for t in rest), key=lambda pair: Fraction(*pair))
+                for row in self.rows])
+            self.largest.append([max(row[t] for t in rest) for row in self.rows])
+            self.cheapest_node.append(min(problem.costs[t] for t in rest))
+            self.surrogate.append(min(((problem.costs[t], surrogate[t]) for t in rest),
+                                      key=lambda pair: Fraction(*pair))
+                                  if self.rows else (0, 1))  # no rows: nothing to bound
+
+
 class _Search:
-    """Branch and bound over the count of each type; see the module docstring."""
+    """Branch and bound over θ combinations and the count of each type (module docstring)."""
 
     def __init__(self, problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> None:
         self.problem = problem
@@ -276,50 +323,40 @@ class _Search:
         # Visit the types whose single-type plan is cheapest first: good mixes come early.
         self.order = sorted(range(size), key=lambda t: (
             problem.costs[t] * _single_type_count(problem, t), t))
-        # For each depth, facts about the types not yet decided (suffix of self.order).
-        self.cheapest_node: list[int] = []
-        # [depth][r]: (price, capacity) of the type with the least price per unit.
-        self.cheapest_unit: list[list[tuple[int, int]]] = []
-        self.largest: list[list[int]] = []  # [depth][r]: max capacity
-        for depth in range(size + 1):
-            rest = self.order[depth:]
-            self.cheapest_node.append(min((problem.costs[t] for t in rest), default=0))
-            self.cheapest_unit.append([
-                min(((problem.costs[t], row[t]) for t in rest),
-                    key=lambda pair: Fraction(*pair), default=(0, 1))
-                for row in problem.capacities])
-            self.largest.append([max((row[t] for t in rest), default=0)
-                                 for row in problem.capacities])
+        self.counts = list(floor)
+        self.programme: _ThetaRows | None = None
+        self.work = 0
 
-    def offer(self, counts: list[int]) -> None:
+    def offer(self, counts: list[int] | tuple[int, ...]) -> None:
         key = _key(self.problem, counts)
         if self.best_key is None or key < self.best_key:
             self.best_key = key
             self.best = tuple(counts)
 
-    def bound(self, counts: list[int], depth: int) -> tuple[int, int]:
-        """Lower bounds on (cost, nodes) of every completion of *counts* from *depth* on.
+    def bound(self, programme: _ThetaRows, depth: int, cost: int, nodes: int,
+              covered: list[int]) -> tuple[int, int]:
+        """Lower bounds on (cost, nodes) of every completion from *depth* on.
 
-        Adding nodes y to a multiset x, the survivors of resource r carry at most
-        carried_r(x) + Σy·c − (k − |x|)⁺ smallest-possible-failed nodes' worth: the k largest
-        of x ∪ y include all of x (when |x| < k) and k − |x| added nodes. So the added nodes
-        cost at least (k − |x|)⁺ cheapest nodes (the ones that fail) plus the shortfall at
-        the cheapest price per unit, and number at least (k − |x|)⁺ + ⌈shortfall / largest⌉.
+        Each row's shortfall costs at least its cheapest price per unit of the types left,
+        and takes at least shortfall / largest amount nodes; the surrogate row likewise.
         """
-        problem = self.problem
-        nodes = sum(counts)
-        cost = sum(count * price for count, price in zip(counts, problem.costs, strict=True))
-        missing = max(0, problem.failures - nodes)
-        add_nodes = max(0, problem.min_count - nodes)
-        add_cost = add_nodes * self.cheapest_node[depth]
-        for r, need in enumerate(problem.needs):
-            shortfall = need - _carried(problem, r, counts)
+        self.work += 1
+        if self.work > SEARCH_BUDGET:
+            raise _OutOfBudget
+        add_nodes = max(0, self.problem.min_count - nodes)
+        add_cost = add_nodes * programme.cheapest_node[depth]
+        combined = 0
+        for r, need in enumerate(programme.needs):
+            shortfall = need - covered[r]
             if shortfall <= 0:
                 continue
-            price, size = self.cheapest_unit[depth][r]
-            add_cost = max(add_cost, missing * self.cheapest_node[depth]
-                           + -(-shortfall * price // size))
-            add_nodes = max(add_nodes, missing + -(-shortfall // self.largest[depth][r]))
+            price, amount = programme.unit[depth][r]
+            add_cost = max(add_cost, -(-shortfall * price // amount))
+            add_nodes = max(add_nodes, -(-shortfall // programme.largest[depth][r]))
+            combined += programme.weights[r] * shortfall
+        if combined:
+            price, amount = programme.surrogate[depth]
+            add_cost = max(add_cost, -(-combined * price // amount))
         return cost + add_cost, nodes + add_nodes
 
     def worse(self, lower: tuple[int, int]) -> bool:
@@ -331,55 +368,55 @@ class _Search:
         return lower > self.best_key[:2]
 
     def run(self) -> tuple[int, ...] | None:
-        counts = list(self.floor)
-        if counts and not self.worse(self.bound(counts, 0)):
-            self.descend(counts, 0)
+        problem = self.problem
+        candidates = [sorted(set(row)) if problem.failures else [max(row)]
+                      for row in problem.capacities]
+        cost, nodes, _ = _key(problem, self.floor)
+        programmes = []
+        for thetas in itertools.product(*candidates):
+            programme = _ThetaRows(problem, self.order, thetas)
+            covered = [sum(n * row[t] for t, n in enumerate(self.floor))
+                       for row in programme.rows]
+            programmes.append((self.bound(programme, 0, cost, nodes, covered), thetas,
+                               programme, covered))
+        # The most promising θs first, so that later ones are cut at their root.
+        programmes.sort(key=lambda entry: (entry[0], entry[1]))
+        for lower, _, programme, covered in programmes:
+            if not self.worse(lower):
+                self.programme = programme
+                self.descend(0, cost, nodes, covered)
         return self.best
 
-    def descend(self, counts: list[int], depth: int) -> None:
+    def descend(self, depth: int, cost: int, nodes: int, covered: list[int]) -> None:
         problem = self.problem
+        programme = self.programme
+        assert programme is not None
         t = self.order[depth]
+        price = problem.costs[t]
+        amounts = [row[t] for row in programme.rows]
+        # Enough of t alone to cover every row: more would only cost more.
+        enough = max([problem.min_count - nodes,
+                      *(-(-(need - have) // amount) for need, have, amount
+                        in zip(programme.needs, covered, amounts, strict=True))])
+        enough = max(0, enough)
+        base = self.counts[t]
         if depth == len(self.order) - 1:
-            self.finish(counts, t)
+            if nodes + enough <= self.max_nodes:
+                self.counts[t] = base + enough
+                assert _holds(problem, self.counts), "a θ programme admitted a failing mix"
+                self.offer(self.counts)
+                self.counts[t] = base
             return
-        nodes = sum(counts)
-        cost = sum(count * price for count, price in zip(counts, problem.costs, strict=True))
-        top = self.max_nodes - nodes
-        if self.best_key is not None and problem.costs[t] > 0:
-            top = min(top, (self.best_key[0] - cost) // problem.costs[t])
-        base = counts[t]
+        top = min(enough, self.max_nodes - nodes)
+        if self.best_key is not None and price > 0:
+            top = min(top, (self.best_key[0] - cost) // price)
         for extra in range(top, -1, -1):
-            counts[t] = base + extra
-            if not self.worse(self.bound(counts, depth + 1)):
-                self.descend(counts, depth + 1)
-        counts[t] = base
-
-    def finish(self, counts: list[int], t: int) -> None:
-        """Add the fewest nodes of the last type t that make *counts* hold, if any."""
-        problem = self.problem
-        base = counts[t]
-        nodes = sum(counts)
-        least = max(0, problem.min_count - nodes)
-        # With at least k added nodes of type t, the k largest no longer change as more are
-        # added, so each resource's count is a closed form; below k, try each.
-        found = None
-        for extra in range(least, max(least, problem.failures)):
-            counts[t] = base + extra
-            if _holds(problem, counts):
-                found = extra
-                break
-        if found is None:
-            extra = max(least, problem.failures)
-            counts[t] = base + extra
-            found = extra + max((-(-(need - _carried(problem, r, counts))
-                                   // problem.capacities[r][t])
-                                 for r, need in enumerate(problem.needs)), default=0)
-            found = max(found, extra)
-            counts[t] = base + found
-        if nodes + found <= self.max_nodes:
-            assert _holds(problem, counts), "the closed form for the last type is wrong"
-            self.offer(counts)
-        counts[t] = base
+            self.counts[t] = base + extra
+            now = [have + extra * amount for have, amount in zip(covered, amounts, strict=True)]
+            lower = self.bound(programme, depth + 1, cost + extra * price, nodes + extra, now)
+            if not self.worse(lower):
+                self.descend(depth + 1, cost + extra * price, nodes + extra, now)
+        self.counts[t] = base
 
 
 def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | None:
@@ -395,7 +432,10 @@ def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | 
     for seed in seeds:
         if sum(seed) <= max_nodes and _holds(problem, seed):
             search.offer(seed)
-    best = search.run()
+    try:
+        best = search.run()
+    except _OutOfBudget:
+        return _milp_search(problem, floor, max_nodes)
     return None if best is None else _to_mix(problem, best)
 
 
@@ -528,7 +568,8 @@ _Programme = tuple[list[list[float]], list[float], list[float]]
 
 
 def _milp_solve(problem: _Problem, max_nodes: int, programme: _Programme,
-                objective: list[float], fixed: dict[int, int] | None = None,
+                objective: list[float], floor: tuple[int, ...],
+                fixed: dict[int, int] | None = None,
                 maximise: bool = False) -> tuple[int, ...] | None:
     """One call to milp, its answer rounded and checked in integers (None: infeasible)."""
     import numpy as np
@@ -537,7 +578,7 @@ def _milp_solve(problem: _Problem, max_nodes: int, programme: _Programme,
     size = len(problem.names)
     rows, lows, highs = programme
     sense = -1.0 if maximise else 1.0
-    lower, upper = np.zeros(size), np.full(size, np.inf)
+    lower, upper = np.array(floor, dtype=float), np.full(size, np.inf)
     for t, count in (fixed or {}).items():
         lower[t] = upper[t] = count
     result = milp(sense * np.array(objective),
@@ -596,6 +637,11 @@ def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
     """
     catalogue = _check(types, needs, failures, min_survivors)
     problem = _problem(catalogue, needs, failures, min_survivors)
+    return _milp_search(problem, (0,) * len(problem.names), max_nodes)
+
+
+def _milp_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | None:
+    """:func:`cheapest_mix_milp` on a scaled problem, every count at least its *floor*."""
     size = len(problem.names)
     if not size:
         return None
@@ -603,7 +649,7 @@ def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
     programmes = _milp_programmes(problem, max_nodes)
     cheapest = {}
     for index, programme in enumerate(programmes):
-        counts = _milp_solve(problem, max_nodes, programme, costs)
+        counts = _milp_solve(problem, max_nodes, programme, costs, floor)
         if counts is not None:
             cheapest[index] = _key(problem, counts)[0]
     if not cheapest:
@@ -615,13 +661,14 @@ def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
             continue
         rows, lows, highs = programmes[index]
         capped: _Programme = ([*rows, costs], [*lows, -math.inf], [*highs, float(cost)])
-        fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size)
+        fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor)
         assert fewest is not None  # the cheapest mix of this programme qualifies
         capped[2][-2] = float(sum(fewest))
         fixed: dict[int, int] = {}
         for t in range(size):
             counts = _milp_solve(problem, max_nodes, capped,
-                                 [float(u == t) for u in range(size)], fixed, maximise=True)
+                                 [float(u == t) for u in range(size)], floor, fixed,
+                                 maximise=True)
             assert counts is not None
             fixed[t] = counts[t]
         settled = tuple(fixed[t] for t in range(size))

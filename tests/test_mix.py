@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from fractions import Fraction
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from capplan import mix
 from capplan.errors import InvalidArgument
 from capplan.mix import (
     SURVIVORS,
@@ -259,6 +261,16 @@ def test_the_milp_formulation_agrees_with_the_branch_and_bound(
     types, needs, failures, min_survivors = case
     assert (cheapest_mix_milp(types, needs, failures, min_survivors)
             == cheapest_mix(types, needs, failures, min_survivors))
+
+
+@settings(max_examples=60, deadline=None)
+@given(catalogues())
+def test_a_search_over_budget_hands_over_to_milp_and_still_agrees(
+        case: tuple[list[NodeType], dict[str, Fraction], int, int]) -> None:
+    types, needs, failures, min_survivors = case
+    expected = oracle_cheapest(types, needs, failures, min_survivors)
+    with patch.object(mix, "SEARCH_BUDGET", 2):
+        assert cheapest_mix(types, needs, failures, min_survivors) == expected
 
 
 def test_the_milp_formulation_on_the_published_case() -> None:
