@@ -20,8 +20,16 @@ from capplan import demand as flow
 from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
 from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
-from capplan.schemes import ActivePassive, NodeLoad, Scheme, Zones, distinct_loads, make_scheme
-from capplan.sizing import TierShape, plan
+from capplan.schemes import (
+    ActivePassive,
+    MixedPool,
+    NodeLoad,
+    Scheme,
+    Zones,
+    distinct_loads,
+    make_scheme,
+)
+from capplan.sizing import TierShape, plan, resolved
 
 #: ``--all`` lists every failure set; past this many it asks for a narrower question.
 MAX_RANKED_SETS = 5000
@@ -41,6 +49,12 @@ class Failover:
     failed: tuple[int, ...]
     loads: tuple[NodeLoad, ...]
     shed_fraction: Fraction
+    #: Each node's capacity (1-based order) where nodes are not alike (a mix of types).
+    capacities: tuple[Fraction, ...] | None = None
+
+    def capacity_of(self, node: int) -> Fraction:
+        """What node *node* carries at 100%."""
+        return self.capacity if self.capacities is None else self.capacities[node - 1]
 
     def node_name(self, node: int) -> str:
         """``web-3`` for node 3 of tier web."""
@@ -49,6 +63,9 @@ class Failover:
     @property
     def worst_utilization(self) -> Fraction:
         """The busiest survivor's utilization (0 when nothing survives)."""
+        if self.capacities is not None:
+            return max((n.load / self.capacity_of(n.node) for n in self.loads
+                        if n.state != "failed"), default=Fraction(0))
         survivors = [load for load, _ in distinct_loads(
             n.load for n in self.loads if n.state != "failed")]
         return max(survivors, default=Fraction(0)) / self.capacity
@@ -108,6 +125,7 @@ def _setting(topology: Topology, tier_name: str, nodes: int | None) -> _Setting:
     if tier_name not in names:
         raise UnknownName(f"unknown tier '{tier_name}'; the tiers are: {', '.join(names)}")
     index = names.index(tier_name)
+    topology = resolved(topology)
     demand = flow.tier_demands(topology, flow.entry_peak(topology.traffic))[index]
     shape = TierShape.of(topology.tiers[index], topology, index)
     declared = shape.tier.nodes
@@ -167,7 +185,13 @@ def failover(
     # What one node carries depends on how many run, where capacity is not linear (USL).
     capacity = scheme.node_capacity(count - len(failed), setting.shape.capacity)
     demand = setting.demand
-    shed = distribution.shed(capacity) / demand if demand else Fraction(0)
+    capacities = scheme.capacities if isinstance(scheme, MixedPool) else None
+    if capacities is not None:
+        over = sum((max(Fraction(0), n.load - capacities[n.node - 1])
+                    for n in distribution.nodes), Fraction(0)) + distribution.unassigned
+        shed = over / demand if demand else Fraction(0)
+    else:
+        shed = distribution.shed(capacity) / demand if demand else Fraction(0)
     return Failover(
         tier=tier_name,
         redundancy=setting.shape.tier.redundancy,
@@ -179,6 +203,7 @@ def failover(
         failed=tuple(sorted(failed)),
         loads=distribution.nodes,
         shed_fraction=shed,
+        capacities=capacities,
     )
 
 
@@ -203,10 +228,17 @@ def rank_failure_sets(topology: Topology, tier_name: str, *, failures: int | Non
     for size in range(1, k + 1):
         for combo in combinations(range(1, count + 1), size):
             result = scheme.distribute(count, demand, frozenset(combo))
-            per_node = scheme.node_capacity(count - size, capacity)
-            busiest = max((n.load for n in result.nodes if n.state != "failed"),
-                          default=Fraction(0)) / per_node
-            shed = result.shed(per_node) / demand if demand else Fraction(0)
+            if isinstance(scheme, MixedPool):
+                busiest = max((n.load / scheme.capacity_of(n.node) for n in result.nodes
+                               if n.state != "failed"), default=Fraction(0))
+                over = sum((max(Fraction(0), n.load - scheme.capacity_of(n.node))
+                            for n in result.nodes), Fraction(0)) + result.unassigned
+            else:
+                per_node = scheme.node_capacity(count - size, capacity)
+                busiest = max((n.load for n in result.nodes if n.state != "failed"),
+                              default=Fraction(0)) / per_node
+                over = result.shed(per_node)
+            shed = over / demand if demand else Fraction(0)
             ranked.append(Ranked(combo, busiest, shed, shed == 0 and busiest <= ceiling))
     ranked.sort(key=lambda r: (-r.shed_fraction, -r.worst_utilization, len(r.failed), r.failed))
     return Ranking(tier_name, setting.shape.tier.redundancy, count, k, ceiling, tuple(ranked))

@@ -10,13 +10,14 @@ that is not ``ok`` (located at the line where the tier starts), and warnings tha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from fractions import Fraction
 
 from capplan import demand as flow
 from capplan.loader import InvalidInput, Loaded
 from capplan.model import Path, Tier, Topology, failures_of
 from capplan.render.ci import RULES, CheckResult, Finding, Rule
-from capplan.sizing import TierPlan, TierShape, plan
+from capplan.sizing import TierPlan, TierShape, plan, resolved
 
 #: Runway under this many months is worth a warning even when the policy asks for none.
 RUNWAY_WARNING_MONTHS = 3
@@ -59,6 +60,7 @@ def check_topology(name: str, loaded: Loaded) -> list[Finding]:
     warnings = _input_warnings(name, loaded)
     try:
         site = plan(topology)
+        loaded = replace(loaded, topology=resolved(topology))
     except Unattainable as error:
         line, column = loaded.locate(error.path)
         found = rule("policy-not-held")
@@ -110,12 +112,22 @@ def _advice(file_tier: Tier, nodes: int, standby: int | None, loaded: Loaded) ->
 
     Advice is pasted back into the file, so it names every key the count depends on.
     """
+    choice = getattr(file_tier, "_chosen", None)
+    if choice is not None:
+        # A tier of node types takes its advice as a mix, the one form it accepts.
+        return f"nodes: {mix_text(choice.required.mix)}"
     if standby is None:
         return f"nodes: {nodes}"
     policy = loaded.topology.policy
     implied = file_tier.standby if file_tier.standby is not None \
         else failures_of(file_tier, policy)
     return f"nodes: {nodes}" if standby == implied else f"nodes: {nodes} and standby: {standby}"
+
+
+def mix_text(mix: dict[str, int]) -> str:
+    """``{large: 4, small: 1}``: a mix as the file writes it (types by name)."""
+    return "{" + ", ".join(f"{name}: {count}" for name, count in sorted(mix.items())
+                           if count) + "}"
 
 
 def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
@@ -127,6 +139,12 @@ def _needs(tier: TierPlan, file_tier: Tier, loaded: Loaded, index: int) -> str:
     assert tier.nodes is not None
     required = tier.nodes_required_now
     advice = _advice(file_tier, required, tier.standby_required_now, loaded)
+    if tier.choice is not None:
+        has = mix_text(tier.choice.declared or {tier.node_type: tier.nodes})
+        return (f"the cheapest fleet that holds is {mix_text(tier.choice.required.mix)} "
+                f"(cost {float(tier.cost_required):,.6g}; has {has}, cost "
+                f"{float(tier.cost):,.6g}): "
+                f"set {advice}")
     if tier.nodes <= required or not tier.covered:
         return f"needs {required} nodes (has {tier.nodes}): set {advice}"
     if tier.standby is not None:
@@ -211,6 +229,8 @@ def _implausible(topology: Topology) -> list[tuple[Path, str]]:
     upstreams = upstreams_by_index(topology.tiers, names)
     for index, tier in enumerate(topology.tiers):
         here: Path = ("tiers", index)
+        if tier.typed:
+            continue  # catalogue entries are checked where they are written
         bandwidth = tier.node.bandwidth_mbps
         if bandwidth is not None and bandwidth > HIGH_BANDWIDTH_MBPS:
             problems.append(((*here, "node", "bandwidth_mbps"), f"{float(bandwidth):,.0f} "

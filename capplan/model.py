@@ -719,7 +719,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         problems.extend(_check_scheme_keys(tier, here))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
-        if tier.typed or tier.declared_nodes is not None and tier.mix is not None:
+        if tier.typed or tier.mix is not None:
             problems.extend(_check_types(tier, here, topology))
         else:
             problems.extend(_check_node(tier, here, topology.policy))
@@ -891,16 +891,11 @@ def _check_types(tier: Tier, here: Path, topology: Topology) -> list[tuple[Path,
         return [((*here, "node_types" if tier.node_types else "nodes"), f"tier "
                  f"'{tier.name}' names node types, but the file has no top-level node_types "
                  "catalogue")]
-    allowed = tier.node_types or list(catalogue)
-    for position, name in enumerate(tier.node_types or []):
-        if name not in catalogue:
-            problems.append(((*here, "node_types", position), f"unknown node type '{name}'"
-                             f"{_suggest(name, list(catalogue))}"))
-    for name in mix:
-        if name not in catalogue or name not in allowed:
-            problems.append(((*here, "nodes"), f"the mix names '{name}', which is not "
-                             f"{'a node type' if name not in catalogue else 'in node_types'}"
-                             f"{_suggest(name, allowed)}"))
+    problems.extend(_check_type_names(tier, here, catalogue))
+    if tier.node_types and isinstance(tier.declared_nodes, int):
+        problems.append(((*here, "nodes"), f"tier '{tier.name}' chooses among node types: "
+                         f"declare its nodes by type, e.g. nodes: {{{tier.node_types[0]}: "
+                         f"{tier.declared_nodes}}}, or let capplan size it"))
     if tier.scaling is not None:
         problems.append(((*here, "scaling"), f"tier '{tier.name}' chooses among node types, "
                          "whose capacity_rps says what each carries; drop scaling"))
@@ -920,10 +915,27 @@ def _check_types(tier: Tier, here: Path, topology: Topology) -> list[tuple[Path,
         as_typed = tier.model_copy(update={"declared_node": catalogue[name],
                                            "declared_nodes": None})
         for path, message in _check_node(as_typed, here, topology.policy):
-            if path[:len(here) + 1] == (*here, "node"):
-                path = ("node_types", name, *path[len(here) + 1:])
-            problems.append((path, f"{message} (node type '{name}')"))
+            at_type = path[:len(here) + 1] == (*here, "node")
+            problems.append((("node_types", name, *path[len(here) + 1:]) if at_type else path,
+                             f"{message} (node type '{name}')"))
     return list(dict.fromkeys(problems))
+
+
+def _check_type_names(tier: Tier, here: Path, catalogue: dict[str, Node]
+                      ) -> list[tuple[Path, str]]:
+    """Every name a tier gives (node_types, its mix) is in the catalogue (and node_types)."""
+    problems: list[tuple[Path, str]] = []
+    allowed = tier.node_types or list(catalogue)
+    for position, name in enumerate(tier.node_types or []):
+        if name not in catalogue:
+            problems.append(((*here, "node_types", position), f"unknown node type '{name}'"
+                             f"{_suggest(name, list(catalogue))}"))
+    for name in tier.mix or {}:
+        if name not in catalogue or name not in allowed:
+            problems.append(((*here, "nodes"), f"the mix names '{name}', which is not "
+                             f"{'a node type' if name not in catalogue else 'in node_types'}"
+                             f"{_suggest(name, allowed)}"))
+    return problems
 
 
 def _check_mixed_limits(tier: Tier, here: Path, policy: Policy,

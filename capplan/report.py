@@ -98,6 +98,18 @@ def tier_document(tier: TierPlan) -> Document:
         # they were byte for byte.
         **({} if tier.required_by is None else {"required_by": tier.required_by}),
         **({} if tier.expected_regret is None else {"expected_regret": tier.expected_regret}),
+        **({} if tier.choice is None else _fleet(tier)),
+    }
+
+
+def _fleet(tier: TierPlan) -> Document:
+    """A tier choosing among node types: its type or mix, cost_required, alternatives."""
+    mix = tier.mix
+    return {
+        **({"mix": mix} if mix is not None else {"node_type": tier.node_type}),
+        "cost_required": number(tier.cost_required),
+        "alternatives": [{"mix": plan.mix, "nodes": plan.nodes, "cost": number(plan.cost)}
+                         for plan in tier.choice.alternatives],
     }
 
 
@@ -135,13 +147,14 @@ def failover_document(view: Failover) -> Document:
 
 def _loads(view: Failover) -> list[Document]:
     """Every node's entry; each distinct load is converted once (big tiers share one)."""
-    figures: dict[int, tuple[float | None, float | None]] = {}
+    figures: dict[tuple[int, Fraction], tuple[float | None, float | None]] = {}
     entries = []
     for entry in view.loads:
-        figure = figures.get(id(entry.load))
+        capacity = view.capacity_of(entry.node)
+        key = (id(entry.load), capacity)
+        figure = figures.get(key)
         if figure is None:
-            figure = figures[id(entry.load)] = (number(entry.load),
-                                                number(entry.load / view.capacity))
+            figure = figures[key] = (number(entry.load), number(entry.load / capacity))
         entries.append({"node": view.node_name(entry.node), "state": entry.state,
                         "load_rps": figure[0], "utilization": figure[1]})
     return entries

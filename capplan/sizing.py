@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -191,6 +191,10 @@ class TierPlan:
     required_by: dict[str, int | None] | None = None
     #: Under policy.choose: regret, the expected regret per count considered (SPEC §7).
     expected_regret: dict[str, float] | None = None
+    #: For a tier with node types, what capplan chose (a capplan.fleet.Choice).
+    choice: Any = None
+    #: The cost of each node type, for the cost of a mix.
+    type_costs: dict[str, Fraction] | None = None
 
     @property
     def covered(self) -> bool:
@@ -281,13 +285,29 @@ class TierPlan:
 
     @property
     def cost(self) -> Fraction:
-        """Cost of the described count."""
+        """Cost of the described count (of the described mix, for a mix of types)."""
+        mix = self.mix
+        if mix is not None and self.type_costs is not None:
+            return sum((count * self.type_costs[name] for name, count in mix.items()),
+                       Fraction(0))
         return self.node_cost * self.count
 
     @property
     def cost_required(self) -> Fraction:
-        """Cost of nodes_required."""
+        """Cost of nodes_required (of the cheapest mix, where that is one)."""
+        if self.choice is not None and self.choice.required_is_mix:
+            return Fraction(self.choice.required.cost)
         return self.node_cost * self.nodes_required
+
+    @property
+    def mix(self) -> dict[str, int] | None:
+        """The described fleet as a mix of two types or more (None: one kind of node)."""
+        return None if self.choice is None else self.choice.mix
+
+    @property
+    def node_type(self) -> str | None:
+        """The node type of the described fleet, for a tier choosing among node types."""
+        return None if self.choice is None else self.choice.node_type
 
     @property
     def ok(self) -> bool | None:
@@ -483,6 +503,13 @@ class TierShape:
         if tier.scaling is not None:
             return cls._scaled(tier, index, policy, failures, zones, per_request_bytes,
                                latency, availability)
+        mixed = _mixed_pools(tier, topology, per_request_bytes)
+        if mixed is not None:
+            # Everything but the fleet is the tier's as one kind of node (its largest).
+            plain = tier.model_copy(update={"declared_nodes": tier.nodes})
+            plain._chosen = None
+            return replace(cls.of(plain, topology, index), tier=tier, declared=mixed[0],
+                           sized=mixed[1])
         capacity = flow.usable_capacity(node, per_request_bytes)
         return cls(
             tier=tier,
@@ -593,8 +620,10 @@ class TierShape:
         availability are not monotone, so the search walks up from there (see
         :func:`capplan.schemes.smallest_count`).
         """
-        from capplan.schemes import ScaledPool
+        from capplan.schemes import MixedPool, ScaledPool
 
+        if isinstance(self.sized, MixedPool):
+            return self.sized.required  # a fleet chosen exactly (capplan.fleet), not searched
         scaled = self.sized if isinstance(self.sized, ScaledPool) else None
         if scaled is not None:
             for load in (demand, cascade):
@@ -873,6 +902,7 @@ def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Pla
     required: those hold the policy in at least ``policy.confidence`` of *simulations*
     draws (seeded with *seed*).
     """
+    topology = resolved(topology, simulations=simulations, seed=seed)
     traffic = topology.traffic
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
@@ -1201,6 +1231,9 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
         shortfalls=shape.resource_shortfalls(scheme, count),
         required_by=required_by,
         expected_regret=requirement.expected_regret,
+        choice=tier._chosen,
+        type_costs=None if topology.node_types is None
+        else {name: node.cost for name, node in topology.node_types.items()},
     )
 
 
@@ -1243,6 +1276,118 @@ def _required_by(shape: TierShape, demand: Fraction, cascade: Fraction | None,
         needs[name] = None if fewest is None else smallest_holding(
             lowest, lowest + fewest, partial(_leaves, shape, fewest))
     return needs
+
+
+def _mixed_pools(tier: Tier, topology: Topology, per_request_bytes: Fraction
+                 ) -> tuple[Scheme, Scheme] | None:
+    """The declared and the required fleet of a pool mixing node types, or None.
+
+    From the declared mix (``nodes: {small: 1, large: 4}``) and the mix capplan.fleet chose
+    (``tier._chosen``); a tier that is not a pool, or whose fleets are one type, is None.
+    """
+    from capplan.schemes import MixedPool
+
+    choice = tier._chosen
+    if tier.redundancy != "pool" or (choice is None and tier.mix is None):
+        return None
+    catalogue = topology.node_types or {}
+
+    def fleet(counts: dict[str, int], required: int) -> MixedPool:
+        capacities: list[Fraction] = []
+        names: list[str] = []
+        for name, count in sorted(counts.items()):
+            capacity = flow.usable_capacity(catalogue[name], per_request_bytes)
+            capacities += [capacity] * count
+            names += [name] * count
+        return MixedPool(tuple(capacities), tuple(names), required)
+
+    required_mix = choice.required.mix if choice is not None else None
+    declared_mix = tier.mix
+    several = [mix for mix in (required_mix, declared_mix)
+               if mix is not None and len([c for c in mix.values() if c]) > 1]
+    if not several:
+        return None
+    needed = choice.required.nodes if choice is not None else sum((declared_mix or {}).values())
+    sized = fleet(required_mix, needed) if required_mix is not None \
+        and len([c for c in required_mix.values() if c]) > 1 else None
+    declared = fleet(declared_mix, needed) if declared_mix is not None else None
+    if sized is None or declared is None:
+        # One side is a single type: it keeps the plain pool of that type.
+        from capplan.schemes import Pool
+
+        plain = Pool()
+        return (declared or plain, sized or plain)
+    return (declared, sized)
+
+
+def resolved(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Topology:
+    """*topology* with the nodes of every tier that uses node types chosen (capplan.fleet).
+
+    Each candidate type is sized by :func:`requirements_of`, the rule of every command, in
+    the site as declared; the same topology and draws give the same choice.
+    """
+    from capplan import fleet
+
+    if not fleet.is_typed(topology):
+        return topology
+    for known, known_simulations, known_seed, settled in _LAST_RESOLVED:
+        if known is topology and (known_simulations, known_seed) == (simulations, seed):
+            return settled
+    contexts: dict[int, tuple[list[Fraction], list[Fraction | None], list[Fraction | None],
+                              Fraction]] = {}
+
+    def context(site: Topology) -> tuple[list[Fraction], list[Fraction | None],
+                                         list[Fraction | None], Fraction]:
+        if id(site) not in contexts:
+            peak = flow.entry_peak(site.traffic)
+            factor = flow.growth_factor(site.traffic)
+            demands = flow.tier_demands(site, peak)
+            shapes = [TierShape.of(tier, site, index) for index, tier in enumerate(site.tiers)]
+            moved = _moved_shares(shapes, demands, factor)
+            contexts[id(site)] = (demands, moved, _cascades(site, peak, demands, moved), factor)
+        return contexts[id(site)]
+
+    def required(site: Topology, position: int, tier: Tier) -> int | None:
+        demands, moved, cascades, _ = context(site)
+        try:
+            return requirements_of(site, [TierShape.of(tier, site, position)],
+                                   [demands[position]], [cascades[position]],
+                                   [moved[position]], simulations, seed,
+                                   only=position)[0].nodes_required
+        except Unattainable:
+            return None
+
+    def mix_demand(site: Topology, position: int) -> tuple[Fraction, Fraction | None]:
+        from capplan import uncertainty
+
+        demands, moved, cascades, factor = context(site)
+        horizon = max(factor, Fraction(1))
+        demand, cascade = demands[position] * horizon, cascades[position]
+        if cascade is not None:
+            cascade = cascade * horizon
+        if uncertainty.is_uncertain(site):
+            draws = _draws(site, tuple(moved), simulations, seed)
+            demand = _at_confidence(draws.demands[position], horizon, site)
+            if draws.cascades[position] is not None:
+                cascade = _at_confidence(draws.cascades[position], horizon, site)
+        return flow.tame(demand), None if cascade is None else flow.tame(cascade)
+
+    settled = fleet.resolved(topology, required, mix_demand)
+    _LAST_RESOLVED[:] = [(topology, simulations, seed, settled)]
+    return settled
+
+
+#: The last topology resolved (plan, export and check ask for the same one in turn).
+_LAST_RESOLVED: list[tuple[Topology, int, int, Topology]] = []
+
+
+def _at_confidence(values: Any, horizon: Fraction, site: Topology) -> Fraction:
+    """The draw at policy.confidence (a fleet holding it holds every smaller draw)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    position = max(0, math.ceil(float(site.policy.confidence) * len(ordered)) - 1)
+    return Fraction(float(ordered[position])) * horizon
 
 
 def _leaves(shape: TierShape, least: int, count: int) -> bool:
@@ -1308,6 +1453,8 @@ def compare(topology: Topology, *, simulations: int = 10_000,
     """
     from capplan.schemes import SCHEMES
 
+    declared = topology
+    topology = resolved(topology, simulations=simulations, seed=seed)
     traffic = topology.traffic
     peak = flow.entry_peak(traffic)
     factor = flow.growth_factor(traffic)
@@ -1318,6 +1465,10 @@ def compare(topology: Topology, *, simulations: int = 10_000,
     costs: list[dict[str, SchemeCost]] = [{} for _ in shapes]
     for name in SCHEMES:
         for position, shape in enumerate(shapes):
+            if declared.tiers[position].typed:
+                costs[position][name] = _typed_cost(declared, position, name, simulations,
+                                                    seed)
+                continue
             variant = TierShape.of(shape.tier.model_copy(update={"redundancy": name}),
                                    topology, shape.index)
             try:
@@ -1332,6 +1483,28 @@ def compare(topology: Topology, *, simulations: int = 10_000,
                 None if count is None else variant.standby(variant.sized, count))
     return tuple(Comparison(shape.tier.name, shape.tier.redundancy, cost)
                  for shape, cost in zip(shapes, costs, strict=True))
+
+
+def _typed_cost(declared: Topology, position: int, scheme: str, simulations: int,
+                seed: int) -> SchemeCost:
+    """A tier of node types under *scheme*: the cheapest type (or, for a pool, mix)."""
+    tier = declared.tiers[position]
+    update: dict[str, object] = {"redundancy": scheme}
+    if scheme != "pool" or tier.mix is not None:
+        update["declared_nodes"] = None  # sized: a ring or standby pair takes one type
+    if tier.node_types is None and tier.mix is not None:
+        update["node_types"] = [name for name, count in tier.mix.items() if count]
+    tiers = list(declared.tiers)
+    tiers[position] = tier.model_copy(update=update)
+    site = resolved(declared.model_copy(update={"tiers": tiers}), simulations=simulations,
+                    seed=seed)
+    settled = site.tiers[position]
+    choice = settled._chosen
+    if choice is None:
+        return SchemeCost(None, None)
+    shape = TierShape.of(settled, site, position)
+    count = choice.required.nodes
+    return SchemeCost(count, Fraction(choice.required.cost), shape.standby(shape.sized, count))
 
 
 def compare_totals(comparisons: tuple[Comparison, ...]) -> dict[str, SchemeCost]:

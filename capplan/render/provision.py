@@ -154,9 +154,10 @@ def export_tiers(topology: Topology, counts: Counts = "required", *,
     refusing ``declared``.
     """
     from capplan import demand as flow
-    from capplan.sizing import TierShape, plan
+    from capplan.sizing import TierShape, plan, resolved
 
     site = plan(topology)
+    topology = resolved(topology)
     undeclared = [tier.name for tier in site.tiers if tier.nodes is None]
     if counts == "declared" and undeclared and not fallback:
         raise UndeclaredCount(f"--counts declared: {', '.join(undeclared)} declare"
