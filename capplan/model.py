@@ -719,7 +719,7 @@ def cross_check(topology: Topology) -> list[tuple[Path, str]]:
         problems.extend(_check_scheme_keys(tier, here))
         problems.extend(_check_zones(tier, here, zone_failures_of(tier, topology.policy)))
         problems.extend(_check_cold_cache(tier, here))
-        if tier.typed or tier.mix is not None:
+        if tier.typed or tier.mix is not None or tier.node_types:
             problems.extend(_check_types(tier, here, topology))
         else:
             problems.extend(_check_node(tier, here, topology.policy))
