@@ -313,8 +313,10 @@ class _ThetaRows:
 class _Search:
     """Branch and bound over θ combinations and the count of each type (module docstring)."""
 
-    def __init__(self, problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> None:
+    def __init__(self, problem: _Problem, floor: tuple[int, ...], max_nodes: int,
+                 budget: int | None = SEARCH_BUDGET) -> None:
         self.problem = problem
+        self.budget = budget
         self.floor = floor
         self.max_nodes = max_nodes
         self.best: tuple[int, ...] | None = None
@@ -341,7 +343,7 @@ class _Search:
         and takes at least shortfall / largest amount nodes; the surrogate row likewise.
         """
         self.work += 1
-        if self.work > SEARCH_BUDGET:
+        if self.budget is not None and self.work > self.budget:
             raise _OutOfBudget
         add_nodes = max(0, self.problem.min_count - nodes)
         add_cost = add_nodes * programme.cheapest_node[depth]
@@ -419,10 +421,11 @@ class _Search:
         self.counts[t] = base
 
 
-def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | None:
+def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
+            budget: int | None = SEARCH_BUDGET) -> Mix | None:
     if not problem.names:
         return None
-    search = _Search(problem, floor, max_nodes)
+    search = _Search(problem, floor, max_nodes, budget)
     seeds = [list(floor)]
     for t in range(len(problem.names)):
         # A single-type seed (or the declared nodes topped up with one type) holds.
@@ -435,8 +438,18 @@ def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | 
     try:
         best = search.run()
     except _OutOfBudget:
-        return _milp_search(problem, floor, max_nodes)
+        try:
+            return _milp_search(problem, floor, max_nodes)
+        except _Unproven:
+            # Costs whose common denominator is huge (4290.37 and the like) scale past
+            # what a double holds, so milp cannot prove its answer exactly: the branch
+            # and bound, without a budget, can.
+            return _search(problem, floor, max_nodes, budget=None)
     return None if best is None else _to_mix(problem, best)
+
+
+class _Unproven(RuntimeError):
+    """milp's answer could not be confirmed exactly (floating point ran out of digits)."""
 
 
 def cheapest_mix(types: Iterable[NodeType], needs: Mapping[str, Fraction], failures: int,
@@ -591,11 +604,11 @@ def _milp_solve(problem: _Problem, max_nodes: int, programme: _Programme,
         raise RuntimeError(f"milp did not finish: {result.message}")
     counts = tuple(round(value) for value in result.x)
     if not _holds(problem, counts) or sum(counts) > max_nodes:
-        raise RuntimeError(f"milp returned {counts}, which does not hold exactly")
+        raise _Unproven(f"milp returned {counts}, which does not hold exactly")
     minimised = sense * sum(a * b for a, b in zip(objective, counts, strict=True))
     bound = result.get("mip_dual_bound")
     if bound is not None and abs(minimised - bound) > 0.5:
-        raise RuntimeError(f"milp's bound {bound} does not prove {minimised} optimal")
+        raise _Unproven(f"milp's bound {bound} does not prove {minimised} optimal")
     return counts
 
 
@@ -662,14 +675,16 @@ def _milp_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> M
         rows, lows, highs = programmes[index]
         capped: _Programme = ([*rows, costs], [*lows, -math.inf], [*highs, float(cost)])
         fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor)
-        assert fewest is not None  # the cheapest mix of this programme qualifies
+        if fewest is None:  # the cheapest mix qualifies: only float rounding can lose it
+            raise _Unproven("milp lost the cheapest mix when capped at its own cost")
         capped[2][-2] = float(sum(fewest))
         fixed: dict[int, int] = {}
         for t in range(size):
             counts = _milp_solve(problem, max_nodes, capped,
                                  [float(u == t) for u in range(size)], floor, fixed,
                                  maximise=True)
-            assert counts is not None
+            if counts is None:
+                raise _Unproven("milp lost the cheapest mix while settling ties")
             fixed[t] = counts[t]
         settled = tuple(fixed[t] for t in range(size))
         if best is None or _key(problem, settled) < _key(problem, best):

@@ -661,6 +661,55 @@ class TierShape:
                                f"{count} nodes, past the USL peak of {scaled.peak_nodes}")
         return count
 
+    def closed_form_counts(self, demands: Any) -> Any:
+        """Counts for many draws at once where the requirement is the 2002 rule, else None.
+
+        A plain pool whose only limits are node failures and its ceiling needs exactly
+        k + ⌈d / (capacity · ceiling)⌉ nodes for demand d (active-passive: its standbys
+        instead of k). Computed in floats for every
+        draw, then every draw within a part in a billion of a step is sized exactly, so
+        each count equals :meth:`required`'s (the tests compare them draw by draw).
+        """
+        from capplan.schemes import Pool
+
+        sized = self.sized
+        if sized.zones.matter or self.resources or self.latency_targets \
+                or self.availability_target is not None:
+            return None
+        if type(sized) is Pool:
+            offset = self.failures
+        elif type(sized) is ActivePassive and sized.standby_floor is None:
+            # Standbys idle until a failure: the actives alone carry the demand, and a
+            # standby per failure (at least) takes a failed active's share.
+            offset = sized.standby
+            if self.failures > offset:
+                return None
+        else:
+            return None
+        import numpy as np
+
+        from capplan.model import MAX_NODES
+
+        usable = float(self.capacity * self.max_utilization)
+        ratio = demands / usable
+        with np.errstate(invalid="ignore", over="ignore"):
+            steps = np.ceil(ratio)
+            near = ~np.isfinite(ratio) | (ratio <= 0) | (
+                np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0))
+        counts = np.maximum(offset + steps, sized.minimum_nodes())
+        counts = np.where(near | (counts > MAX_NODES), 0, counts).astype(np.int64)
+        from capplan.uncertainty import BEYOND
+
+        counts[~near & (counts == 0)] = BEYOND
+        for position in np.flatnonzero(near):
+            value = float(demands[position])
+            try:
+                counts[position] = BEYOND if not math.isfinite(value) else min(
+                    BEYOND, self.required(Fraction(value)))
+            except Unattainable:
+                counts[position] = BEYOND
+        return counts
+
     def _stores(self, count: int) -> bool:
         """The survivors of the worst failure hold what the tier stores."""
         survivors = self.sized.fewest_survivors(count, self.failures)

@@ -225,7 +225,8 @@ def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | 
 
     exact = () if confidence is None else (_quantile_position(len(demand), confidence),)
     demands = scaled(demand, factor)
-    counts = counts_for(demands, shape.required, exact=exact)
+    closed = shape.closed_form_counts(demands)
+    counts = closed if closed is not None else counts_for(demands, shape.required, exact=exact)
     if cascade is not None:
         cascades = scaled(cascade, factor)
         counts = np.maximum(counts, counts_for(cascades, shape.cascade_required, exact=exact))
