@@ -84,7 +84,7 @@ def replace_traffic(source: str | bytes, traffic: Mapping[str, Value],
         raise document.problem(block, "traffic: expected a mapping")
     had = [key for key in _keys(block) if key in TRAFFIC_FORMS]
     splices = _rewrite(document, block, new=list(traffic.items()), remove=set(TRAFFIC_FORMS))
-    notes = [f"removed traffic.{key}: the observed {', '.join(traffic)} replace it"
+    notes = [f"removed traffic.{key}: the observed {' and '.join(traffic)} replace it"
              for key in had if key not in traffic and key != "growth"]
     if "growth" not in traffic:
         notes.append("the series does not tell growth: removed traffic.growth, so the plan "
@@ -171,6 +171,23 @@ def tier_index(topology: Topology, name: str, filename: str = "<string>") -> int
 # --- the file ------------------------------------------------------------------------------
 
 
+def check_target(path: str | os.PathLike[str], *, with_output: bool = False,
+                 tier: str | None = None) -> None:
+    """Refuse, before any work, an ``--into`` that cannot take the result.
+
+    *with_output*: ``-o`` was given too (a usage error). The file must be writable and a
+    valid topology, with a tier called *tier* when one is named.
+    """
+    from capplan.loader import load_file
+
+    if with_output:
+        raise InvalidArgument("-o and --into both say where the result goes: give one")
+    check_writable(path)
+    loaded = load_file(path)
+    if tier is not None:
+        tier_index(loaded.topology, tier, os.fspath(path))
+
+
 def check_writable(path: str | os.PathLike[str]) -> None:
     """Refuse a file the edit may not replace: missing, not a regular file, or read-only.
 
@@ -194,12 +211,13 @@ def check_writable(path: str | os.PathLike[str]) -> None:
 
 
 def rewrite_file(path: str | os.PathLike[str],
-                 change: Callable[[bytes, str], Edit]) -> Edit | None:
-    """Apply *change* to the file at *path* and write it back whole; None if nothing changed.
+                 change: Callable[[bytes, str], Edit]) -> tuple[Edit, bool]:
+    """Apply *change* to the file at *path* and write it back whole: (the edit, written?).
 
     The new text is computed and validated in memory first; the file is replaced through
     a temporary file (capplan.output: mode kept, a symlink stays a symlink and its target
-    is replaced). A file changed by someone else meanwhile is not overwritten.
+    is replaced). Nothing is written when nothing changes, nor over a file someone else
+    changed meanwhile. Every failure leaves the file as it was.
     """
     from capplan.output import write_atomically
 
@@ -208,12 +226,30 @@ def rewrite_file(path: str | os.PathLike[str],
     before = _read(name)
     edit = change(before, name)
     if edit.text.encode("utf-8") == before:
-        return None
+        return edit, False
     if _read(name) != before:
         raise OutputError(f"{name} changed while capplan was editing it; it is left as "
                           "the other writer made it: run the command again")
     write_atomically(name, edit.text)
-    return edit
+    return edit, True
+
+
+def update_file(path: str | os.PathLike[str],
+                change: Callable[[bytes, str], Edit]) -> list[str]:
+    """:func:`rewrite_file`, then what to tell the user: what was updated, then each note."""
+    name = os.fspath(path)
+    edit, written = rewrite_file(name, change)
+    said = f"updated {name}: {edit.updated}" if written \
+        else f"{name} unchanged: its {edit.updated} already holds these values"
+    return [said, *edit.notes] if written else [said]
+
+
+def usl_text(usl: Mapping[str, float]) -> dict[str, str]:
+    """Fitted coefficients as ``capplan fit``'s table prints them to paste (7 digits)."""
+    from capplan.render.fit_table import DIGITS
+    from capplan.render.fmt import significant
+
+    return {key: significant(value, DIGITS) for key, value in usl.items()}
 
 
 def _read(name: str) -> bytes:
