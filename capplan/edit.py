@@ -48,8 +48,9 @@ _BREAKS = "\r\n\x85\u2028\u2029"
 #: Scalars written unquoted: numbers as the topology spells them (1200, 4.999%, 1e-05).
 _PLAIN = re.compile(r"[0-9A-Za-z.%+-]+")
 
-#: A value to write: a mapping, a list, or a scalar already spelt as text or a number.
-Value = Mapping[str, "Value"] | Sequence["Value"] | str | int | float
+#: A value to write: a mapping or a list of values, or a scalar (an int, a float, or text
+#: already spelt as the topology spells it: '4.999%'). Anything else is InvalidArgument.
+Value = object
 
 
 @dataclass(frozen=True)
