@@ -647,3 +647,82 @@ def test_everything_but_the_form_entries_survives(
                                        Fraction(growth.rstrip("%")) / 100)
     assert "\n" not in result.text.replace("\r\n", "") or newline == "\n"
     assert edit.replace_traffic(result.text, traffic).text == result.text
+
+
+# --- the README's walkthrough -----------------------------------------------------------------
+
+WALKTHROUGH_SITE = """\
+# The shop as we guessed it last spring.
+site: shop
+traffic:
+  peak_rps: 2k              # a guess from the launch
+  growth: 3%                # another guess
+  horizon_months: 12
+policy:
+  failures: 1
+  max_utilization: 80%
+tiers:
+  - name: lb
+    redundancy: active-passive
+    nodes: 2
+    node: {capacity_rps: 50k, cost: 12000}
+  - name: app
+    redundancy: pool
+    nodes: 6
+    node:
+      capacity_rps: 1000    # one node's benchmark, times N
+      cost: 1200
+"""
+WALKTHROUGH_STEPS = [
+    ("capplan observe examples/traffic.csv --into site.yaml",
+     "capplan: updated site.yaml: traffic (profile, growth)\n"
+     "capplan: removed traffic.peak_rps: the observed profile and growth replace it\n"),
+    ("capplan fit examples/loadtest.csv --into site.yaml --tier app",
+     "capplan: updated site.yaml: tier 'app' scaling (usl)\n"
+     "capplan: removed tiers[1].node.capacity_rps: scaling says what the nodes of 'app' "
+     "carry\n"),
+]
+WALKTHROUGH_PLAN = """\
+shop: peak 2.51k rps, 4.5k rps in 12 months
+
+tier  scheme      rps  nodes  need/12mo  util  worst   spare   runway  status
+----  --------  -----  -----  ---------  ----  -----  ------  -------  ------
+lb    act-pass  2.51k      2        2/2  5.0%   5.0%  +1496%  56.8 mo  ok
+app   pool      2.51k      6        5/8   49%    56%    +42%   7.1 mo  ok
+
+total: 8 nodes, cost 31,200; required: 10 nodes, cost 33,600
+
+Node failures survived per hour (- = cannot carry it; + = 10 or more):
+lb   111111111111111111111111
+app  555555443333222222233344
+"""
+
+
+def test_the_readme_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walkthrough (observe --into, fit --into, plan) prints what the README shows."""
+    (tmp_path / "examples").mkdir()
+    for name in ("traffic.csv", "loadtest.csv"):
+        (tmp_path / "examples" / name).write_bytes((EXAMPLES / name).read_bytes())
+    (tmp_path / "site.yaml").write_text(WALKTHROUGH_SITE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for command, said in WALKTHROUGH_STEPS:
+        result = invoke(*command.split()[1:])
+        assert result.exit_code == ExitCode.OK
+        assert (result.stdout, result.stderr) == ("", said)
+    edited = (tmp_path / "site.yaml").read_text(encoding="utf-8")
+    assert edited == WALKTHROUGH_SITE.replace(
+        "  peak_rps: 2k              # a guess from the launch\n"
+        "  growth: 3%                # another guess\n",
+        "  profile: [751.8, 601.5, 501.2, 451.1, 451.1, 551.4, 802.0, 1203.0, 1603.9, 1904.7,\n"
+        "            2105.2, 2255.5, 2355.8, 2405.9, 2431.0, 2456.0, 2506.2, 2456.0, 2305.7,\n"
+        "            2105.2, 1854.6, 1553.8, 1253.1, 952.3]\n"
+        "  growth: 4.999%\n").replace(
+        "      capacity_rps: 1000    # one node's benchmark, times N\n      cost: 1200\n",
+        "      cost: 1200\n    scaling:\n      usl:\n        sigma: 0.02671595\n"
+        "        kappa: 0.0007690939\n        lambda: 995.6488\n")
+    assert invoke("plan", "site.yaml").stdout == WALKTHROUGH_PLAN
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    if "From measurements to a plan" in readme:  # once the section is in, it must agree
+        for text in (WALKTHROUGH_SITE, WALKTHROUGH_PLAN, *(said for _, said in
+                                                           WALKTHROUGH_STEPS)):
+            assert text in readme
