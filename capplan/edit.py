@@ -85,7 +85,8 @@ def replace_traffic(source: str | bytes, traffic: Mapping[str, Value],
         raise document.problem(block, "traffic: expected a mapping")
     had = [key for key in _keys(block) if key in TRAFFIC_FORMS]
     splices = _rewrite(document, block, new=list(traffic.items()), remove=set(TRAFFIC_FORMS))
-    notes = [f"removed traffic.{key}: the observed {' and '.join(traffic)} replace it"
+    verb = "replaces" if len(traffic) == 1 else "replace"
+    notes = [f"removed traffic.{key}: the observed {' and '.join(traffic)} {verb} it"
              for key in had if key not in traffic and key != "growth"]
     if "growth" not in traffic:
         notes.append("the series does not tell growth: removed traffic.growth, so the plan "

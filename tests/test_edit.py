@@ -266,8 +266,9 @@ def test_no_growth_observed_removes_growth_and_says_so() -> None:
     topology = load_text(result.text).topology
     assert topology.traffic.growth == 0
     assert "growth:" not in result.text.split("policy:")[0]
-    assert result.notes[-1] == ("the series does not tell growth: removed traffic.growth, "
-                                "so the plan assumes 0 a month")
+    assert result.notes == ("removed traffic.peak_rps: the observed profile replaces it",
+                            "the series does not tell growth: removed traffic.growth, so "
+                            "the plan assumes 0 a month")
     again = edit.replace_traffic(result.text, {"profile": [100]})
     assert again.notes[-1].startswith("the series does not tell growth: traffic has none")
 
@@ -726,3 +727,57 @@ def test_the_readme_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         for text in (WALKTHROUGH_SITE, WALKTHROUGH_PLAN, *(said for _, said in
                                                            WALKTHROUGH_STEPS)):
             assert text in readme
+
+
+@st.composite
+def pool_tiers(draw: st.DrawFn) -> str:
+    """A pool tier in any style: block or flow, node first or last, keys in any order."""
+    node_keys = draw(st.sampled_from([["capacity_rps: 150"], ["workers: 8", "service_ms: 20"],
+                                      ["capacity_rps: 150", "workers: 8", "service_ms: 20"]]))
+    node_keys = draw(st.permutations(node_keys + draw(st.sampled_from(
+        [[], ["cost: 2500"], ["cost: 2500", "mtbf_hours: 900", "mttr_hours: 4"]]))))
+    keys = [("name", "app"), ("redundancy", "pool")]
+    keys += draw(st.sampled_from([[], [("nodes", "4")], [("zones", "2"), ("nodes", "4")]]))
+    old = draw(st.sampled_from([None, "{usl: {sigma: 0.1, kappa: 0, lambda: 9}}"]))
+    if old is not None:  # scaling and capacity_rps cannot both be there: a valid start
+        node_keys = [key for key in node_keys if key.split(":")[0] not in
+                     edit.SCALING_EXCLUDES] or ["cost: 1"]
+        keys.append(("scaling", old))
+    flow_node = "{" + ", ".join(node_keys) + "}"
+    keys.append(("node", flow_node if draw(st.booleans()) else None))
+    keys = draw(st.permutations(keys))
+    if draw(st.booleans()):  # the whole tier on one line
+        return "  - {" + ", ".join(f"{key}: {value or flow_node}" for key, value in keys) \
+            + "}" + draw(_INLINE) + "\n"
+    lines = []
+    for key, value in keys:
+        comment = draw(_INLINE)
+        if value is None:
+            lines.append(f"{key}:{comment}")
+            lines.extend(f"  {entry}{draw(_INLINE)}" for entry in node_keys)
+        else:
+            lines.append(f"{key}: {value}{comment}")
+        lines.extend(draw(_FILLER))
+    return "".join(("  - " if index == 0 else "    ") + line + "\n"
+                   if not line.lstrip().startswith("#") and line else line + "\n"
+                   for index, line in enumerate(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(pool_tiers(), st.sampled_from(["\n", "\r\n"]))
+def test_any_pool_tier_takes_a_scaling_and_nothing_else_changes(tier: str,
+                                                                newline: str) -> None:
+    """Whatever the tier's style, the other tiers' lines stay, and a second run is a no-op."""
+    before = ("site: s  # c\ntraffic: {peak_rps: 10}\ntiers:\n  - name: lb  # first\n"
+              "    redundancy: active-passive\n    node: {capacity_rps: 1k}\n")
+    after = "  # after\n  - {name: db, redundancy: pool, node: {capacity_rps: 1}}\n"
+    text = (before + tier + after).replace("\n", newline)
+    result = edit.set_scaling(text, "app", USL)
+    assert result.text.startswith(before.replace("\n", newline))
+    assert result.text.endswith(after.replace("\n", newline))
+    app_tier = load_text(result.text).topology.tiers[1]
+    assert app_tier.scaling is not None
+    assert app_tier.scaling.usl.lambda_ == Fraction("995.6488")
+    assert (app_tier.node.capacity_rps, app_tier.node.workers, app_tier.node.service_ms) == \
+        (None, None, None)
+    assert edit.set_scaling(result.text, "app", USL).text == result.text
