@@ -736,7 +736,7 @@ def pool_tiers(draw: st.DrawFn) -> str:
                                       ["capacity_rps: 150", "workers: 8", "service_ms: 20"]]))
     node_keys = draw(st.permutations(node_keys + draw(st.sampled_from(
         [[], ["cost: 2500"], ["cost: 2500", "mtbf_hours: 900", "mttr_hours: 4"]]))))
-    keys = [("name", "app"), ("redundancy", "pool")]
+    keys: list[tuple[str, str | None]] = [("name", "app"), ("redundancy", "pool")]
     keys += draw(st.sampled_from([[], [("nodes", "4")], [("zones", "2"), ("nodes", "4")]]))
     old = draw(st.sampled_from([None, "{usl: {sigma: 0.1, kappa: 0, lambda: 9}}"]))
     if old is not None:  # scaling and capacity_rps cannot both be there: a valid start
