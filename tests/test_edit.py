@@ -674,6 +674,16 @@ tiers:
       capacity_rps: 1000    # one node's benchmark, times N
       cost: 1200
 """
+WALKTHROUGH_BEFORE = """\
+shop: peak 2k rps, 2.85k rps in 12 months
+
+tier  scheme    rps  nodes  need/12mo  util  worst   spare    runway  status
+----  --------  ---  -----  ---------  ----  -----  ------  --------  ------
+lb    act-pass   2k      2        2/2  4.0%   4.0%  +1900%  101.3 mo  ok
+app   pool       2k      6        4/5   33%    40%   +100%   23.4 mo  ok
+
+total: 8 nodes, cost 31,200; required: 7 nodes, cost 30,000
+"""
 WALKTHROUGH_STEPS = [
     ("capplan observe examples/traffic.csv --into site.yaml",
      "capplan: updated site.yaml: traffic (profile, growth)\n"
@@ -706,6 +716,7 @@ def test_the_readme_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         (tmp_path / "examples" / name).write_bytes((EXAMPLES / name).read_bytes())
     (tmp_path / "site.yaml").write_text(WALKTHROUGH_SITE, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    assert invoke("plan", "site.yaml").stdout == WALKTHROUGH_BEFORE
     for command, said in WALKTHROUGH_STEPS:
         result = invoke(*command.split()[1:])
         assert result.exit_code == ExitCode.OK
@@ -724,7 +735,7 @@ def test_the_readme_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert invoke("plan", "site.yaml").stdout == WALKTHROUGH_PLAN
     readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
     if "From measurements to a plan" in readme:  # once the section is in, it must agree
-        for text in (WALKTHROUGH_SITE, WALKTHROUGH_PLAN, *(said for _, said in
+        for text in (WALKTHROUGH_SITE, WALKTHROUGH_BEFORE, WALKTHROUGH_PLAN, *(said for _, said in
                                                            WALKTHROUGH_STEPS)):
             assert text in readme
 
