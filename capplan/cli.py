@@ -381,12 +381,29 @@ def fit(
     = "throughput",
     output_format: FormatOption = TABLE,
     output: OutputOption = None,
+    into: Annotated[Path | None, typer.Option(
+        "--into", help="Set the scaling: of --tier in this topology file instead of "
+                       "printing; every other line and comment is kept.", dir_okay=False,
+        show_default=False)] = None,
+    tier: Annotated[str | None, typer.Option(
+        "--tier", help="With --into: the pool tier whose scaling: is set.",
+        show_default=False)] = None,
 ) -> None:
     """Fit the Universal Scalability Law to load-test measurements: σ, κ, λ and the peak.
 
     Prints the coefficients ± standard errors, r², the peak and a block for a tier.
 
+    With --into FILE --tier NAME it prints nothing and edits FILE instead: that tier gets
+    scaling: {usl: {sigma, kappa, lambda}} (7 significant digits, as the table's paste;
+    one already there is replaced), and loses the node keys scaling excludes
+    (capacity_rps, workers, service_ms), each named on stderr. Every other byte of FILE
+    is kept (comments, order, quoting, line ends); comments inside a replaced scaling:
+    go. FILE must be a valid topology before and after; on any failure it is left
+    untouched (exit 2).
+
     Example: capplan fit loadtest.csv --x users --y rps
+
+    Example: capplan fit loadtest.csv --into site.yaml --tier app
     """
     from capplan.fit import fit_file, fit_stream
 
@@ -396,10 +413,29 @@ def fit(
         return fit_table(document)
 
     with _errors_exit():
+        if into is not None:
+            from capplan import edit
+
+            if tier is None:
+                raise _UsageError("--into needs --tier NAME: the pool tier whose scaling "
+                                  "to set")
+            # A file that cannot take the result is refused before any fitting.
+            edit.check_target(into, with_output=output is not None, tier=tier)
+        elif tier is not None:
+            raise _UsageError("--tier applies only with --into FILE")
         result = fit_stream(sys.stdin, "<stdin>", x=x, y=y) if file == "-" \
             else fit_file(file, x=x, y=y)
-        _emit(_render(result.to_dict(), output_format, table=table), output,
-              inputs=[file] if file != "-" else [])
+        if into is None or tier is None:
+            _emit(_render(result.to_dict(), output_format, table=table), output,
+                  inputs=[file] if file != "-" else [])
+            return
+        usl = edit.usl_text({"sigma": result.sigma, "kappa": result.kappa,
+                             "lambda": result.lam})
+        for note in result.notes:
+            _note(note)
+        for line in edit.update_file(into, lambda source, name: edit.set_scaling(
+                source, tier, usl, name)):
+            _note(line)
 
 
 @app.command()
@@ -478,6 +514,10 @@ def observe(
     output_format: Annotated[Format, typer.Option(
         "--format", "-f", case_sensitive=False, help="Output format.")] = _YAML,
     output: OutputOption = None,
+    into: Annotated[Path | None, typer.Option(
+        "--into", help="Rewrite the traffic: block of this topology file instead of "
+                       "printing; every other line and comment is kept.", dir_okay=False,
+        show_default=False)] = None,
 ) -> None:
     """Read observed traffic and print a traffic: block to paste into a topology.
 
@@ -497,11 +537,26 @@ def observe(
     non-numeric value is refused as FILE:LINE:COL (exit 2). A CSV is read
     line by line in bounded memory.
 
+    With --into FILE it prints nothing and edits the topology FILE instead: the
+    observed profile and growth replace traffic's peak_rps, daily_requests,
+    peak_to_average, profile and growth (growth is removed when the series cannot
+    tell it: the plan then assumes 0); horizon_months, request_bytes and
+    response_bytes stay as written, and so does every other byte of FILE (comments,
+    order, quoting, line ends). Comments on the replaced lines go. FILE must be a
+    valid topology before and after; on any failure it is left untouched (exit 2).
+
     Example: capplan observe traffic.csv --quantile 99% -o traffic.yaml
+
+    Example: capplan observe traffic.csv --into site.yaml
     """
     observing = importlib.import_module("capplan.observe")  # the module, not api.observe
 
     with _errors_exit():
+        if into is not None:
+            from capplan import edit
+
+            # A file that cannot take the result is refused before a long read or query.
+            edit.check_target(into, with_output=output is not None)
         q = float(_number_option("--quantile", quantile_text, positive=True, percent=True,
                                  at_most=Fraction(1)))
         if url is not None:
@@ -530,12 +585,18 @@ def observe(
             finally:
                 progress.done()
             inputs = [file]
-        document = result.to_dict()
-        text = _render(document, output_format, table=_observe_table)
-        _emit(text, output, inputs=inputs)
-        if output_format != "table":  # the table prints its notes itself
-            for note in result.notes:
-                _note(note)
+        # The table prints its notes itself.
+        notes = list(result.notes) if into is not None or output_format != "table" else []
+        if into is None:
+            document = result.to_dict()
+            text = _render(document, output_format, table=_observe_table)
+            _emit(text, output, inputs=inputs)
+        else:
+            traffic = result.traffic_block()
+            notes += edit.update_file(into, lambda source, name: edit.replace_traffic(
+                source, traffic, name))
+        for note in notes:
+            _note(note)
 
 
 def _observe_table(document: dict[str, object]) -> str:
