@@ -116,6 +116,10 @@ def set_scaling(source: str | bytes, tier: str, usl: Mapping[str, Value],
     document = _Document.read(source, filename)
     index = tier_index(document.loaded.topology, tier, filename)
     found = document.loaded.topology.tiers[index]
+    if found.typed or found.node_types:
+        raise InvalidInput([Problem(filename, *document.loaded.locate(
+            ("tiers", index)), f"tier '{tier}' takes its nodes from node_types, whose "
+            "capacity_rps says what each carries; scaling needs a tier with one node")])
     if found.redundancy != "pool":
         raise InvalidInput([Problem(filename, *document.loaded.locate(
             ("tiers", index, "redundancy")), f"tier '{tier}' is {found.redundancy}: scaling "
@@ -646,7 +650,7 @@ def _mask_tier(dump: dict[str, Any], index: int) -> None:
     tier = dump["tiers"][index]
     tier["scaling"] = None
     for key in SCALING_EXCLUDES:
-        tier["node"][key] = None
+        tier["declared_node"][key] = None  # the model's name for the file's `node`
 
 
 def _inconsistent(document: _Document, near: yaml.Node, what: str) -> InvalidInput:
