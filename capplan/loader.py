@@ -13,8 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Defined with the rest of the error family; still importable from here, as before.
 from capplan.errors import InvalidInput as InvalidInput  # noqa: PLC0414
@@ -84,12 +83,16 @@ _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fal
           "FALSE": False}
 
 
-@dataclass
 class SourceMap:
     """Where each key path's value (and key) starts, 1-based."""
 
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # A plain class, as Loaded is a NamedTuple: a dataclass costs about 1 ms of start-up to
+    # create, and nothing compares or prints these.
+    __slots__ = ("keys", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """The mark of *path*, else of its nearest located ancestor, else (1, 1)."""
@@ -102,8 +105,7 @@ class SourceMap:
         return self.values.get((), (1, 1))
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """A validated topology and where its parts were written."""
 
     topology: Topology
