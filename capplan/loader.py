@@ -31,6 +31,8 @@ class _PatternOnUse:
         self._compiled: re.Pattern[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        if name in _PatternOnUse.__slots__:  # unset (a copy being made): no pattern to ask
+            raise AttributeError(name)
         if self._compiled is None:
             self._compiled = _COMPILE(*self._arguments)
         return getattr(self._compiled, name)
