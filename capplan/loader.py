@@ -127,8 +127,11 @@ def _decode(text: str | bytes, filename: str) -> str:
     if isinstance(text, str):
         decoded = text
     else:
+        # The byte-order mark some editors write, stripped by hand: the utf-8-sig codec is a
+        # module to import, and its error offsets would count from after the mark.
+        text = text.removeprefix(b"\xef\xbb\xbf")
         try:
-            decoded = text.decode("utf-8-sig")
+            decoded = text.decode("utf-8")
         except UnicodeDecodeError as error:
             line = text.count(b"\n", 0, error.start) + 1
             column = error.start - (text.rfind(b"\n", 0, error.start) + 1) + 1
