@@ -30,6 +30,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 BIN = Path(sys.executable).parent
+#: This checkout, which the children import (an editable install may point at another one).
+ROOT = Path(__file__).resolve().parent.parent
 
 ONE_TIER = """\
 site: one
@@ -95,6 +97,8 @@ HOSTILE = {
 #: run compile capplan's modules anew (about 70 ms), a cost no installed copy pays.
 CHILD_ENV = {name: value for name, value in os.environ.items()
              if name != "PYTHONDONTWRITEBYTECODE"}
+CHILD_ENV["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [
+    os.environ.get("PYTHONPATH")])])
 
 
 def wall(command: list[str], repeat: int) -> float:
@@ -118,7 +122,7 @@ def best(function: Callable[[], object], repeat: int) -> float:
     return min(samples)
 
 
-CLI_SOURCE = Path(__file__).resolve().parent.parent / "capplan" / "cli.py"
+CLI_SOURCE = ROOT / "capplan" / "cli.py"
 
 
 def typer_floor(command: str = "plan") -> str:
@@ -132,16 +136,25 @@ def typer_floor(command: str = "plan") -> str:
     """
     tree = ast.parse(CLI_SOURCE.read_text(encoding="utf-8"))
     defined: dict[str, ast.stmt] = {}
-    for node in tree.body:
+    capplans = set()  # names cli.py imports from capplan: the floor must not import them
+    for node in _runtime(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:  # one statement per imported name: only those needed
                 one = copy.copy(node)
                 one.names = [alias]
-                defined[alias.asname or alias.name.split(".")[0]] = one
+                name = alias.asname or alias.name.split(".")[0]
+                defined[name] = one
+                if (node.module if isinstance(node, ast.ImportFrom) else name) \
+                        .startswith("capplan"):
+                    capplans.add(name)
         elif isinstance(node, ast.ClassDef | ast.FunctionDef):
             defined[node.name] = _emptied(node)
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            defined[node.targets[0].id] = _emptied(node)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) \
+                and isinstance(target := _target(node), ast.Name):
+            uses = {name.id for name in ast.walk(node) if isinstance(name, ast.Name)}
+            # The choices capplan computes (its format registries) as the literals they are.
+            defined[target.id] = (_literal_enum(target.id) if uses & capplans
+                                  else _emptied(node))
     order = {id(node): index for index, node in enumerate(defined.values())}
     wanted: dict[int, ast.stmt] = {}
     pending = [node for node in defined.values() if isinstance(node, ast.FunctionDef) and (
@@ -159,6 +172,33 @@ def typer_floor(command: str = "plan") -> str:
     lines += [ast.unparse(node) for node in sorted(wanted.values(), key=lambda n: order[id(n)])]
     lines.append('app(prog_name="capplan")')
     return "\n".join(lines) + "\n"
+
+
+def _runtime(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The module's statements as they run: ``if TYPE_CHECKING:`` blocks by their else."""
+    statements: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            statements += _runtime(node.orelse)
+        else:
+            statements.append(node)
+    return statements
+
+
+def _target(node: ast.Assign | ast.AnnAssign) -> ast.expr:
+    return node.targets[0] if isinstance(node, ast.Assign) else node.target
+
+
+def _literal_enum(name: str) -> ast.stmt:
+    """cli.py's enum *name*, built from capplan's registries, written out as a literal."""
+    import enum
+    import importlib
+
+    value = getattr(importlib.import_module("capplan.cli"), name)
+    if not (isinstance(value, type) and issubclass(value, enum.StrEnum)):
+        raise SystemExit(f"typer_floor: cannot write {name} without capplan; teach me how")
+    members = {member.name: member.value for member in value}
+    return ast.parse(f"{name} = StrEnum({name!r}, {members!r})").body[0]
 
 
 def _emptied(node: ast.stmt) -> ast.stmt:
@@ -357,6 +397,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     repeat = 5 if parser.parse_args().quick else 21
+    sys.path.insert(0, str(ROOT))  # this checkout's capplan, in this process as in children
     if not shutil.which("yamllint", path=str(BIN)):
         sys.exit("yamllint is not installed here: pip install -e '.[test]'")
     with tempfile.TemporaryDirectory() as name:

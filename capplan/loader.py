@@ -9,15 +9,68 @@ Scalars follow YAML 1.2's core schema; numbers stay text for :mod:`capplan.units
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 # Defined with the rest of the error family; still importable from here, as before.
 from capplan.errors import InvalidInput as InvalidInput  # noqa: PLC0414
 from capplan.errors import Problem as Problem  # noqa: PLC0414
 from capplan.model import Topology, validate
+
+
+class _PatternOnUse:
+    """A regular expression compiled when first used: the pattern's stand-in until then."""
+
+    __slots__ = ("_arguments", "_compiled")
+
+    def __init__(self, *arguments: Any) -> None:
+        self._arguments = arguments
+        self._compiled: re.Pattern[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _PatternOnUse.__slots__:  # unset (a copy being made): no pattern to ask
+            raise AttributeError(name)
+        if self._compiled is None:
+            self._compiled = _COMPILE(*self._arguments)
+        return getattr(self._compiled, name)
+
+
+_COMPILE = re.compile
+
+
+@contextmanager
+def _patterns_compiled_on_use(package: str) -> Iterator[None]:
+    """While *package* is imported, the patterns its modules compile wait for first use.
+
+    PyYAML compiles about ten at import for its pure-Python reader and resolver (the
+    reader's class of non-printable characters alone takes about 8 ms), and this loader
+    uses neither: libyaml reads, and the scalars are resolved below. That was about 6 ms
+    of a one-tier ``capplan plan``. Other callers of :func:`re.compile`, on any thread, get
+    their patterns as ever; PyYAML's own compile when it first uses them (without libyaml,
+    or when dumping), so its behaviour is unchanged.
+    """
+    if package in sys.modules:
+        yield
+        return
+
+    def compile_for(pattern: Any, flags: Any = 0) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == package or caller.startswith(f"{package}."):
+            return _PatternOnUse(pattern, flags)
+        return _COMPILE(pattern, flags)
+
+    re.compile = compile_for
+    try:
+        yield
+    finally:
+        re.compile = _COMPILE
+
+
+with _patterns_compiled_on_use("yaml"):
+    import yaml
 
 #: Largest file read: far above any real topology (a 10,000-tier file is about 1 MiB).
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -32,12 +85,16 @@ _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fal
           "FALSE": False}
 
 
-@dataclass
 class SourceMap:
     """Where each key path's value (and key) starts, 1-based."""
 
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # A plain class, as Loaded is a NamedTuple: a dataclass costs about 1 ms of start-up to
+    # create, and nothing compares or prints these.
+    __slots__ = ("keys", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """The mark of *path*, else of its nearest located ancestor, else (1, 1)."""
@@ -50,8 +107,7 @@ class SourceMap:
         return self.values.get((), (1, 1))
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """A validated topology and where its parts were written."""
 
     topology: Topology
@@ -71,8 +127,11 @@ def _decode(text: str | bytes, filename: str) -> str:
     if isinstance(text, str):
         decoded = text
     else:
+        # The byte-order mark some editors write, stripped by hand: the utf-8-sig codec is a
+        # module to import, and its error offsets would count from after the mark.
+        text = text.removeprefix(b"\xef\xbb\xbf")
         try:
-            decoded = text.decode("utf-8-sig")
+            decoded = text.decode("utf-8")
         except UnicodeDecodeError as error:
             line = text.count(b"\n", 0, error.start) + 1
             column = error.start - (text.rfind(b"\n", 0, error.start) + 1) + 1

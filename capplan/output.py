@@ -22,7 +22,8 @@ from typing import TextIO
 from capplan.errors import OutputError as OutputError  # noqa: PLC0414
 
 # Linux resolves /dev/stdout and /dev/fd/N to these folders; other systems mount /dev/fd.
-_DESCRIPTOR_FOLDER = re.compile(r"/proc/(?P<pid>\d+)(?:/task/\d+)?/fd|/dev/fd")
+#: Compiled on first use (by re's cache), as only ``-o`` needs it: start-up pays nothing.
+_DESCRIPTOR_FOLDER = r"/proc/(?P<pid>\d+)(?:/task/\d+)?/fd|/dev/fd"
 _MAX_LINKS = 40  # the kernel's own limit on links followed in one lookup
 
 
@@ -193,7 +194,7 @@ def _descriptor(name: str) -> tuple[bool, int] | None:
     for _ in range(_MAX_LINKS):
         folder = os.path.realpath(os.path.dirname(current))
         base = os.path.basename(current)
-        match = _DESCRIPTOR_FOLDER.fullmatch(folder)
+        match = re.fullmatch(_DESCRIPTOR_FOLDER, folder)
         if match is not None and base.isdigit():
             pid = match.group("pid")
             return (pid is None or int(pid) == os.getpid(), int(base))
