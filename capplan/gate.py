@@ -10,7 +10,6 @@ that is not ``ok`` (located at the line where the tier starts), and warnings tha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from fractions import Fraction
 
 from capplan import demand as flow
@@ -60,7 +59,7 @@ def check_topology(name: str, loaded: Loaded) -> list[Finding]:
     warnings = _input_warnings(name, loaded)
     try:
         site = plan(topology)
-        loaded = replace(loaded, topology=resolved(topology))
+        loaded = loaded._replace(topology=resolved(topology))
     except Unattainable as error:
         line, column = loaded.locate(error.path)
         found = rule("policy-not-held")

@@ -962,10 +962,10 @@ def plan(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Pla
     shares = flow.slot_demands(traffic)
     requirements = requirements_of(topology, shapes, demands, cascades, moved,
                                    simulations, seed)
-    from capplan import uncertainty
+    from capplan.model import is_uncertain
 
     uncertain = (simulations, seed, topology.policy.confidence) \
-        if uncertainty.is_uncertain(topology) else None
+        if is_uncertain(topology) else None
     tiers = tuple(
         plan_tier(shape, demand, factor, topology, cascade, shares, requirement)
         for shape, demand, cascade, requirement in zip(shapes, demands, cascades, requirements,
@@ -985,10 +985,10 @@ def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[F
     (with shrinking traffic that is today's), and, with ranges among the inputs, in at
     least ``policy.confidence`` of the draws.
     """
-    from capplan import uncertainty
+    from capplan.model import is_uncertain
 
     factor = flow.growth_factor(topology.traffic)
-    if uncertainty.is_uncertain(topology):
+    if is_uncertain(topology):
         horizon = max(factor, Fraction(1))
         # Whether the cascade sizes the tier is told at the medians, like every figure
         # but the counts.

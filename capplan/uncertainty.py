@@ -48,13 +48,8 @@ BEYOND = MAX_NODES + 1
 BEYOND_KEY = f">{MAX_NODES}"
 
 
-def is_uncertain(topology: Topology) -> bool:
-    """True when some input is a range."""
-    traffic = topology.traffic
-    values: list[object] = [traffic.peak_rps, traffic.daily_requests, traffic.peak_to_average]
-    for tier in topology.tiers:
-        values += [tier.per_request, tier.hit_ratio]
-    return any(isinstance(value, Uncertain) for value in values)
+# Defined with the model (a plan asks it before it needs anything else from here).
+from capplan.model import is_uncertain as is_uncertain  # noqa: E402, PLC0414
 
 
 @dataclass(frozen=True)
