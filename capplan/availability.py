@@ -391,14 +391,25 @@ def ring_unavailability(nodes: int, q: Fraction | float, demand: Fraction, capac
     return ring(nodes, q, demand, capacity, spread).value
 
 
-def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float) -> int:
+def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float,
+                 known: tuple[int, int] | None = None) -> int:
     """The fewest standbys S with P(more than S of *nodes* down) ≤ 1 − *target*, exactly.
 
     The tail only shrinks as S grows, so a bisection over 0…nodes finds it in O(log n)
-    tails of O(√(nq) + 60) terms each.
+    tails of O(√(nq) + 60) terms each. *known* = (n₀, S₀), the answer for n₀ < *nodes*,
+    brackets it: S never falls as nodes are added, and never rises by more than the nodes
+    added (Bin(n) ≤ Bin(n₀) + (n − n₀)), so a search from S₀ takes a tail or two.
     """
     goal = Fraction(target)
     low, high = 0, nodes  # P(more than nodes down) = 0 always meets
+    if known is not None and known[0] < nodes:
+        low, high = known[1], min(nodes, known[1] + nodes - known[0])
+        step = 1
+        while low < high and not binomial_tail(nodes, q, low + 1).meets(goal):
+            # Gallop up from S₀: the answer is usually S₀ or S₀ + 1.
+            low, step = min(high, low + step), step * 2
+        if low == known[1] or binomial_tail(nodes, q, low + 1).meets(goal):
+            high, low = low, max(known[1], low - step // 2)
     while low < high:
         middle = (low + high) // 2
         if binomial_tail(nodes, q, middle + 1).meets(goal):

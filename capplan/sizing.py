@@ -439,10 +439,18 @@ def _standby_floor(q: Fraction, target: Fraction) -> Callable[[int], int]:
 
     from capplan.availability import standbys_for
 
-    # Searches ask for the same sizes again and again; each answer costs O(nodes).
+    known: list[tuple[int, int]] = []  # (nodes, standbys), sorted by nodes
+
+    # Searches ask for the same sizes again and again; each answer costs O(nodes) fresh,
+    # a tail or two next to one already known (see standbys_for).
     @lru_cache(maxsize=4096)
     def floor(nodes: int) -> int:
-        return standbys_for(nodes, q, target)
+        from bisect import bisect_left, insort
+
+        below = bisect_left(known, (nodes, -1))
+        answer = standbys_for(nodes, q, target, known[below - 1] if below else None)
+        insort(known, (nodes, answer))
+        return answer
 
     return floor
 

@@ -202,3 +202,17 @@ def test_ten_thousand_node_tiers_are_exact_and_quick() -> None:
 def test_downtime_minutes() -> None:
     """99.99% is 52.596 minutes a year."""
     assert downtime_minutes_per_year(0.9999) == pytest.approx(52.596)
+
+
+@settings(max_examples=60, deadline=None)
+@given(nodes=st.integers(2, 120), start=st.integers(1, 119),
+       q=st.fractions(min_value=Fraction(1, 1000), max_value=Fraction(1, 2),
+                      max_denominator=1000),
+       target=st.sampled_from([Fraction(9, 10), Fraction(99, 100), Fraction(9999, 10000)]))
+def test_standbys_from_a_known_answer_equal_the_full_search(
+        nodes: int, start: int, q: Fraction, target: Fraction) -> None:
+    from capplan.availability import standbys_for
+
+    start = min(start, nodes - 1)
+    known = (start, standbys_for(start, q, target))
+    assert standbys_for(nodes, q, target, known) == standbys_for(nodes, q, target)
