@@ -82,7 +82,7 @@ def size(
     Numbers are read as in a file (``"1.2k"``, ``"80%"``). *spread* applies to rings,
     *standby* to active-passive (default: *failures*).
     """
-    from capplan.schemes import SCHEMES
+    from capplan.registry import SCHEMES
     from capplan.sizing import size as size_tier
 
     if redundancy not in SCHEMES:
@@ -91,12 +91,12 @@ def size(
     _whole("failures", failures, low=0)
     if spread is not None:
         _whole("spread", spread, low=1)
-        if redundancy != "ring":
+        if "spread" not in SCHEMES[redundancy].keys:
             raise InvalidArgument(f"spread applies only to redundancy='ring' (got "
                                   f"'{redundancy}')")
     if standby is not None:
         _whole("standby", standby, low=0)
-        if redundancy != "active-passive":
+        if "standby" not in SCHEMES[redundancy].keys:
             raise InvalidArgument(f"standby applies only to redundancy='active-passive' (got "
                                   f"'{redundancy}')")
         if standby < failures:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 import typer
 from typer.core import TyperGroup
 
-from capplan import __version__, render
+from capplan import __version__, registry, render
 
 # A bad option value is the library's InvalidArgument: one family, one mapping to exit 2.
 from capplan.errors import ExitCode as ExitCode  # noqa: PLC0414 (tests import it from here)
@@ -31,18 +31,24 @@ BUILTIN_EXAMPLE = Path(__file__).parent / "data" / "blueprint.yaml"
 STARTER = Path(__file__).parent / "data" / "starter.yaml"
 
 
-# The choices come from the registries in capplan.render: a new format or target is one
-# line there. The type checker sees plain strings; Typer sees the enums it lists.
+# The choices come from the registries in capplan.render and capplan.registry: a new
+# format, target or scheme is one line there. The type checker sees plain strings; Typer
+# sees the enums it lists.
 if TYPE_CHECKING:
     Format: TypeAlias = str
     CheckFormat: TypeAlias = str
     Target: TypeAlias = str
+    Redundancy: TypeAlias = str
 else:
+    Redundancy = StrEnum("Redundancy", {name.replace("-", "_"): name
+                                        for name in registry.SCHEMES})
     Format = StrEnum("Format", {name: name for name in ("table", *render.DOCUMENT_FORMATS)})
     CheckFormat = StrEnum("CheckFormat", {name: name for name in render.CHECK_FORMATS})
     Target = StrEnum("Target", {name: name for name in render.TARGETS})
 #: The default --format: the enum member Typer expects, a string to the type checker.
 TABLE: Format = Format("table")
+#: The default --redundancy, likewise.
+POOL: Redundancy = Redundancy("pool")
 
 
 class DataFormat(StrEnum):
@@ -57,14 +63,6 @@ class CountsChoice(StrEnum):
 
     required = "required"
     declared = "declared"
-
-
-class Redundancy(StrEnum):
-    """Redundancy schemes, as the file spells them."""
-
-    pool = "pool"
-    ring = "ring"
-    active_passive = "active-passive"
 
 
 class _OneLineErrors(TyperGroup):
@@ -159,7 +157,7 @@ def size(
                                              show_default=False)] = None,
     capacity: Annotated[str, typer.Option(help="Requests/second one node carries.",
                                           show_default=False)] = "",
-    redundancy: Annotated[Redundancy, typer.Option(help="Redundancy scheme.")] = Redundancy.pool,
+    redundancy: Annotated[Redundancy, typer.Option(help="Redundancy scheme.")] = POOL,
     failures: Annotated[int, typer.Option(min=0, help="N+k: survive any k failures.")] = 1,
     max_utilization: Annotated[str, typer.Option(
         help="Ceiling per surviving node, e.g. 80%.")] = "100%",
@@ -186,12 +184,12 @@ def size(
 
     with _errors_exit():
         # As in a file: an option of another scheme is refused, never silently ignored.
-        if spread is not None and redundancy is not Redundancy.ring:
-            raise _UsageError(f"--spread applies only to --redundancy ring (got "
-                              f"{redundancy.value})")
-        if standby is not None and redundancy is not Redundancy.active_passive:
-            raise _UsageError(f"--standby applies only to --redundancy active-passive (got "
-                              f"{redundancy.value})")
+        chosen = str(redundancy)
+        for key, value in (("spread", spread), ("standby", standby)):
+            owners = [name for name, entry in registry.SCHEMES.items() if key in entry.keys]
+            if value is not None and chosen not in owners:
+                raise _UsageError(f"--{key} applies only to --redundancy "
+                                  f"{' or '.join(owners)} (got {chosen})")
         if standby is not None and standby < failures:
             # Answering with more standbys than asked would answer another question.
             raise _UsageError(f"--standby {standby} is below --failures {failures}: a failed "
@@ -202,7 +200,7 @@ def size(
         utilization = _number_option("--max-utilization", max_utilization, positive=True,
                                      percent=True, at_most=Fraction(1))
         try:
-            sizing = size_tier(redundancy.value, demand, node_capacity, failures=failures,
+            sizing = size_tier(chosen, demand, node_capacity, failures=failures,
                                max_utilization=utilization, spread=spread or 1,
                                standby=standby)
         except Unattainable as error:

@@ -391,7 +391,27 @@ RegretExponent = Annotated[
                            maximum=int(MAX_REGRET_EXPONENT))),
 ]
 
-Redundancy = Literal["pool", "ring", "active-passive"]
+def _scheme_name(value: object) -> str:
+    """A name in the scheme registry (capplan.registry), read when the file is."""
+    from capplan.registry import SCHEMES
+
+    if not isinstance(value, str) or value not in SCHEMES:
+        names = [f"'{name}'" for name in SCHEMES]
+        expected = names[0] if len(names) == 1 else \
+            f"{', '.join(names[:-1])} or {names[-1]}"
+        raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                  {"expected": expected})
+    return value
+
+
+def _scheme_schema() -> dict[str, Any]:
+    from capplan.registry import SCHEMES
+
+    return {"type": "string", "enum": list(SCHEMES)}
+
+
+#: A redundancy scheme, by the name it has in the registry (capplan.registry).
+Redundancy = Annotated[str, PlainValidator(_scheme_name), WithJsonSchema(_scheme_schema())]
 
 
 class _Strict(BaseModel):
@@ -787,13 +807,15 @@ def _check_traffic(traffic: Traffic) -> list[tuple[Path, str]]:
 
 
 def _check_scheme_keys(tier: Tier, here: Path) -> list[tuple[Path, str]]:
+    from capplan.registry import SCHEMES
+
     problems: list[tuple[Path, str]] = []
-    if tier.spread is not None and tier.redundancy != "ring":
-        problems.append(((*here, "spread"), f"spread applies only to ring tiers ('{tier.name}' is "
-                         f"{tier.redundancy})"))
-    if tier.standby is not None and tier.redundancy != "active-passive":
-        problems.append(((*here, "standby"), f"standby applies only to active-passive tiers "
-                         f"('{tier.name}' is {tier.redundancy})"))
+    # A key only one scheme reads (the registry says which) is refused on any other.
+    for scheme, entry in SCHEMES.items():
+        for key in entry.keys:
+            if getattr(tier, key, None) is not None and tier.redundancy != scheme:
+                problems.append(((*here, key), f"{key} applies only to {scheme} tiers "
+                                 f"('{tier.name}' is {tier.redundancy})"))
     # Only a standby count the file states can leave no node active. The default (the
     # tier's failures) and a stated count below the failures describe a tier that misses
     # its N+k: a policy finding with the count that would hold, not unreadable input.

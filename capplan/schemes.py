@@ -15,7 +15,7 @@ Failure domains (:class:`Zones`) add a second scenario to every worst case: the 
 zone set by zone set (at most ``MAX_ZONE_SETS`` of them, each a linear scan of a ring
 shortened to a few periods of the zone pattern, so tier size barely matters).
 
-A new scheme is one subclass registered in :data:`SCHEMES`.
+A new scheme is one subclass (in any module) and one line in :mod:`capplan.registry`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 # Defined with the rest of the error family; still importable from here, as before.
 from capplan.errors import SearchStopped
@@ -35,6 +35,9 @@ from capplan.errors import TooMany as TooMany  # noqa: PLC0414
 from capplan.errors import Unattainable as Unattainable  # noqa: PLC0414
 from capplan.model import MAX_NODES
 from capplan.usl import Law
+
+if TYPE_CHECKING:
+    from capplan.availability import Unavailability
 
 State = Literal["up", "failed", "standby"]
 ZERO = Fraction(0)
@@ -155,12 +158,33 @@ def _ceil(value: Fraction) -> int:
 
 
 class Scheme(ABC):
-    """How survivors take over the load of failed nodes, and where the nodes stand (zones)."""
+    """How survivors take over the load of failed nodes, and where the nodes stand (zones).
+
+    A scheme owns everything about itself: how it is built from a tier's keys
+    (:meth:`build`), its worst cases and count searches, and its availability
+    (:meth:`unavailability`, and how a target may be searched: ``availability_search``).
+    """
 
     name: ClassVar[str]
+    #: How a count search meets an availability target: "monotone" (more nodes never make
+    #: it worse: bisected), "walk" (not monotone: walked up from a floor) or "built-in"
+    #: (the scheme grows what meets it, as standbys do).
+    availability_search: ClassVar[str] = "monotone"
 
     def __init__(self, zones: Zones = NO_ZONES) -> None:
         self.zones = zones
+
+    @classmethod
+    def build(cls, *, spread: int = 1, standby: int = 1, zones: Zones = NO_ZONES,
+              cover_zones: bool = False,
+              standby_floor: Callable[[int], int] | None = None) -> Scheme:
+        """The scheme for a tier: each scheme takes the tier keys it reads, and zones."""
+        return cls(zones)
+
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """P(the nodes down at a random instant shed something); None where not modelled."""
+        return None
 
     def minimum_nodes(self) -> int:
         """The smallest tier this scheme can be built with: one node in every zone.
@@ -279,6 +303,13 @@ class Pool(Scheme):
 
     name = "pool"
 
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """P(fewer nodes up than the demand needs)."""
+        from capplan import availability
+
+        return availability.pool(nodes, q, demand, capacity)
+
     def distribute(self, nodes: int, demand: Fraction, failed: frozenset[int]) -> Distribution:
         """Each survivor carries demand / survivors."""
         survivors = nodes - len(failed)
@@ -337,6 +368,14 @@ class ScaledPool(Pool):
         super().__init__(zones)
         self.law = law
         self.per_node_limit = per_node_limit
+
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """Shed exactly when the nodes up fall outside the interval that carries it."""
+        from capplan import availability
+
+        return availability.pool_carrying(nodes, q, self.fewest_carrying(demand),
+                                          self.most_carrying(demand))
 
     def carried(self, nodes: int, capacity: Fraction = ZERO) -> Fraction:
         """C(nodes): the law's X, within each node's bandwidth."""
@@ -490,6 +529,11 @@ class MixedPool(Pool):
         #: The count of the cheapest holding mix (what ``nodes_required`` reports).
         self.required = required
 
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """Not modelled for mixes (the file's rules refuse targets there)."""
+        return None
+
     def capacity_of(self, node: int) -> Fraction:
         """What 1-based node *node* carries at 100%."""
         return self.capacities[node - 1]
@@ -543,6 +587,24 @@ class Ring(Scheme):
     """IP takeover in a ring: a failed node's share goes to the next `spread` survivors."""
 
     name = "ring"
+    availability_search = "walk"
+
+    @classmethod
+    def build(cls, *, spread: int = 1, standby: int = 1, zones: Zones = NO_ZONES,
+              cover_zones: bool = False,
+              standby_floor: Callable[[int], int] | None = None) -> Scheme:
+        """A ring reads ``spread``."""
+        return cls(spread, zones)
+
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """Exact for any spread, None past the state limit (see capplan.availability)."""
+        from capplan import availability
+
+        try:
+            return availability.ring(nodes, q, demand, capacity, self.spread)
+        except ValueError:
+            return None
 
     def __init__(self, spread: int = 1, zones: Zones = NO_ZONES) -> None:
         super().__init__(zones)
@@ -707,6 +769,21 @@ class ActivePassive(Scheme):
     """
 
     name = "active-passive"
+    availability_search = "built-in"
+
+    @classmethod
+    def build(cls, *, spread: int = 1, standby: int = 1, zones: Zones = NO_ZONES,
+              cover_zones: bool = False,
+              standby_floor: Callable[[int], int] | None = None) -> Scheme:
+        """Standbys read ``standby``; a sized tier grows them for zones and availability."""
+        return cls(standby, zones, cover_zones=cover_zones, standby_floor=standby_floor)
+
+    def unavailability(self, nodes: int, q: Fraction | float, demand: Fraction,
+                       capacity: Fraction) -> Unavailability | None:
+        """P(more nodes down than standbys), or 1 when one share overloads a node anyway."""
+        from capplan import availability
+
+        return availability.active_passive(nodes, self.standbys(nodes), q, demand, capacity)
 
     def __init__(self, standby: int = 1, zones: Zones = NO_ZONES, *,
                  cover_zones: bool = False,
@@ -897,24 +974,24 @@ def _received_histogram(down: list[bool], spread: int,
     return histogram
 
 
-SCHEMES: dict[str, type[Scheme]] = {cls.name: cls for cls in (Pool, Ring, ActivePassive)}
-
-
 def make_scheme(redundancy: str, *, spread: int = 1, standby: int = 1,
                 zones: Zones = NO_ZONES, cover_zones: bool = False,
                 standby_floor: Callable[[int], int] | None = None) -> Scheme:
-    """Build the scheme called *redundancy* with its own parameter and failure domains.
+    """Build the scheme registered as *redundancy* with its own keys and failure domains.
 
     *cover_zones* and *standby_floor* let an active-passive tier grow its standbys with its
     size, so that a required count survives zone loss and meets an availability target (a
     declared tier keeps the standbys it declares).
     """
-    if redundancy == "ring":
-        return Ring(spread, zones)
-    if redundancy == "active-passive":
-        return ActivePassive(standby, zones, cover_zones=cover_zones,
-                             standby_floor=standby_floor)
-    return SCHEMES[redundancy](zones)
+    from capplan.registry import scheme_class
+
+    chosen = scheme_class(redundancy)
+    if not (isinstance(chosen, type) and issubclass(chosen, Scheme)):
+        raise TypeError(f"the registry's '{redundancy}' is not a Scheme: {chosen!r}")
+    built: Scheme = chosen.build(
+        spread=spread, standby=standby, zones=zones, cover_zones=cover_zones,
+        standby_floor=standby_floor)
+    return built
 
 
 def nodes_required(

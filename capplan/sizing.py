@@ -18,6 +18,7 @@ from capplan.model import Tier, Topology, failures_of, zone_failures_of
 from capplan.resources import Resources, resources_of
 from capplan.schemes import (
     ActivePassive,
+    Ring,
     Scheme,
     Unattainable,
     Worst,
@@ -506,7 +507,10 @@ class TierShape:
         availability = tier.availability if tier.availability is not None else (
             policy.availability if node.down_probability is not None else None)
         floor = None
-        if availability is not None and tier.redundancy == "active-passive":
+        from capplan.registry import scheme_class
+
+        if availability is not None and \
+                getattr(scheme_class(tier.redundancy), "availability_search", "") == "built-in":
             floor = _standby_floor(node.down_probability or Fraction(0), availability)
         if tier.scaling is not None:
             return cls._scaled(tier, index, policy, failures, zones, per_request_bytes,
@@ -644,10 +648,15 @@ class TierShape:
             monotone.append(partial(self._carries_cascade, cascade))
         if self.resources:
             monotone.append(self._stores)
-        ring_availability = self.availability_target is not None and self.tier.redundancy == "ring"
-        if self.availability_target is not None and self.tier.redundancy == "pool":
+        # Each scheme says how its availability may be searched (see Scheme).
+        search = self.sized.availability_search
+        ring_availability = self.availability_target is not None and search == "walk"
+        if self.availability_target is not None and search == "monotone":
             monotone.append(lambda count: self.availability_holds(self.sized, count, demand))
-        if ring_availability and (self.tier.spread or 1) == 1 and demand > 0:
+        # A ring of spread 1 has a monotone floor and plateaus of its own (see below).
+        ring_runs = ring_availability and isinstance(self.sized, Ring) \
+            and self.sized.spread == 1 and demand > 0
+        if ring_runs:
             monotone.append(lambda count: self._ring_runs_may_hold(count, demand))
 
         def also(count: int) -> bool:
@@ -656,7 +665,7 @@ class TierShape:
         def availability(count: int) -> bool:
             return self.availability_holds(self.sized, count, demand)
 
-        plateaus = ring_availability and (self.tier.spread or 1) == 1 and demand > 0
+        plateaus = ring_runs
         count = nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
                                also=also if monotone else None,
                                not_monotone=availability if ring_availability else None,
@@ -801,22 +810,7 @@ class TierShape:
         q = self.tier.node.down_probability
         if q is None:
             return None
-        from capplan import availability as avail
-
-        if isinstance(scheme, ActivePassive):
-            return avail.active_passive(count, scheme.standbys(count), q, demand, self.capacity)
-        from capplan.schemes import ScaledPool
-
-        if isinstance(scheme, ScaledPool):
-            # Shed exactly when the nodes up fall outside the interval that carries it.
-            return avail.pool_carrying(count, q, scheme.fewest_carrying(demand),
-                                       scheme.most_carrying(demand))
-        if self.tier.redundancy == "ring":
-            try:
-                return avail.ring(count, q, demand, self.capacity, self.tier.spread or 1)
-            except ValueError:
-                return None  # past the ring's state limit (see capplan.availability)
-        return avail.pool(count, q, demand, self.capacity)
+        return scheme.unavailability(count, q, demand, self.capacity)
 
     def availability_holds(self, scheme: Scheme, count: int, demand: Fraction) -> bool:
         """The availability target met (True when the tier has none)."""
@@ -1508,7 +1502,7 @@ def compare(topology: Topology, *, simulations: int = 10_000,
     cold-cache cascade reaching a tier is the one the plan computed with the tiers as
     declared. A scheme no count can build is None.
     """
-    from capplan.schemes import SCHEMES
+    from capplan.registry import SCHEMES
 
     declared = topology
     topology = resolved(topology, simulations=simulations, seed=seed)
@@ -1566,7 +1560,7 @@ def _typed_cost(declared: Topology, position: int, scheme: str, simulations: int
 
 def compare_totals(comparisons: tuple[Comparison, ...]) -> dict[str, SchemeCost]:
     """Per scheme, the whole site's nodes and cost with every tier built that way."""
-    from capplan.schemes import SCHEMES
+    from capplan.registry import SCHEMES
 
     totals = {}
     for name in SCHEMES:

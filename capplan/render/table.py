@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from capplan.registry import SCHEMES
 from capplan.render.fmt import (
     count_noun,
     downtime,
@@ -20,8 +21,12 @@ from capplan.render.fmt import (
 )
 from capplan.report import Document
 
+
 #: Short scheme names keep the plan table inside 80 columns.
-SCHEME_LABELS = {"pool": "pool", "ring": "ring", "active-passive": "act-pass"}
+def scheme_label(name: str) -> str:
+    """A scheme's short name in tables, from the registry (a new scheme brings its own)."""
+    entry = SCHEMES.get(name)
+    return name if entry is None else entry.label
 STATUS_LABELS = {True: "ok", False: "FAIL", None: "sized"}
 
 
@@ -54,7 +59,7 @@ def plan_table(document: Document) -> str:
     rows = [
         [
             tier["name"],
-            SCHEME_LABELS.get(tier["redundancy"], tier["redundancy"]),
+            scheme_label(tier["redundancy"]),
             rate(tier["demand_rps"]),
             "-" if tier["nodes"] is None else tier["nodes"],
             f"{tier['nodes_required_now']}/{tier['nodes_required']}"
@@ -337,12 +342,12 @@ def compare_table(document: Document) -> str:
             text += f" ({money(option['cost'])})"
         return text + ("*" if name == cheapest else "")
 
-    rows = [[tier["name"], SCHEME_LABELS.get(tier["redundancy"], tier["redundancy"]),
+    rows = [[tier["name"], scheme_label(tier["redundancy"]),
              *[cell(tier, name, tier["cheapest"]) for name in schemes]]
             for tier in document["tiers"]]
     totals = document["totals"]
     rows.append(["total", "", *[cell(totals, name, document["cheapest"]) for name in schemes]])
-    headers = ["tier", "now", *[SCHEME_LABELS.get(name, name) for name in schemes]]
+    headers = ["tier", "now", *[scheme_label(name) for name in schemes]]
     table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * len(schemes)))
     lines = [table, "", "nodes required at the planning peak (cost); * the cheapest"]
     return "\n".join(lines) + "\n"
