@@ -43,9 +43,9 @@ if TYPE_CHECKING:
     from capplan.errors import UnknownName as UnknownName
     from capplan.failover import Failover as Failover
     from capplan.failover import Ranking as Ranking
+    from capplan.findings import CheckResult as CheckResult
+    from capplan.findings import Finding as Finding
     from capplan.model import Topology as Topology
-    from capplan.render.ci import CheckResult as CheckResult
-    from capplan.render.ci import Finding as Finding
     from capplan.sizing import Comparison as Comparison
     from capplan.sizing import Plan as Plan
     from capplan.sizing import Sizing as Sizing
@@ -64,7 +64,7 @@ _HOME = {
     "Topology": "capplan.model",
     **dict.fromkeys(("Plan", "TierPlan", "Sizing", "Comparison"), "capplan.sizing"),
     **dict.fromkeys(("Failover", "Ranking"), "capplan.failover"),
-    **dict.fromkeys(("CheckResult", "Finding"), "capplan.render.ci"),
+    **dict.fromkeys(("CheckResult", "Finding"), "capplan.findings"),
 }
 
 __all__ = [

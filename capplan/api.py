@@ -24,10 +24,10 @@ from capplan.errors import CapplanError, InvalidArgument
 
 if TYPE_CHECKING:
     from capplan.failover import Failover, Ranking
+    from capplan.findings import CheckResult
     from capplan.fit import Fit
     from capplan.model import Topology
     from capplan.observe import Observation
-    from capplan.render.ci import CheckResult
     from capplan.sizing import Comparison, Plan, SchemeCost, Sizing
 
 #: Draws of uncertain inputs that ``plan`` and ``compare`` accept, as the command line does.

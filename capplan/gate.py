@@ -4,7 +4,7 @@ Pure apart from reading the files it is given. A file that cannot be read or val
 gives one ``invalid-input`` finding per problem; a valid file gives a finding for each tier
 that is not ``ok`` (located at the line where the tier starts), and warnings that
 ``--strict`` turns into failures. The exit code lives in
-:attr:`capplan.render.ci.CheckResult.return_code`.
+:attr:`capplan.findings.CheckResult.return_code`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from capplan import demand as flow
+from capplan.findings import RULES, CheckResult, Finding, Rule
 from capplan.loader import InvalidInput, Loaded
 from capplan.model import Path, Tier, Topology, failures_of
-from capplan.render.ci import RULES, CheckResult, Finding, Rule
 from capplan.sizing import TierPlan, TierShape, plan, resolved
 
 #: Runway under this many months is worth a warning even when the policy asks for none.
