@@ -17,6 +17,7 @@ from typing import Any
 from capplan import demand as flow
 
 # Defined with the rest of the error family; still importable from here, as before.
+from capplan.errors import InvalidArgument
 from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
 from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
@@ -129,6 +130,9 @@ def _setting(topology: Topology, tier_name: str, nodes: int | None) -> _Setting:
     demand = flow.tier_demands(topology, flow.entry_peak(topology.traffic))[index]
     shape = TierShape.of(topology.tiers[index], topology, index)
     declared = shape.tier.nodes
+    if nodes is not None and isinstance(shape.declared, MixedPool):
+        raise InvalidArgument(f"tier '{tier_name}' is a mix of node types, a fleet of its own: "
+                              "--nodes does not apply (declare another mix in the file)")
     if nodes is not None:
         count, scheme = nodes, shape.declared
     elif declared is not None:

@@ -105,7 +105,15 @@ def resolved(topology: Topology, required: Required, mix_demand: Demand) -> Topo
         singles.sort(key=lambda plan: (plan.cost, plan.nodes, candidates.index(
             next(iter(plan.mix)))))
         best = singles[0] if singles else None
-        if len(candidates) > 1 and _may_mix(tier, topology):
+        declared = [name for name, count in (tier.mix or {}).items() if count]
+        if tier.redundancy != "pool" and len(declared) == 1:
+            # A ring or a standby pair of one declared type is checked as that type (the
+            # alternatives still show what the others would cost).
+            best = next((plan for plan in singles if declared[0] in plan.mix), None)
+            if best is None:
+                tiers.append(_as_type(tier, declared[0], catalogue))
+                continue
+        elif len(candidates) > 1 and _may_mix(tier, topology):
             mixed = _cheapest_mix(tier, topology, candidates, *mix_demand(provisional,
                                                                            position))
             if mixed is not None and (best is None or (mixed.cost, mixed.nodes)

@@ -112,15 +112,15 @@ def _advice(file_tier: Tier, nodes: int, standby: int | None, loaded: Loaded) ->
     Advice is pasted back into the file, so it names every key the count depends on.
     """
     choice = getattr(file_tier, "_chosen", None)
-    if choice is not None:
-        # A tier of node types takes its advice as a mix, the one form it accepts.
-        return f"nodes: {mix_text(choice.required.mix)}"
+    # A tier of node types takes its count as a mix, the one form it accepts.
+    count = f"nodes: {mix_text(choice.required.mix)}" if choice is not None \
+        else f"nodes: {nodes}"
     if standby is None:
-        return f"nodes: {nodes}"
+        return count
     policy = loaded.topology.policy
     implied = file_tier.standby if file_tier.standby is not None \
         else failures_of(file_tier, policy)
-    return f"nodes: {nodes}" if standby == implied else f"nodes: {nodes} and standby: {standby}"
+    return count if standby == implied else f"{count} and standby: {standby}"
 
 
 def mix_text(mix: dict[str, int]) -> str:

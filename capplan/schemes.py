@@ -394,9 +394,22 @@ class ScaledPool(Pool):
         top = self.law.peak_nodes
         if top is None or self.per_node_limit is None:
             return top
-        # Below the law's peak the linear cap only lowers C, and X/n falls with n, so the
-        # cap binds on a prefix: C's peak is the law's, or the count just before it.
-        return max((top - 1, top), key=lambda n: (self.carried(n), -n)) if top > 1 else top
+        # X(n)/n falls with n, so the bandwidth cap binds on a prefix 1…m₀−1 (C = n·L there)
+        # and the law from m₀ on. C rises to the law's peak when m₀ ≤ it; past it, C peaks
+        # where the cap lets go: at m₀ − 1 or m₀.
+        low, high = 1, max(top, 1)
+        while self.law.throughput(high) > high * self.per_node_limit:
+            high *= 2
+        while low < high:  # m₀: the first n with X(n) ≤ n·L
+            middle = (low + high) // 2
+            if self.law.throughput(middle) <= middle * self.per_node_limit:
+                high = middle
+            else:
+                low = middle + 1
+        if low <= top:
+            return top
+        candidates = (low - 1, low) if low > 1 else (low,)
+        return max(candidates, key=lambda n: (self.carried(n), -n))
 
     @property
     def most(self) -> Fraction | None:
@@ -521,11 +534,14 @@ class MixedPool(Pool):
     """
 
     def __init__(self, capacities: tuple[Fraction, ...], types: tuple[str, ...],
-                 required: int) -> None:
+                 required: int, stored: dict[str, tuple[Fraction, ...]] | None = None) -> None:
         super().__init__(NO_ZONES)
         order = sorted(range(len(capacities)), key=lambda i: -capacities[i])
         self.capacities = tuple(capacities[i] for i in order)
         self.types = tuple(types[i] for i in order)
+        #: Per stored resource (disk, memory), each node's GiB, in the same order.
+        self.stored = {name: tuple(amounts[i] for i in order)
+                       for name, amounts in (stored or {}).items()}
         #: The count of the cheapest holding mix (what ``nodes_required`` reports).
         self.required = required
 

@@ -296,7 +296,9 @@ class TierPlan:
     @property
     def cost_required(self) -> Fraction:
         """Cost of nodes_required (of the cheapest mix, where that is one)."""
-        if self.choice is not None and self.choice.required_is_mix:
+        if self.choice is not None and (self.choice.required_is_mix
+                                        or self.choice.declared is not None):
+            # The fleet capplan chose, whose types may differ from the declared ones.
             return Fraction(self.choice.required.cost)
         return self.node_cost * self.nodes_required
 
@@ -736,6 +738,10 @@ class TierShape:
         """Per stored resource that *count* nodes cannot hold, why (empty: all hold)."""
         if not self.resources:
             return {}
+        from capplan.schemes import MixedPool
+
+        if isinstance(scheme, MixedPool):
+            return {name: words for name, (_, words) in self._mixed_stored(scheme).items()}
         survivors = scheme.fewest_survivors(count, self.failures)
         return self.resources.failing(survivors, self.max_utilization)
 
@@ -904,12 +910,38 @@ class TierShape:
         limits = self.limits(scheme, count, demand)
         verdicts = self.verdicts(scheme, count, demand)
         if self.resources:
+            from capplan.schemes import MixedPool
+
             survivors = scheme.fewest_survivors(count, self.failures)
+            mixed = self._mixed_stored(scheme) if isinstance(scheme, MixedPool) else None
             for name in self.resource_shortfalls(scheme, count):
                 verdicts[name] = False
-                limits[name] = self._stored_share(name, survivors)
+                limits[name] = min(mixed[name][0], math.nextafter(1.0, 0.0)) \
+                    if mixed is not None else self._stored_share(name, survivors)
         return assess(scheme, count, demand, self.capacity, self.max_utilization,
                       self.failures, growth, cascade, limits=limits, verdicts=verdicts)
+
+    def _mixed_stored(self, scheme: Any) -> dict[str, tuple[float, str]]:
+        """A mix of types: per failing resource, the share of its need held, and why.
+
+        Each resource holds against its own worst set: the k nodes largest in it.
+        """
+        ceiling, failures = self.max_utilization, self.failures
+        found: dict[str, tuple[float, str]] = {}
+        for item in self.resources.stored:
+            amounts = sorted(scheme.stored[item.name], reverse=True)
+            held = sum(amounts[failures:], Fraction(0)) * ceiling
+            if held < item.need:
+                found[item.name] = (float(held / item.need) if item.need else 0.0, (
+                    f"{float(item.need):,.6g} GiB of {item.name} ({item.key}): losing the "
+                    f"{failures} largest leaves {float(held):,.6g} GiB within "
+                    f"{float(ceiling):.0%}"))
+        survivors = len(scheme.capacities) - failures
+        if survivors < self.resources.replicas and "disk" not in found:
+            found["disk"] = (survivors / self.resources.replicas, (
+                f"replicas: {self.resources.replicas} needs {self.resources.replicas} "
+                f"survivors, and the worst failure leaves {survivors}"))
+        return found
 
     def _stored_share(self, name: str, survivors: int) -> float:
         """The share of resource *name*'s need that *survivors* nodes hold (below 1 here)."""
@@ -1232,8 +1264,11 @@ def plan_tier(shape: TierShape, demand: Fraction, factor: Fraction, topology: To
     latency = shape.latency(scheme, count, demand)
     missing = shape.unavailability(scheme, count, demand)
     assessment = shape.assess(scheme, count, demand, topology.traffic.growth, cascade)
+    from capplan.schemes import MixedPool
+
+    # A fleet of several types has no count per resource: its needs went to the optimiser.
     required_by = _required_by(shape, demand, cascade, factor, topology) \
-        if shape.resources else None
+        if shape.resources and not isinstance(shape.sized, MixedPool) else None
     bandwidth = None if tier.node.bandwidth_mbps is None \
         else flow.bandwidth_mbps(demand, shape.per_request_bytes)
     survivable: tuple[int | None, ...] | None = None
@@ -1331,12 +1366,15 @@ def _required_by(shape: TierShape, demand: Fraction, cascade: Fraction | None,
 
 def _mixed_pools(tier: Tier, topology: Topology, per_request_bytes: Fraction
                  ) -> tuple[Scheme, Scheme] | None:
-    """The declared and the required fleet of a pool mixing node types, or None.
+    """The declared and the required fleet of a pool of node types, or None.
 
-    From the declared mix (``nodes: {small: 1, large: 4}``) and the mix capplan.fleet chose
-    (``tier._chosen``); a tier that is not a pool, or whose fleets are one type, is None.
+    A pool that declares a mix (``nodes: {small: 1, large: 4}``, or one type as
+    ``{small: 5}``) is assessed as that fleet, and its requirement is the fleet capplan.fleet
+    chose (``tier._chosen``), whichever types each has; an undeclared pool whose choice mixes
+    types is sized as that mix. Otherwise (one type chosen, or not a pool) None: the tier
+    is planned as nodes of its one type.
     """
-    from capplan.schemes import MixedPool
+    from capplan.schemes import MixedPool, Pool
 
     choice = tier._chosen
     if tier.redundancy != "pool" or (choice is None and tier.mix is None):
@@ -1344,31 +1382,24 @@ def _mixed_pools(tier: Tier, topology: Topology, per_request_bytes: Fraction
     catalogue = topology.node_types or {}
 
     def fleet(counts: dict[str, int], required: int) -> MixedPool:
-        capacities: list[Fraction] = []
-        names: list[str] = []
-        for name, count in sorted(counts.items()):
-            capacity = flow.usable_capacity(catalogue[name], per_request_bytes)
-            capacities += [capacity] * count
-            names += [name] * count
-        return MixedPool(tuple(capacities), tuple(names), required)
+        nodes = [name for name, count in sorted(counts.items()) for _ in range(count)]
+        return MixedPool(
+            tuple(flow.usable_capacity(catalogue[name], per_request_bytes) for name in nodes),
+            tuple(nodes), required,
+            stored={"disk": tuple(catalogue[name].disk_gib or Fraction(0) for name in nodes),
+                    "memory": tuple(catalogue[name].memory_gib or Fraction(0)
+                                    for name in nodes)})
 
     required_mix = choice.required.mix if choice is not None else None
     declared_mix = tier.mix
-    several = [mix for mix in (required_mix, declared_mix)
-               if mix is not None and len([c for c in mix.values() if c]) > 1]
-    if not several:
+    if declared_mix is None and (required_mix is None or len(
+            [count for count in required_mix.values() if count]) < 2):
         return None
-    needed = choice.required.nodes if choice is not None else sum((declared_mix or {}).values())
-    sized = fleet(required_mix, needed) if required_mix is not None \
-        and len([c for c in required_mix.values() if c]) > 1 else None
+    needed = choice.required.nodes if choice is not None \
+        else sum((declared_mix or {}).values())
+    sized = fleet(required_mix, needed) if required_mix is not None else None
     declared = fleet(declared_mix, needed) if declared_mix is not None else None
-    if sized is None or declared is None:
-        # One side is a single type: it keeps the plain pool of that type.
-        from capplan.schemes import Pool
-
-        plain = Pool()
-        return (declared or plain, sized or plain)
-    return (declared, sized)
+    return (declared or sized or Pool(), sized or declared or Pool())
 
 
 def resolved(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Topology:
@@ -1516,6 +1547,10 @@ def compare(topology: Topology, *, simulations: int = 10_000,
     costs: list[dict[str, SchemeCost]] = [{} for _ in shapes]
     for name in SCHEMES:
         for position, shape in enumerate(shapes):
+            if shape.tier.scaling is not None and name != "pool":
+                # A USL law describes a pool; a ring or standby pair cannot use it.
+                costs[position][name] = SchemeCost(None, None)
+                continue
             if declared.tiers[position].typed:
                 costs[position][name] = _typed_cost(declared, position, name, simulations,
                                                     seed)

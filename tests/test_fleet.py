@@ -163,3 +163,39 @@ def test_the_planner_picks_the_cheapest_fleet_of_every_mix(
     assert tier["ok"] is None
     assert tier["shed_fraction"] == 0
     assert tier["worst_utilization"] <= float(ceiling) + 1e-12
+
+
+def test_a_declared_mix_whose_cheapest_fix_is_one_type_is_sized_as_that_type() -> None:
+    # 3,000 rps at 80%, N+1: 5 small (20,000) beat 3 large (25,500) and every mix; the
+    # declared {small: 1, large: 1} is described as declared, the requirement as 5 small.
+    tier = planned(site(peak_rps=3000, ceiling="80%", nodes={"small": 1, "large": 1}))
+    assert tier["mix"] == {"small": 1, "large": 1}
+    assert (tier["nodes_required"], tier["cost_required"]) == (5, 20_000)
+    assert tier["ok"] is False
+
+
+def test_a_ring_declared_as_one_type_is_checked_as_that_type() -> None:
+    tier = planned(site(redundancy="ring", nodes={"small": 6}))
+    # Spread 1: 2 × 8,500 / N ≤ 1,000 → 17 small; the alternatives name 7 large as cheaper.
+    assert tier["node_type"] == "small"
+    assert (tier["nodes_required"], tier["cost_required"]) == (17, 68_000)
+    assert tier["alternatives"][0] == {"mix": {"large": 7}, "nodes": 7, "cost": 59_500}
+
+
+def test_a_declared_mix_holds_its_data_against_the_largest_disks_lost() -> None:
+    catalogue = {"big": {"capacity_rps": 4000, "cost": 9000, "disk_gib": 8000},
+                 "small": {"capacity_rps": 1000, "cost": 1000, "disk_gib": 1000}}
+    data = site(peak_rps=1000, ceiling="80%", catalogue=catalogue, node_types=["big", "small"],
+                data_gib=10_000, replicas=2, nodes={"big": 2, "small": 10})
+    tier = planned(data)
+    # Losing a big disk leaves 8,000 + 10 × 1,000 = 18,000 GiB, 14,400 within 80% < 20,000.
+    assert tier["ok"] is False
+    assert tier["binding"] == "disk"
+    assert "14,400 GiB" in tier["reason"]
+    assert tier["headroom"] == pytest.approx(14_400 / 20_000 - 1)
+
+
+def test_failover_refuses_another_count_for_a_mix() -> None:
+    topology = capplan.Topology.model_validate(site(nodes={"small": 2, "large": 3}))
+    with pytest.raises(capplan.InvalidArgument, match="--nodes does not apply"):
+        capplan.failover(topology, "web", nodes=8)

@@ -150,3 +150,34 @@ def test_a_declared_pool_past_its_peak_fails_with_everything_up() -> None:
     tier = capplan.plan(topology).tiers[0]
     assert tier.ok is False
     assert tier.nodes_required == 21
+
+
+@settings(max_examples=150, deadline=None)
+@given(law=laws, limit=st.fractions(min_value=Fraction(1, 2), max_value=200,
+                                    max_denominator=8))
+def test_the_peak_with_a_bandwidth_cap_is_the_best_count(law: Law, limit: Fraction) -> None:
+    # The cap holds C = n·L down for small n, so the peak may lie past the law's own.
+    scheme = ScaledPool(law, per_node_limit=limit)
+    top = scheme.peak_nodes
+    if top is None:
+        return
+    reach = 3 * max(top, law.peak_nodes or 1) + 10
+    best = max(range(1, reach), key=lambda n: (scheme.carried(n), -n))
+    assert scheme.carried(top) == scheme.carried(best)
+
+
+def test_a_bandwidth_capped_pool_is_sized_past_the_laws_own_peak() -> None:
+    # 200 rps a node by bandwidth, X(n) = 1000n / (1 + 0.01n(n−1)): C peaks at 21 nodes
+    # (4,038 rps), not at the law's 10; C(15) = 3,000 carries 3,000 rps after one failure.
+    data = site(3000, {"sigma": 0, "kappa": "0.01", "lambda": 1000})
+    data["traffic"].update(request_bytes=500, response_bytes=500)  # type: ignore[attr-defined]
+    data["tiers"][0]["node"]["bandwidth_mbps"] = "1.6"  # type: ignore[index]
+    assert capplan.plan(capplan.Topology.model_validate(data)).tiers[0].nodes_required == 16
+
+
+def test_compare_prices_a_usl_tier_as_a_pool_only() -> None:
+    columns = capplan.compare(capplan.Topology.model_validate(site(11_000))).to_dict()[
+        "tiers"][0]
+    assert columns["pool"]["nodes_required"] == 21
+    assert columns["ring"]["nodes_required"] is None
+    assert columns["active-passive"]["nodes_required"] is None
