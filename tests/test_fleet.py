@@ -199,3 +199,24 @@ def test_failover_refuses_another_count_for_a_mix() -> None:
     topology = capplan.Topology.model_validate(site(nodes={"small": 2, "large": 3}))
     with pytest.raises(capplan.InvalidArgument, match="--nodes does not apply"):
         capplan.failover(topology, "web", nodes=8)
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    ("required", {"large": 4, "small": 1}), ("declared", {"large": 3, "small": 2})])
+def test_exports_say_which_node_types_to_create(counts: str, expected: dict[str, int]) -> None:
+    import json
+
+    import yaml
+
+    from capplan.render.provision import export_tiers, to_kubernetes, to_terraform
+
+    topology = capplan.Topology.model_validate(site(nodes={"small": 2, "large": 3}))
+    rows = export_tiers(topology, counts)  # type: ignore[arg-type]
+    variables = json.loads(to_terraform("fleet", rows))
+    assert variables["web_node_types"] == expected
+    assert variables["web_node_count"] == sum(expected.values())
+    manifests = yaml.safe_load_all(to_kubernetes("fleet", rows))
+    budget = next(document for document in manifests if document["kind"] ==
+                  "PodDisruptionBudget")
+    assert budget["metadata"]["annotations"]["capplan/node-types"] == ", ".join(
+        f"{name}: {count}" for name, count in expected.items())

@@ -130,6 +130,8 @@ class ExportTier:
     required: int | None = None
     counted: Counts = "required"
     active: int | None = None
+    #: For a tier of node types, the count of each type (hosts are numbered largest first).
+    types: dict[str, int] | None = None
 
 
 #: What each target makes of the counts, for the stderr line.
@@ -182,8 +184,21 @@ def export_tiers(topology: Topology, counts: Counts = "required", *,
         rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count, most, limit,
                                utilization, declared=tier.nodes, required=tier.nodes_required,
                                counted="declared" if declared else "required",
-                               active=None if active == count else active))
+                               active=None if active == count else active,
+                               types=_types(tier, declared)))
     return rows
+
+
+def _types(tier: Any, declared: bool) -> dict[str, int] | None:
+    """The count of each node type a tier of node types provisions (None: one node)."""
+    choice = tier.choice
+    if choice is None:
+        return None
+    fleet = (choice.declared or {tier.node_type: tier.nodes}) if declared \
+        else choice.required.mix
+    ordered = sorted(((name, count) for name, count in fleet.items() if count),
+                     key=lambda item: item[0])
+    return dict(ordered)
 
 
 def counts_notes(target: str, tiers: Sequence[ExportTier], counts: Counts = "required"
@@ -241,6 +256,8 @@ def to_ansible(site: str, tiers: Sequence[ExportTier]) -> str:
             "hosts": {marker: None} if tier.nodes > 0 else {},
             "vars": {"capplan_redundancy": tier.redundancy, "capplan_nodes": tier.nodes,
                      "capplan_failures": tier.failures,
+                     # Which instance types to create, for a tier of node types.
+                     **({} if tier.types is None else {"capplan_node_types": tier.types}),
                      # The idle standbys the count was sized with: a playbook must
                      # know which hosts to keep passive.
                      **({} if tier.redundancy != "active-passive"
@@ -298,8 +315,13 @@ def to_terraform(site: str, tiers: Sequence[ExportTier]) -> str:
     del site
     _check_names(tiers, lambda name: not name[0].isdigit(),
                  "starts with a digit, which Terraform variable names may not")
-    return json.dumps({f"{tier.name}_node_count": tier.nodes for tier in tiers},
-                      indent=2) + "\n"
+    variables: dict[str, Any] = {}
+    for tier in tiers:
+        variables[f"{tier.name}_node_count"] = tier.nodes
+        if tier.types is not None:
+            # Which instance types to create: a count is not enough for a mix.
+            variables[f"{tier.name}_node_types"] = tier.types
+    return json.dumps(variables, indent=2) + "\n"
 
 
 def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
@@ -310,6 +332,9 @@ def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
     documents: list[dict[str, Any]] = []
     for tier in tiers:
         annotations = {"capplan/site": site}
+        if tier.types is not None:
+            annotations["capplan/node-types"] = ", ".join(
+                f"{name}: {count}" for name, count in tier.types.items())
         target = _percent(tier.holds_up_to_utilization)
         if target is None:
             annotations["capplan/warning"] = (f"{_nodes(tier.nodes)} do not hold N+"
