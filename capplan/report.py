@@ -108,6 +108,9 @@ def _fleet(tier: TierPlan) -> Document:
     return {
         **({"mix": mix} if mix is not None else {"node_type": tier.node_type}),
         "cost_required": number(tier.cost_required),
+        # The fleet nodes_required and cost_required describe (the fix of a declared one).
+        "required_fleet": {"mix": tier.choice.required.mix, "nodes": tier.nodes_required,
+                           "cost": number(tier.cost_required)},
         "alternatives": [{"mix": plan.mix, "nodes": plan.nodes, "cost": number(plan.cost)}
                          for plan in tier.choice.alternatives],
     }

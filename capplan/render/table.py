@@ -220,7 +220,12 @@ def _verdicts(tiers: list[Document]) -> list[str]:
         horizon = "" if tier["nodes_required"] == needs \
             else f" ({tier['nodes_required']} at the horizon)"
         advice = f"needs {count_noun(needs, 'node')}{with_standby}, has {tier['nodes']}{horizon}"
-        if tier["binding"] == "runway":
+        fleet = tier.get("required_fleet")
+        if fleet is not None:
+            # A tier of node types is told its cheapest fleet, in the form the file takes.
+            mix = ", ".join(f"{name}: {count}" for name, count in sorted(fleet["mix"].items()))
+            advice = f"the cheapest fleet that holds is nodes: {{{mix}}}{with_standby}"
+        elif tier["binding"] == "runway":
             advice = f"runs out before min_runway_months; {advice}"
         elif tier["nodes"] > needs and tier["binding"] not in ("confidence",):
             advice = f"{count_noun(tier['nodes'], 'node')} fail where {needs} hold: use {needs}"
