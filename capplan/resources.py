@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from capplan.model import Tier
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):
     """One resource the survivors must hold: *need* GiB on *per_node* GiB a node."""
 
     name: str  # "disk" or "memory"

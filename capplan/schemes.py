@@ -24,27 +24,25 @@ import math
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 # Defined with the rest of the error family; still importable from here, as before.
 from capplan.errors import SearchStopped
 from capplan.errors import TooMany as TooMany  # noqa: PLC0414
 from capplan.errors import Unattainable as Unattainable  # noqa: PLC0414
 from capplan.model import MAX_NODES
-from capplan.usl import Law
 
 if TYPE_CHECKING:
     from capplan.availability import Unavailability
+    from capplan.usl import Law
 
 State = Literal["up", "failed", "standby"]
 ZERO = Fraction(0)
 
 
-@dataclass(frozen=True)
-class NodeLoad:
+class NodeLoad(NamedTuple):
     """One node after a failure set: its 1-based position, state and load in rps."""
 
     node: int
@@ -52,8 +50,7 @@ class NodeLoad:
     load: Fraction
 
 
-@dataclass(frozen=True)
-class Distribution:
+class Distribution(NamedTuple):
     """Every node's load after a failure set, and the load no surviving node could take."""
 
     nodes: tuple[NodeLoad, ...]
@@ -83,8 +80,7 @@ def distinct_loads(loads: Iterable[Fraction]) -> list[tuple[Fraction, int]]:
     return [(entry[0], entry[1]) for entry in groups.values()]
 
 
-@dataclass(frozen=True)
-class Worst:
+class Worst(NamedTuple):
     """A tier of N nodes under every failure set of at most k nodes.
 
     ``utilization`` is the busiest node with all nodes up; ``worst_utilization`` the
@@ -107,15 +103,15 @@ class Worst:
                      max(self.shed_fraction, other.shed_fraction))
 
 
-@dataclass(frozen=True)
-class Zones:
+class Zones(NamedTuple):
     """Failure domains: node i sits in zone ((i − 1) mod count) + 1.
 
     ``failures`` is how many whole zones the tier must survive losing, as a scenario of its
     own (not on top of node failures).
     """
 
-    count: int = 1
+    # A field named count hides tuple.count, which nothing here calls.
+    count: int = 1  # type: ignore[assignment]
     failures: int = 0
 
     @property

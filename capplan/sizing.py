@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
@@ -36,8 +36,7 @@ if TYPE_CHECKING:
 LIMITS = ("failures", "zones", "cascade", "latency", "availability", "disk", "memory")
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """How a tier of a given size fares at a given demand under its policy.
 
     ``cascade_utilization`` is the all-up utilization under the cold-cache cascade from
@@ -50,12 +49,12 @@ class Assessment:
     holds: bool
     headroom: float | None
     runway_months: float | None
-    cascade_utilization: Fraction | None = None
-    binding: str | None = None
-    factors: dict[str, float] = field(default_factory=dict)
-    node_worst: Worst | None = None
-    zone_worst: Worst | None = None
-    stranded: str | None = None
+    cascade_utilization: Fraction | None
+    binding: str | None
+    factors: dict[str, float]
+    node_worst: Worst | None
+    zone_worst: Worst | None
+    stranded: str | None
 
 
 def assess(
@@ -952,8 +951,7 @@ class TierShape:
 Found = TypeVar("Found")
 
 
-@dataclass(frozen=True)
-class Spread:
+class Spread(NamedTuple):
     """Requirements over simulated draws of uncertain inputs, for one tier."""
 
     nodes_required: int
@@ -966,8 +964,7 @@ class Spread:
     expected_regret: dict[str, float] | None = None
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """A tier's required counts: at the planning peak (every peak up to the horizon) and now."""
 
     nodes_required: int
@@ -1499,8 +1496,7 @@ def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: 
     return boundary(nodes + 1, 0, holds)
 
 
-@dataclass(frozen=True)
-class SchemeCost:
+class SchemeCost(NamedTuple):
     """One tier under one scheme: nodes required at the planning peak, and their cost."""
 
     nodes_required: int | None
