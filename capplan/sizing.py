@@ -230,7 +230,7 @@ class TierPlan:
         """What binds, with its figure against its target, in words (for findings)."""
         assessment = self.assessment
         binding = self.binding
-        ceiling = f"{float(self.max_utilization):.0%}"
+        ceiling = f"{float(self.max_utilization) * 100:.4g}%"  # 0.1% stays 0.1%
         if binding == "failures":
             if assessment.stranded:
                 return f"losing {_count(self.failures, 'node')} leaves " + (
@@ -1090,7 +1090,9 @@ def policy_words(shape: TierShape) -> str:
     """'N+1 at 80%', with the zone loss when the tier must survive it."""
     zones = shape.declared.zones
     lost = f" and the loss of {zones.failures} of {zones.count} zones" if zones.matter else ""
-    return f"N+{shape.failures} at {float(shape.max_utilization):.0%}{lost}"
+    # 80%, 62.5%, 0.1%: never "0%" for a ceiling that is not zero.
+    ceiling = f"{float(shape.max_utilization) * 100:.4g}%"
+    return f"N+{shape.failures} at {ceiling}{lost}"
 
 
 #: The last topology's draws: compare sizes every scheme from the same draws.
@@ -1405,10 +1407,10 @@ def resolved(topology: Topology, *, simulations: int = 10_000, seed: int = 0) ->
     Each candidate type is sized by :func:`requirements_of`, the rule of every command, in
     the site as declared; the same topology and draws give the same choice.
     """
+    if not any(tier.typed for tier in topology.tiers):
+        return topology  # the common case: no catalogue, nothing to import or choose
     from capplan import fleet
 
-    if not fleet.is_typed(topology):
-        return topology
     for known, known_simulations, known_seed, settled in _LAST_RESOLVED:
         if known is topology and (known_simulations, known_seed) == (simulations, seed):
             return settled
