@@ -677,22 +677,29 @@ def _milp_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> M
 
 
 def _settle(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
-            programmes: list[_Programme], binaries: int = 0) -> Mix | None:
+            programmes: list[_Programme], binaries: int = 0,
+            node_weight: int | None = None) -> Mix | None:
     """The best mix in the union of *programmes*, proven and tie-broken (module docstring).
 
     The cheapest mix of each programme, then, in each programme reaching the least cost U,
-    the fewest nodes at cost ≤ U, then the ties type by type. Raises :class:`_Unproven`
-    where floating point leaves any doubt.
+    the fewest nodes at cost ≤ U, then the ties type by type. With a *node_weight* W above
+    the node count of every feasible mix, the first solve minimises cost·W + nodes, which
+    orders mixes by cost, then nodes, and so finds both at once. Raises
+    :class:`_Unproven` where floating point leaves any doubt.
     """
     size = len(problem.names)
     if not size:
         return None
     costs = [float(cost) for cost in problem.costs]
+    objective = costs if node_weight is None else [
+        float(cost * node_weight + 1) for cost in problem.costs]
     cheapest = {}
+    fewest_nodes = {}
     for index, programme in enumerate(programmes):
-        counts = _milp_solve(problem, max_nodes, programme, costs, floor, binaries=binaries)
+        counts = _milp_solve(problem, max_nodes, programme, objective, floor,
+                             binaries=binaries)
         if counts is not None:
-            cheapest[index] = _key(problem, counts)[0]
+            cheapest[index], fewest_nodes[index], _ = _key(problem, counts)
     if not cheapest:
         return None
     least_cost = min(cheapest.values())
@@ -704,29 +711,47 @@ def _settle(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
         rows, lows, highs = programmes[index]
         capped: _Programme = ([*rows, [*costs, *unpriced]], [*lows, -math.inf],
                               [*highs, float(cost)])
-        fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor,
-                             binaries=binaries)
-        if fewest is None:  # the cheapest mix qualifies: only float rounding can lose it
-            raise _Unproven("milp lost the cheapest mix when capped at its own cost")
-        nodes = sum(fewest)
+        if node_weight is None:
+            fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor,
+                                 binaries=binaries)
+            if fewest is None:  # the cheapest mix qualifies: only float rounding loses it
+                raise _Unproven("milp lost the cheapest mix when capped at its own cost")
+            nodes = sum(fewest)
+        else:
+            nodes = fewest_nodes[index]
         capped[2][-2] = float(nodes)
-        fixed: dict[int, int] = {}
-        for t in range(size - 1):
-            counts = _milp_solve(problem, max_nodes, capped,
-                                 [float(u == t) for u in range(size)], floor, fixed,
-                                 maximise=True, binaries=binaries)
-            if counts is None:
-                raise _Unproven("milp lost the cheapest mix while settling ties")
-            fixed[t] = counts[t]
-        # At cost ≤ U no mix of this programme has fewer than `nodes` nodes, so once the
-        # others are fixed the last count is what is left; it is checked like the rest.
-        settled = (*(fixed[t] for t in range(size - 1)), nodes - sum(fixed.values()))
-        if (settled[-1] < floor[-1] or not _holds(problem, settled)
-                or _key(problem, settled)[:2] != (least_cost, nodes)):
-            raise _Unproven(f"the ties settled on {settled}, which does not hold exactly")
+        settled = _settle_ties(problem, floor, max_nodes, capped, binaries)
+        if _key(problem, settled)[:2] != (least_cost, nodes):
+            raise _Unproven(f"the ties settled on {settled}, not cost {least_cost} and "
+                            f"{nodes} nodes")
         if best is None or _key(problem, settled) < _key(problem, best):
             best = settled
     return None if best is None else _to_mix(problem, best)
+
+
+def _settle_ties(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
+                 capped: _Programme, binaries: int) -> tuple[int, ...]:
+    """The tie-break: the most of the first-named type, then of the next, and so on.
+
+    *capped* is a programme capped at the least cost U and the fewest nodes N (its last
+    two rows).
+    """
+    size = len(problem.names)
+    fixed: dict[int, int] = {}
+    for t in range(size - 1):
+        counts = _milp_solve(problem, max_nodes, capped,
+                             [float(u == t) for u in range(size)], floor, fixed,
+                             maximise=True, binaries=binaries)
+        if counts is None:
+            raise _Unproven("milp lost the cheapest mix while settling ties")
+        fixed[t] = counts[t]
+    # At cost ≤ U no mix of this programme has fewer than N nodes, so once the others are
+    # fixed the last count is what is left; it is checked like the rest.
+    settled = (*(fixed[t] for t in range(size - 1)),
+               round(capped[2][-2]) - sum(fixed.values()))
+    if settled[-1] < floor[-1] or not _holds(problem, settled):
+        raise _Unproven(f"the ties settled on {settled}, which does not hold exactly")
+    return settled
 
 
 def _disjunctive_programme(problem: _Problem, max_nodes: int) -> tuple[_Programme, int]:
@@ -776,8 +801,30 @@ def _disjunctive_search(problem: _Problem, floor: tuple[int, ...], max_nodes: in
     """:func:`cheapest_mix_disjunctive` on a scaled problem, every count ≥ its *floor*."""
     if not problem.names:
         return None
-    programme, binaries = _disjunctive_programme(problem, max_nodes)
-    return _settle(problem, floor, max_nodes, [programme], binaries)
+    (rows, lows, highs), binaries = _disjunctive_programme(problem, max_nodes)
+    seeds = []
+    for t in range(len(problem.names)):
+        seed = list(floor)
+        seed[t] = max(floor[t], _single_type_count(problem, t))
+        if sum(seed) <= max_nodes and _holds(problem, seed):
+            seeds.append(_key(problem, seed)[0])
+    node_weight = None
+    if seeds:
+        # The cheapest single-type plan caps the cost, and so the nodes of every mix worth
+        # having: past the floor, each node costs at least the cheapest price.
+        ceiling = min(seeds)
+        # The row goes before the node row, which stays last (see _Programme).
+        rows.insert(-1, [*map(float, problem.costs), *[0.0] * binaries])
+        lows.insert(-1, -math.inf)
+        highs.insert(-1, float(ceiling))
+        floor_cost, floor_nodes, _ = _key(problem, floor)
+        cheapest_node = min(problem.costs)
+        most_nodes = max_nodes if cheapest_node == 0 else min(
+            max_nodes, floor_nodes + (ceiling - floor_cost) // cheapest_node)
+        # Only while cost·W + nodes stays well inside a double's 53 bits of integers.
+        if (ceiling + 1) * (most_nodes + 1) < 2**50:
+            node_weight = most_nodes + 1
+    return _settle(problem, floor, max_nodes, [(rows, lows, highs)], binaries, node_weight)
 
 
 def cheapest_mix_disjunctive(types: Iterable[NodeType], needs: Mapping[str, Fraction],
