@@ -17,12 +17,15 @@ unproven (they then go to the per-θ milp; none did here).
 Measured (2-core machine, scipy 1.17), seed 12:
 
     5 node types       nodes    median ms  mean ms  slowest ms  200 tiers s  handed over (unproven)
-    priced, rps        5–571          0.9      3.5         214          0.7  2 (0)
-    proportional, rps  5–611          1.1      1.2           2          0.2  0 (0)
-    rps+disk+memory    20–248       233.4    216.1        1334         43.2  111 (0)
+    priced, rps        5–571          1.1      3.2         172          0.6  2 (0)
+    proportional, rps  5–611          1.2      1.2           2          0.2  0 (0)
+    rps+disk+memory    20–248       164.9    151.4         722         30.3  111 (0)
 
 rps+disk+memory took 126 s when a handed-over tier ran one milp per θ combination (125
-programmes, ~1.4 s a tier); the disjunctive milp makes it 43 s.
+programmes, ~1.4 s a tier), 43 s with the disjunctive milp solving cost and node count
+apart, 30 s with both in one solve. About a third of a handed-over tier is the budget the
+branch and bound spends first; a smaller SEARCH_BUDGET (1,000 or 5,000) was slower overall
+here, since the branch and bound finishes many tiers in that range faster than HiGHS.
 """
 
 from __future__ import annotations
