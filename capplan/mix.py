@@ -34,15 +34,19 @@ per unit left, and a surrogate row (a weighted sum of the rows) likewise. Nothin
 rounded, so the answer is exact and the same on every machine. Every mix it offers is
 checked against the k-largest rule itself. Where the walk grows past
 :data:`SEARCH_BUDGET` bounds (several resources whose best types differ: the one-by-one
-bounds are weak there), the tier goes to :func:`cheapest_mix_milp`, SPEC §7's formulation
-with scipy's ``milp`` (HiGHS), one programme per combination of θs, each answer checked in
-integers; it is also the independent cross-check the tests run.
+bounds are weak there), the tier goes to :func:`cheapest_mix_disjunctive`: every θ
+programme joined into one integer programme by binaries that choose one θ per resource,
+solved by scipy's ``milp`` (HiGHS), its answer checked in integers, its optimality and
+ties proven by a few more solves (2 + T − 1 for T types, against one per combination of
+θs and more). Should floating point leave any doubt, :func:`cheapest_mix_milp` (SPEC §7's
+formulation, one programme per combination of θs; also the cross-check the tests run)
+tries next, then the branch and bound without a budget.
 
 **Ties.** Among mixes of equal cost the fewer nodes win; among those, the count vector in
 the order of the type names, compared lexicographically, the larger wins (more nodes of the
 type whose name sorts first). That is arbitrary but total, so the answer is deterministic.
 
-Pure: no I/O, no pydantic; scipy is imported only by :func:`cheapest_mix_milp`.
+Pure: no I/O, no pydantic; scipy is imported only where ``milp`` is called.
 """
 
 from __future__ import annotations
@@ -266,7 +270,7 @@ def _single_type_count(problem: _Problem, t: int) -> int:
 
 
 #: Bounds the branch and bound may compute (about 0.1 s of Python) before the search hands
-#: the tier to HiGHS (:func:`_milp_search`), whose bounds price every resource jointly,
+#: the tier to HiGHS (:func:`_disjunctive_search`), whose bounds price every resource jointly,
 #: where this search's price them one by one and through one fixed surrogate row.
 SEARCH_BUDGET = 20_000
 
@@ -314,7 +318,7 @@ class _Search:
     """Branch and bound over θ combinations and the count of each type (module docstring)."""
 
     def __init__(self, problem: _Problem, floor: tuple[int, ...], max_nodes: int,
-                 budget: int | None = SEARCH_BUDGET) -> None:
+                 budget: int | None) -> None:
         self.problem = problem
         self.budget = budget
         self.floor = floor
@@ -422,10 +426,11 @@ class _Search:
 
 
 def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
-            budget: int | None = SEARCH_BUDGET) -> Mix | None:
+            budgeted: bool = True) -> Mix | None:
     if not problem.names:
         return None
-    search = _Search(problem, floor, max_nodes, budget)
+    # SEARCH_BUDGET is read here, not bound as a default, so a test may lower it.
+    search = _Search(problem, floor, max_nodes, SEARCH_BUDGET if budgeted else None)
     seeds = [list(floor)]
     for t in range(len(problem.names)):
         # A single-type seed (or the declared nodes topped up with one type) holds.
@@ -439,12 +444,19 @@ def _search(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
         best = search.run()
     except _OutOfBudget:
         try:
+            return _disjunctive_search(problem, floor, max_nodes)
+        except _Unproven:
+            pass
+        # The binaries' coefficients (need + k·θ) are the largest numbers in the
+        # disjunctive programme, so HiGHS's tolerances bite there first: the θ programmes,
+        # whose coefficients are the capacities and needs alone, try next.
+        try:
             return _milp_search(problem, floor, max_nodes)
         except _Unproven:
             # Costs whose common denominator is huge (4290.37 and the like) scale past
             # what a double holds, so milp cannot prove its answer exactly: the branch
             # and bound, without a budget, can.
-            return _search(problem, floor, max_nodes, budget=None)
+            return _search(problem, floor, max_nodes, budgeted=False)
     return None if best is None else _to_mix(problem, best)
 
 
@@ -583,26 +595,32 @@ _Programme = tuple[list[list[float]], list[float], list[float]]
 def _milp_solve(problem: _Problem, max_nodes: int, programme: _Programme,
                 objective: list[float], floor: tuple[int, ...],
                 fixed: dict[int, int] | None = None,
-                maximise: bool = False) -> tuple[int, ...] | None:
-    """One call to milp, its answer rounded and checked in integers (None: infeasible)."""
+                maximise: bool = False, binaries: int = 0) -> tuple[int, ...] | None:
+    """One call to milp, its answer rounded and checked in integers (None: infeasible).
+
+    The programme's columns are the counts, then *binaries* 0–1 variables that the
+    objective does not price (the disjunctive programme's choice of θs).
+    """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     size = len(problem.names)
     rows, lows, highs = programme
     sense = -1.0 if maximise else 1.0
-    lower, upper = np.array(floor, dtype=float), np.full(size, np.inf)
+    lower = np.array([*floor, *[0.0] * binaries], dtype=float)
+    upper = np.array([*[np.inf] * size, *[1.0] * binaries])
     for t, count in (fixed or {}).items():
         lower[t] = upper[t] = count
-    result = milp(sense * np.array(objective),
+    result = milp(sense * np.array([*objective, *[0.0] * binaries]),
                   constraints=LinearConstraint(np.array(rows), lows, highs),
-                  integrality=np.ones(size, dtype=np.int_), bounds=Bounds(lower, upper),
-                  options={"mip_rel_gap": 0})
+                  integrality=np.ones(size + binaries, dtype=np.int_),
+                  bounds=Bounds(lower, upper), options={"mip_rel_gap": 0})
     if result.status == 2:  # infeasible
         return None
     if result.status != 0 or result.x is None:
         raise RuntimeError(f"milp did not finish: {result.message}")
-    counts = tuple(round(value) for value in result.x)
+    # Only the counts are checked: a mix holds or not whichever θs the binaries chose.
+    counts = tuple(round(value) for value in result.x[:size])
     if not _holds(problem, counts) or sum(counts) > max_nodes:
         raise _Unproven(f"milp returned {counts}, which does not hold exactly")
     minimised = sense * sum(a * b for a, b in zip(objective, counts, strict=True))
@@ -655,38 +673,172 @@ def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
 
 def _milp_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | None:
     """:func:`cheapest_mix_milp` on a scaled problem, every count at least its *floor*."""
+    return _settle(problem, floor, max_nodes, _milp_programmes(problem, max_nodes))
+
+
+def _settle(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
+            programmes: list[_Programme], binaries: int = 0,
+            node_weight: int | None = None) -> Mix | None:
+    """The best mix in the union of *programmes*, proven and tie-broken (module docstring).
+
+    The cheapest mix of each programme, then, in each programme reaching the least cost U,
+    the fewest nodes at cost ≤ U, then the ties type by type. With a *node_weight* W above
+    the node count of every feasible mix, the first solve minimises cost·W + nodes, which
+    orders mixes by cost, then nodes, and so finds both at once. Raises
+    :class:`_Unproven` where floating point leaves any doubt.
+    """
     size = len(problem.names)
     if not size:
         return None
     costs = [float(cost) for cost in problem.costs]
-    programmes = _milp_programmes(problem, max_nodes)
+    objective = costs if node_weight is None else [
+        float(cost * node_weight + 1) for cost in problem.costs]
     cheapest = {}
+    fewest_nodes = {}
     for index, programme in enumerate(programmes):
-        counts = _milp_solve(problem, max_nodes, programme, costs, floor)
+        counts = _milp_solve(problem, max_nodes, programme, objective, floor,
+                             binaries=binaries)
         if counts is not None:
-            cheapest[index] = _key(problem, counts)[0]
+            cheapest[index], fewest_nodes[index], _ = _key(problem, counts)
     if not cheapest:
         return None
     least_cost = min(cheapest.values())
     best: tuple[int, ...] | None = None
+    unpriced = [0.0] * binaries
     for index, cost in cheapest.items():
         if cost != least_cost:
             continue
         rows, lows, highs = programmes[index]
-        capped: _Programme = ([*rows, costs], [*lows, -math.inf], [*highs, float(cost)])
-        fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor)
-        if fewest is None:  # the cheapest mix qualifies: only float rounding can lose it
-            raise _Unproven("milp lost the cheapest mix when capped at its own cost")
-        capped[2][-2] = float(sum(fewest))
-        fixed: dict[int, int] = {}
-        for t in range(size):
-            counts = _milp_solve(problem, max_nodes, capped,
-                                 [float(u == t) for u in range(size)], floor, fixed,
-                                 maximise=True)
-            if counts is None:
-                raise _Unproven("milp lost the cheapest mix while settling ties")
-            fixed[t] = counts[t]
-        settled = tuple(fixed[t] for t in range(size))
+        capped: _Programme = ([*rows, [*costs, *unpriced]], [*lows, -math.inf],
+                              [*highs, float(cost)])
+        if node_weight is None:
+            fewest = _milp_solve(problem, max_nodes, capped, [1.0] * size, floor,
+                                 binaries=binaries)
+            if fewest is None:  # the cheapest mix qualifies: only float rounding loses it
+                raise _Unproven("milp lost the cheapest mix when capped at its own cost")
+            nodes = sum(fewest)
+        else:
+            nodes = fewest_nodes[index]
+        capped[2][-2] = float(nodes)
+        settled = _settle_ties(problem, floor, max_nodes, capped, binaries)
+        if _key(problem, settled)[:2] != (least_cost, nodes):
+            raise _Unproven(f"the ties settled on {settled}, not cost {least_cost} and "
+                            f"{nodes} nodes")
         if best is None or _key(problem, settled) < _key(problem, best):
             best = settled
     return None if best is None else _to_mix(problem, best)
+
+
+def _settle_ties(problem: _Problem, floor: tuple[int, ...], max_nodes: int,
+                 capped: _Programme, binaries: int) -> tuple[int, ...]:
+    """The tie-break: the most of the first-named type, then of the next, and so on.
+
+    *capped* is a programme capped at the least cost U and the fewest nodes N (its last
+    two rows).
+    """
+    size = len(problem.names)
+    fixed: dict[int, int] = {}
+    for t in range(size - 1):
+        counts = _milp_solve(problem, max_nodes, capped,
+                             [float(u == t) for u in range(size)], floor, fixed,
+                             maximise=True, binaries=binaries)
+        if counts is None:
+            raise _Unproven("milp lost the cheapest mix while settling ties")
+        fixed[t] = counts[t]
+    # At cost ≤ U no mix of this programme has fewer than N nodes, so once the others are
+    # fixed the last count is what is left; it is checked like the rest.
+    settled = (*(fixed[t] for t in range(size - 1)),
+               round(capped[2][-2]) - sum(fixed.values()))
+    if settled[-1] < floor[-1] or not _holds(problem, settled):
+        raise _Unproven(f"the ties settled on {settled}, which does not hold exactly")
+    return settled
+
+
+def _disjunctive_programme(problem: _Problem, max_nodes: int) -> tuple[_Programme, int]:
+    """Every θ programme in one: binaries z_{r,θ} choose one θ per resource.
+
+    Columns: the counts x_t, then one z per (resource, θ candidate). Rows: Σ_θ z_{r,θ} = 1
+    for each r; ``Σ x_t·min(c_t, θ) ≥ (need_r + k·θ)·z_{r,θ}`` for each (r, θ) — no big M,
+    for with z = 0 the row reads Σ x_t·min(c_t, θ) ≥ 0, which every x meets; and
+    ``k + min_survivors ≤ Σ x_t ≤ max_nodes``. Its x-projection is the union of the θ
+    programmes' feasible sets: the mixes that hold. The rows are not in integers (each is
+    divided by its need + k·θ), so HiGHS's tolerances may admit a mix that misses a row by
+    a hair: :func:`_milp_solve` checks every answer by the k-largest rule in integers and
+    raises :class:`_Unproven` on a miss. Returns the programme and the count of binaries.
+    """
+    failures = problem.failures
+    size = len(problem.names)
+    pairs = [(r, theta) for r, row in enumerate(problem.capacities)
+             for theta in (sorted(set(row)) if failures else [max(row)])]
+    width = size + len(pairs)
+    rows: list[list[float]] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    for r in range(len(problem.capacities)):
+        rows.append([0.0] * size + [float(s == r) for s, _ in pairs])
+        lows.append(1.0)
+        highs.append(1.0)
+    for j, (r, theta) in enumerate(pairs):
+        # Each row is divided by its own need + k·θ: the binaries' coefficients are then 1
+        # rather than the largest numbers in the programme, which HiGHS solves faster and
+        # without the numerical trouble that makes it print a stray line on stdout.
+        wanted = problem.needs[r] + failures * theta
+        row = [float(Fraction(min(capacity, theta), wanted))
+               for capacity in problem.capacities[r]]
+        row += [0.0] * len(pairs)
+        row[size + j] = -1.0
+        rows.append(row)
+        lows.append(0.0)
+        highs.append(math.inf)
+    rows.append([1.0] * size + [0.0] * (width - size))
+    lows.append(float(problem.min_count))
+    highs.append(float(max_nodes))
+    return (rows, lows, highs), len(pairs)
+
+
+def _disjunctive_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int
+                        ) -> Mix | None:
+    """:func:`cheapest_mix_disjunctive` on a scaled problem, every count ≥ its *floor*."""
+    if not problem.names:
+        return None
+    (rows, lows, highs), binaries = _disjunctive_programme(problem, max_nodes)
+    seeds = []
+    for t in range(len(problem.names)):
+        seed = list(floor)
+        seed[t] = max(floor[t], _single_type_count(problem, t))
+        if sum(seed) <= max_nodes and _holds(problem, seed):
+            seeds.append(_key(problem, seed)[0])
+    node_weight = None
+    if seeds:
+        # The cheapest single-type plan caps the cost, and so the nodes of every mix worth
+        # having: past the floor, each node costs at least the cheapest price.
+        ceiling = min(seeds)
+        # The row goes before the node row, which stays last (see _Programme).
+        rows.insert(-1, [*map(float, problem.costs), *[0.0] * binaries])
+        lows.insert(-1, -math.inf)
+        highs.insert(-1, float(ceiling))
+        floor_cost, floor_nodes, _ = _key(problem, floor)
+        cheapest_node = min(problem.costs)
+        most_nodes = max_nodes if cheapest_node == 0 else min(
+            max_nodes, floor_nodes + (ceiling - floor_cost) // cheapest_node)
+        # Only while cost·W + nodes stays well inside a double's 53 bits of integers.
+        if (ceiling + 1) * (most_nodes + 1) < 2**50:
+            node_weight = most_nodes + 1
+    return _settle(problem, floor, max_nodes, [(rows, lows, highs)], binaries, node_weight)
+
+
+def cheapest_mix_disjunctive(types: Iterable[NodeType], needs: Mapping[str, Fraction],
+                             failures: int, min_survivors: int = 1,
+                             max_nodes: int = MAX_NODES) -> Mix | None:
+    """:func:`cheapest_mix` by one disjunctive integer programme (scipy ``milp``), exactly.
+
+    The θ programmes of :func:`cheapest_mix_milp` joined into one by binaries choosing a θ
+    per resource (:func:`_disjunctive_programme`), then proven and tie-broken the same way:
+    each answer rounded and checked in integers, its dual bound within ½ of its integer
+    cost, then the fewest nodes at that cost, then the ties type by type (2 + T − 1 solves
+    in all instead of one per θ combination and more). This is what :func:`cheapest_mix`
+    hands a tier to when the branch and bound runs out of :data:`SEARCH_BUDGET`.
+    """
+    catalogue = _check(types, needs, failures, min_survivors)
+    problem = _problem(catalogue, needs, failures, min_survivors)
+    return _disjunctive_search(problem, (0,) * len(problem.names), max_nodes)

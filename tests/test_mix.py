@@ -25,6 +25,7 @@ from capplan.mix import (
     NodeType,
     cheapest_fix,
     cheapest_mix,
+    cheapest_mix_disjunctive,
     cheapest_mix_milp,
     holds,
     per_resource_required,
@@ -263,16 +264,6 @@ def test_the_milp_formulation_agrees_with_the_branch_and_bound(
             == cheapest_mix(types, needs, failures, min_survivors))
 
 
-@settings(max_examples=60, deadline=None)
-@given(catalogues())
-def test_a_search_over_budget_hands_over_to_milp_and_still_agrees(
-        case: tuple[list[NodeType], dict[str, Fraction], int, int]) -> None:
-    types, needs, failures, min_survivors = case
-    expected = oracle_cheapest(types, needs, failures, min_survivors)
-    with patch.object(mix, "SEARCH_BUDGET", 2):
-        assert cheapest_mix(types, needs, failures, min_survivors) == expected
-
-
 def test_the_milp_formulation_on_the_published_case() -> None:
     mix = cheapest_mix_milp([SMALL, LARGE], {"rps": F(8500)}, 1)
     assert mix == Mix(counts={"large": 4, "small": 1}, nodes=5, cost=F(38000))
@@ -317,6 +308,61 @@ def test_holds_agrees_with_every_failure_set(
                                                      floor=declared)
         assert verdict.fix_adding == cheapest_fix(declared, types, needs, failures,
                                                   min_survivors)
+
+
+def no_further_fallback(*args: object) -> None:
+    raise AssertionError("the disjunctive programme left its answer unproven")
+
+
+@settings(max_examples=150, deadline=None)
+@given(declared_mixes(), st.one_of(st.none(), st.integers(3, 12)))
+def test_a_search_over_budget_hands_over_to_the_disjunctive_milp_and_agrees(
+        case: tuple[list[NodeType], dict[str, Fraction], int, int, dict[str, int]],
+        max_nodes: int | None) -> None:
+    types, needs, failures, min_survivors, declared = case
+    cap = {} if max_nodes is None else {"max_nodes": max_nodes}
+    expected = oracle_cheapest(types, needs, failures, min_survivors, max_nodes=max_nodes)
+    expected_fix = oracle_cheapest(types, needs, failures, min_survivors, floor=declared,
+                                   max_nodes=max_nodes)
+    # A tiny budget forces the fallback; the next fallback failing the test proves that
+    # the disjunctive programme itself gave (and proved) every answer.
+    with patch.object(mix, "SEARCH_BUDGET", 2), \
+            patch.object(mix, "_milp_search", no_further_fallback):
+        assert cheapest_mix(types, needs, failures, min_survivors, **cap) == expected
+        assert cheapest_fix(declared, types, needs, failures, min_survivors,
+                            **cap) == expected_fix
+
+
+def unproven(*args: object) -> None:
+    raise mix._Unproven("as if floating point had run out of digits")
+
+
+@settings(max_examples=40, deadline=None)
+@given(catalogues())
+def test_an_unproven_disjunctive_answer_hands_over_to_the_theta_programmes(
+        case: tuple[list[NodeType], dict[str, Fraction], int, int]) -> None:
+    types, needs, failures, min_survivors = case
+    expected = oracle_cheapest(types, needs, failures, min_survivors)
+    with patch.object(mix, "SEARCH_BUDGET", 2), \
+            patch.object(mix, "_disjunctive_search", unproven):
+        assert cheapest_mix(types, needs, failures, min_survivors) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(catalogues())
+def test_the_disjunctive_programme_agrees_with_the_theta_programmes(
+        case: tuple[list[NodeType], dict[str, Fraction], int, int]) -> None:
+    types, needs, failures, min_survivors = case
+    assert (cheapest_mix_disjunctive(types, needs, failures, min_survivors)
+            == cheapest_mix_milp(types, needs, failures, min_survivors))
+
+
+def test_the_disjunctive_programme_on_the_published_cases() -> None:
+    assert (cheapest_mix_disjunctive([SMALL, LARGE], {"rps": F(8500)}, 1)
+            == Mix(counts={"large": 4, "small": 1}, nodes=5, cost=F(38000)))
+    assert (cheapest_mix_disjunctive([SMALL, LARGE], {"rps": F(8500)}, 2)
+            == Mix(counts={"small": 11}, nodes=11, cost=F(44000)))
+    assert cheapest_mix_disjunctive([SMALL, LARGE], {"rps": F(8500)}, 1, max_nodes=4) is None
 
 
 def test_fix_adding_keeps_the_declared_nodes() -> None:
