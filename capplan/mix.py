@@ -673,6 +673,8 @@ def cheapest_mix_milp(types: Iterable[NodeType], needs: Mapping[str, Fraction],
 
 def _milp_search(problem: _Problem, floor: tuple[int, ...], max_nodes: int) -> Mix | None:
     """:func:`cheapest_mix_milp` on a scaled problem, every count at least its *floor*."""
+    if not problem.names:
+        return None  # no type offers every resource the tier needs
     return _settle(problem, floor, max_nodes, _milp_programmes(problem, max_nodes))
 
 
