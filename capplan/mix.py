@@ -36,11 +36,12 @@ checked against the k-largest rule itself. Where the walk grows past
 :data:`SEARCH_BUDGET` bounds (several resources whose best types differ: the one-by-one
 bounds are weak there), the tier goes to :func:`cheapest_mix_disjunctive`: every θ
 programme joined into one integer programme by binaries that choose one θ per resource,
-solved by scipy's ``milp`` (HiGHS), its answer checked in integers, its optimality and
-ties proven by a few more solves (2 + T − 1 for T types, against one per combination of
-θs and more). Should floating point leave any doubt, :func:`cheapest_mix_milp` (SPEC §7's
-formulation, one programme per combination of θs; also the cross-check the tests run)
-tries next, then the branch and bound without a budget.
+solved by scipy's ``milp`` (HiGHS), its answer checked in integers, its optimality proven
+by the solver's dual bound, its ties settled by a few more solves (T solves in all for T
+types, against one per combination of θs and more). Should floating point leave any
+doubt, :func:`cheapest_mix_milp` (SPEC §7's formulation, one programme per combination of
+θs; also the cross-check the tests run) tries next, then the branch and bound without a
+budget.
 
 **Ties.** Among mixes of equal cost the fewer nodes win; among those, the count vector in
 the order of the type names, compared lexicographically, the larger wins (more nodes of the
@@ -837,8 +838,11 @@ def cheapest_mix_disjunctive(types: Iterable[NodeType], needs: Mapping[str, Frac
     The θ programmes of :func:`cheapest_mix_milp` joined into one by binaries choosing a θ
     per resource (:func:`_disjunctive_programme`), then proven and tie-broken the same way:
     each answer rounded and checked in integers, its dual bound within ½ of its integer
-    cost, then the fewest nodes at that cost, then the ties type by type (2 + T − 1 solves
-    in all instead of one per θ combination and more). This is what :func:`cheapest_mix`
+    objective. The first solve minimises cost·W + nodes (W above the node count of any mix
+    costing no more than the cheapest single-type plan, which also caps the cost), so it
+    finds the least cost and the fewest nodes at that cost at once; then the ties type by
+    type: T solves in all for T types (one more where cost·W would strain a double's
+    integers), instead of one per θ combination and more. This is what :func:`cheapest_mix`
     hands a tier to when the branch and bound runs out of :data:`SEARCH_BUDGET`.
     """
     catalogue = _check(types, needs, failures, min_survivors)
