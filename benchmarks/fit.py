@@ -18,7 +18,6 @@ JMH benchmark of the Cisco fit but publishes no figure); R's usl uses nls with t
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -28,23 +27,14 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's capplan, when run as a script
 
+from timing import best  # noqa: E402
+
 from capplan.fit import Fit, fit_file, fit_points  # noqa: E402
 from capplan.usl import Law  # noqa: E402
 
 CISCO = ROOT / "tests" / "data" / "usl-cisco.csv"
 REPEAT = 5
 SYNTHETIC_POINTS = 10_000
-
-
-def best(function: Callable[[], object], repeat: int = REPEAT) -> float:
-    """Best wall time of *function* in seconds (the first call warms caches and imports)."""
-    function()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return min(samples)
 
 
 def synthetic() -> list[tuple[float, float]]:
@@ -62,7 +52,8 @@ def synthetic() -> list[tuple[float, float]]:
 
 def row(label: str, run: Callable[[], Fit], reference: str) -> list[str]:
     result = run()
-    return [label, f"{best(run) * 1000:.2f}", f"{result.sigma:.6g}", f"{result.kappa:.6g}",
+    seconds = best(run, REPEAT, warm=True)
+    return [label, f"{seconds * 1000:.2f}", f"{result.sigma:.6g}", f"{result.kappa:.6g}",
             f"{result.lam:.6g}", str(result.n_max), reference]
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
+from timing import best
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,16 +52,6 @@ MILP_TIERS = 5
 REPEAT = 3
 
 Tier = tuple[list[NodeType], dict[str, Fraction], int]
-
-
-def best(function: Callable[[], object], repeat: int = REPEAT) -> float:
-    """Best wall time of *function* in seconds."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return min(samples)
 
 
 def priced(rng: random.Random) -> list[NodeType]:

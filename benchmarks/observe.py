@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import best
 
 from capplan.observe import observe_file  # after sys.path is set
 
@@ -39,16 +40,6 @@ def write_series(path: Path, samples: int) -> None:
             rate = 1000 * (1 + 0.5 * math.sin(2 * math.pi * seconds / 86_400)) * \
                 1.05 ** (seconds / (30.4375 * 86_400))
             handle.write(f"{START + seconds},{rate:.3f}\n")
-
-
-def best_time(path: Path, q: float) -> float:
-    """Best wall time of observing *path* in seconds."""
-    samples = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        observe_file(str(path), q=q)
-        samples.append(time.perf_counter() - start)
-    return min(samples)
 
 
 def peak_memory(path: Path, q: float) -> int:
@@ -70,7 +61,7 @@ def main() -> None:
             write_series(path, samples)
             size = path.stat().st_size
             for q in QUANTILES:
-                seconds = best_time(path, q)
+                seconds = best(lambda path=path, q=q: observe_file(str(path), q=q), REPEAT)
                 memory = peak_memory(path, q)
                 rows.append([f"{samples:,}", f"{size / 2**20:.1f}", f"{q:g}",
                              f"{seconds:.2f}", f"{samples / seconds / 1e3:,.0f}",

@@ -14,25 +14,14 @@ nothing.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tabulate import tabulate
+from timing import best
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 3
-
-
-def best(function: Callable[[], object], repeat: int = REPEAT) -> float:
-    """Best wall time of *function* in seconds (the first call warms caches)."""
-    function()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return min(samples)
 
 
 def capplan_site() -> Callable[[], object]:
@@ -74,8 +63,8 @@ def main() -> None:
     except ImportError:
         sys.exit("service-capacity-modeling is not installed: pip install "
                  "service-capacity-modeling")
-    ours = best(capplan_site())
-    theirs = best(netflix)
+    ours = best(capplan_site(), REPEAT, warm=True)
+    theirs = best(netflix, REPEAT, warm=True)
     rows = [
         ["capplan: 4-tier site, 10,000 draws", f"{ours * 1000:.0f}", "1.00x"],
         ["service-capacity-modeling: 1 service, 256 simulations", f"{theirs * 1000:.0f}",

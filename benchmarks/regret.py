@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import time
-from collections.abc import Callable
 from fractions import Fraction
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 from tabulate import tabulate
+from timing import best
 
 from capplan.regret import regret_counts
 from capplan.uncertainty import quantile_count
@@ -70,16 +69,6 @@ def per_draw(counts: Any) -> int:
     return int(counts.min() + np.argmin(regrets.mean(axis=0)))
 
 
-def best_of(repeats: int, job: Callable[[], object]) -> float:
-    """Least wall time of *repeats* runs of *job*, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repetition, not three")
@@ -89,11 +78,11 @@ def main() -> None:
         tiers = workload(kind)
         distinct = statistics.median(len(np.unique(counts)) for counts in tiers)
         spans = statistics.median(int(counts.max() - counts.min()) + 1 for counts in tiers)
-        grouped = best_of(repeats, lambda tiers=tiers: [regret_counts(c, COST) for c in tiers])
-        quantile = best_of(repeats, lambda tiers=tiers: [
-            quantile_count(c, Fraction(95, 100)) for c in tiers])
+        grouped = best(lambda tiers=tiers: [regret_counts(c, COST) for c in tiers], repeats)
+        quantile = best(lambda tiers=tiers: [
+            quantile_count(c, Fraction(95, 100)) for c in tiers], repeats)
         sample = tiers[:SAMPLE]
-        naive = best_of(repeats, lambda sample=sample: [per_draw(c) for c in sample]) \
+        naive = best(lambda sample=sample: [per_draw(c) for c in sample], repeats) \
             if kind == "typical" else None
         agree = kind != "typical" or all(
             regret_counts(c, COST).chosen == per_draw(c) for c in sample)

@@ -225,15 +225,16 @@ def rewrite_file(path: str | os.PathLike[str],
     is replaced). Nothing is written when nothing changes, nor over a file someone else
     changed meanwhile. Every failure leaves the file as it was.
     """
+    from capplan.loader import read_bytes
     from capplan.output import write_atomically
 
     name = os.fspath(path)
     check_writable(name)
-    before = _read(name)
+    before = read_bytes(name)
     edit = change(before, name)
     if edit.text.encode("utf-8") == before:
         return edit, False
-    if _read(name) != before:
+    if read_bytes(name) != before:
         raise OutputError(f"{name} changed while capplan was editing it; it is left as "
                           "the other writer made it: run the command again")
     write_atomically(name, edit.text)
@@ -257,24 +258,6 @@ def usl_text(usl: Mapping[str, float]) -> dict[str, str]:
 
     return {key: significant(value, DIGITS) for key, value in usl.items()}
 
-
-def _read(name: str) -> bytes:
-    from capplan.loader import MAX_FILE_BYTES
-
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise InvalidInput([Problem(name, 1, 1, "is a directory, not a topology file")]) \
-            from None
-    except FileNotFoundError:
-        raise InvalidInput([Problem(name, 1, 1, "no such file")]) from None
-    except OSError as error:
-        raise InvalidInput([Problem(name, 1, 1, f"cannot read: {error.strerror}")]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput([Problem(name, 1, 1, f"file larger than {MAX_FILE_BYTES // 2**20} "
-                                    "MiB: not a topology file")])
-    return data
 
 
 # --- the text and its nodes ----------------------------------------------------------------

@@ -254,6 +254,11 @@ def load_text(text: str | bytes, filename: str = "<string>") -> Loaded:
 def load_file(path: str | os.PathLike[str]) -> Loaded:
     """Read and validate a topology file, refusing oversized, missing or odd files."""
     name = os.fspath(path)
+    return load_text(read_bytes(name), name)
+
+
+def read_bytes(name: str) -> bytes:
+    """A topology file's bytes, refusing oversized, missing or odd files (located)."""
     try:
         with open(name, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -267,5 +272,5 @@ def load_file(path: str | os.PathLike[str]) -> Loaded:
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput([Problem(name, 1, 1, f"file larger than {MAX_FILE_BYTES // 2**20} "
                                     "MiB: not a topology file")])
-    return load_text(data, name)
+    return data
 
