@@ -9,6 +9,8 @@ a ``LookupError``), so code written against those keeps working.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -102,3 +104,20 @@ class InvalidArgument(CapplanError, ValueError):
 
 class SourceUnavailable(CapplanError):
     """A live source (a Prometheus server) could not be asked or did not answer; says why."""
+
+
+@contextmanager
+def reading(name: str, kind: str) -> Iterator[None]:
+    """Turn a file that cannot be opened or read into InvalidInput at its line 1.
+
+    *kind* names what the file should have been ("a topology file", "a CSV file"), for a
+    folder given where a file was expected.
+    """
+    try:
+        yield
+    except IsADirectoryError:
+        raise InvalidInput([Problem(name, 1, 1, f"is a directory, not {kind}")]) from None
+    except FileNotFoundError:
+        raise InvalidInput([Problem(name, 1, 1, "no such file")]) from None
+    except OSError as error:
+        raise InvalidInput([Problem(name, 1, 1, f"cannot read: {error.strerror}")]) from None

@@ -143,16 +143,11 @@ def fit_file(path: str | os.PathLike[str], *, x: str | None = None,
              y: str | None = None) -> Fit:
     """The law fitted to the CSV file *path* (columns *x*, *y*; see :func:`read_csv`)."""
     name = os.fspath(path)
-    try:
-        # utf-8-sig: spreadsheets save CSV with a byte-order mark.
-        with open(name, encoding="utf-8-sig") as stream:
-            measurements = read_csv(stream, name, x=x, y=y)
-    except IsADirectoryError:
-        raise InvalidInput([Problem(name, 1, 1, "is a directory, not a CSV file")]) from None
-    except FileNotFoundError:
-        raise InvalidInput([Problem(name, 1, 1, "no such file")]) from None
-    except OSError as error:
-        raise InvalidInput([Problem(name, 1, 1, f"cannot read: {error.strerror}")]) from None
+    from capplan.errors import reading
+
+    # utf-8-sig: spreadsheets save CSV with a byte-order mark.
+    with reading(name, "a CSV file"), open(name, encoding="utf-8-sig") as stream:
+        measurements = read_csv(stream, name, x=x, y=y)
     return fit_measurements(measurements)
 
 

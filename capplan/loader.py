@@ -259,16 +259,10 @@ def load_file(path: str | os.PathLike[str]) -> Loaded:
 
 def read_bytes(name: str) -> bytes:
     """A topology file's bytes, refusing oversized, missing or odd files (located)."""
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise InvalidInput([Problem(name, 1, 1, "is a directory, not a topology file")]) \
-            from None
-    except FileNotFoundError:
-        raise InvalidInput([Problem(name, 1, 1, "no such file")]) from None
-    except OSError as error:
-        raise InvalidInput([Problem(name, 1, 1, f"cannot read: {error.strerror}")]) from None
+    from capplan.errors import reading
+
+    with reading(name, "a topology file"), open(name, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput([Problem(name, 1, 1, f"file larger than {MAX_FILE_BYTES // 2**20} "
                                     "MiB: not a topology file")])

@@ -713,24 +713,19 @@ def observe_file(path: str, *, prometheus: bool = False, q: float = 1.0,
                  counter: bool = False,
                  progress: Callable[[int], None] | None = None) -> Observation:
     """Observe a CSV file (streamed line by line) or a saved Prometheus response."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            if prometheus:
-                try:
-                    text = handle.read()
-                except UnicodeDecodeError as error:
-                    raise InvalidInput([Problem(path, 1, 1, f"not UTF-8 text ({error.reason})")]
-                                       ) from None
-                return observe_source(PrometheusSource(text, path), q=q, counter=counter,
-                                      progress=progress)
-            return observe_source(CsvSource(handle, path, counter=counter), q=q,
-                                  counter=counter, progress=progress)
-    except IsADirectoryError:
-        raise InvalidInput([Problem(path, 1, 1, "is a directory, not a series")]) from None
-    except FileNotFoundError:
-        raise InvalidInput([Problem(path, 1, 1, "no such file")]) from None
-    except PermissionError as error:
-        raise InvalidInput([Problem(path, 1, 1, f"cannot read: {error.strerror}")]) from None
+    from capplan.errors import reading
+
+    with reading(path, "a series"), open(path, encoding="utf-8-sig", newline="") as handle:
+        if prometheus:
+            try:
+                text = handle.read()
+            except UnicodeDecodeError as error:
+                raise InvalidInput([Problem(path, 1, 1, f"not UTF-8 text ({error.reason})")]
+                                   ) from None
+            return observe_source(PrometheusSource(text, path), q=q, counter=counter,
+                                  progress=progress)
+        return observe_source(CsvSource(handle, path, counter=counter), q=q,
+                              counter=counter, progress=progress)
 
 
 # --- a live Prometheus --------------------------------------------------------------------
