@@ -253,8 +253,8 @@ def update_file(path: str | os.PathLike[str],
 
 def usl_text(usl: Mapping[str, float]) -> dict[str, str]:
     """Fitted coefficients as ``capplan fit``'s table prints them to paste (7 digits)."""
-    from capplan.render.fit_table import DIGITS
-    from capplan.render.fmt import significant
+    from capplan.fit import DIGITS
+    from capplan.units import significant
 
     return {key: significant(value, DIGITS) for key, value in usl.items()}
 

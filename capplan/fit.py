@@ -42,6 +42,9 @@ MAX_LINE_CHARS = 65_536
 MAX_PROBLEMS = 20
 #: σ, κ and λ: three coefficients need measurements at three different levels.
 COEFFICIENTS = ("sigma", "kappa", "lambda")
+#: Significant digits of the coefficients printed and pasted: their standard errors are
+#: percents, so seven digits lose nothing a plan could feel.
+DIGITS = 7
 MIN_LEVELS = len(COEFFICIENTS)
 #: Default columns: the concurrency (either name, the first found) and the throughput.
 X_COLUMNS = ("concurrency", "nodes")

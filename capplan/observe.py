@@ -136,7 +136,7 @@ class Observation:
 
 def growth_text(growth: float) -> str:
     """A monthly growth rate as a topology writes it: 0.042137 → '4.214%'."""
-    from capplan.render.fmt import significant
+    from capplan.units import significant
 
     return f"{significant(growth * 100, GROWTH_DIGITS)}%"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 #: Largest magnitude accepted anywhere in a topology (a peta-request per second).
@@ -118,3 +119,61 @@ def _show(number: Fraction) -> str:
     if number.denominator == 1 and abs(number) < 10**9:
         return str(number.numerator)
     return f"{float(number):g}"
+
+
+# --- numbers written back: the values capplan writes into a topology (``--into``) and
+# prints for people share one significant-digit rule --------------------------------
+
+#: Below 1e-6 positional notation becomes a row of zeros: use an exponent.
+SMALLEST_EXPONENT = -6
+#: Past 1e15 the digits of a whole float are noise: use an exponent.
+LARGEST_EXPONENT = 15
+
+
+def significand(magnitude: float, digits: int) -> tuple[Decimal, int]:
+    """*magnitude* (> 0) rounded to *digits* significant digits: (d.dd, exponent).
+
+    The exponent is the one after rounding, so 999.5 gives (1.00, 3), not (9.995, 2).
+    """
+    mantissa, _, exponent = f"{magnitude:.{digits - 1}e}".partition("e")
+    return Decimal(mantissa), int(exponent)
+
+
+def positional(number: Decimal) -> str:
+    """Positional notation without trailing zeros: 1.20E+2 → '120', 1.50 → '1.5'."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def non_finite(value: float) -> str | None:
+    """The spelling of a value that is not finite (nan, inf, -inf); None otherwise."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return None
+
+
+def without_digits(value: float) -> str | None:
+    """The values no significand describes (nan, ±inf, 0), spelled out; else None."""
+    return "0" if value == 0 else non_finite(value)
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """At least *digits* significant digits, never an exponent for large values.
+
+    12.34 → '12.3', 1234.5 → '1234' (whole numbers keep every digit), 0.001234 → '0.00123'.
+    """
+    special = without_digits(value)
+    if special is not None:
+        return special
+    sign = "-" if value < 0 else ""
+    mantissa, exponent = significand(abs(value), digits)
+    if exponent > LARGEST_EXPONENT:
+        return f"{sign}{positional(mantissa)}e{exponent}"
+    if exponent >= digits - 1:
+        whole = f"{abs(value):.0f}"
+        return "0" if whole == "0" else sign + whole
+    if exponent < SMALLEST_EXPONENT:
+        return f"{sign}{positional(mantissa)}e{exponent}"
+    return sign + positional(mantissa.scaleb(exponent))

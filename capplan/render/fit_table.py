@@ -5,13 +5,11 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from capplan.fit import DIGITS
 from capplan.render.fmt import signed_percent, significant
 
 #: Rows of the measured-vs-fitted table at most; a longer run is sampled evenly.
 SHOWN_POINTS = 32
-#: Significant digits of the coefficients printed and pasted: their standard errors are
-#: percents, so seven digits lose nothing a plan could feel.
-DIGITS = 7
 
 #: Columns of a terminal the table keeps within.
 WIDTH = 80

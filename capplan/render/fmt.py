@@ -8,82 +8,36 @@ all keep: round first, then choose the form, so that rounding can never produce 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+
+from capplan.units import (
+    SMALLEST_EXPONENT,
+    non_finite,
+    positional,
+    significand,
+    significant,
+    without_digits,
+)
 
 #: SI prefixes for rates; past exa, a plain exponent reads better than a made-up prefix.
 SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
-#: Below 1e-6 positional notation becomes a row of zeros: use an exponent.
-SMALLEST_EXPONENT = -6
-#: Past 1e15 the digits of a whole float are noise: use an exponent.
-LARGEST_EXPONENT = 15
-
-
-def _significand(magnitude: float, digits: int) -> tuple[Decimal, int]:
-    """*magnitude* (> 0) rounded to *digits* significant digits: (d.dd, exponent).
-
-    The exponent is the one after rounding, so 999.5 gives (1.00, 3), not (9.995, 2).
-    """
-    mantissa, _, exponent = f"{magnitude:.{digits - 1}e}".partition("e")
-    return Decimal(mantissa), int(exponent)
-
-
-def _plain(number: Decimal) -> str:
-    """Positional notation without trailing zeros: 1.20E+2 → '120', 1.50 → '1.5'."""
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _non_finite(value: float) -> str | None:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return None
-
-
-def _without_digits(value: float) -> str | None:
-    """The values no significand describes (nan, ±inf, 0), spelled out; else None."""
-    return "0" if value == 0 else _non_finite(value)
-
-
 def rate(value: float) -> str:
     """A rate in three significant digits with an SI prefix: 1200 → '1.2k', 480 → '480'.
 
     999.5 → '1k' and 999,950 → '1M': the prefix follows the rounded value.
     """
-    special = _without_digits(value)
+    special = without_digits(value)
     if special is not None:
         return special
     sign = "-" if value < 0 else ""
-    mantissa, exponent = _significand(abs(value), 3)
+    mantissa, exponent = significand(abs(value), 3)
     if exponent < 0:
         if exponent < SMALLEST_EXPONENT:
-            return f"{sign}{_plain(mantissa)}e{exponent}"
-        return sign + _plain(mantissa.scaleb(exponent))
+            return f"{sign}{positional(mantissa)}e{exponent}"
+        return sign + positional(mantissa.scaleb(exponent))
     step = exponent // 3
     if step >= len(SI_PREFIXES):
-        return f"{sign}{_plain(mantissa)}e{exponent}"
-    return sign + _plain(mantissa.scaleb(exponent - 3 * step)) + SI_PREFIXES[step]
-
-
-def significant(value: float, digits: int = 3) -> str:
-    """At least *digits* significant digits, never an exponent for large values.
-
-    12.34 → '12.3', 1234.5 → '1234' (whole numbers keep every digit), 0.001234 → '0.00123'.
-    """
-    special = _without_digits(value)
-    if special is not None:
-        return special
-    sign = "-" if value < 0 else ""
-    mantissa, exponent = _significand(abs(value), digits)
-    if exponent > LARGEST_EXPONENT:
-        return f"{sign}{_plain(mantissa)}e{exponent}"
-    if exponent >= digits - 1:
-        whole = f"{abs(value):.0f}"
-        return "0" if whole == "0" else sign + whole
-    if exponent < SMALLEST_EXPONENT:
-        return f"{sign}{_plain(mantissa)}e{exponent}"
-    return sign + _plain(mantissa.scaleb(exponent))
+        return f"{sign}{positional(mantissa)}e{exponent}"
+    return sign + positional(mantissa.scaleb(exponent - 3 * step)) + SI_PREFIXES[step]
 
 
 def percent(value: float | None) -> str:
@@ -94,7 +48,7 @@ def percent(value: float | None) -> str:
     if value is None:
         return "-"
     points = value * 100
-    special = _non_finite(points)
+    special = non_finite(points)
     if special is not None:
         return special + "%"
     if points == 0:
@@ -115,7 +69,7 @@ def signed_percent(value: float | None) -> str:
     if value is None:
         return "-"
     points = value * 100
-    special = _non_finite(points)
+    special = non_finite(points)
     if special is not None:
         return ("+" if points > 0 else "") + special + "%"
     whole = f"{points:+.0f}"
@@ -144,7 +98,7 @@ def runway(value: float | None) -> str:
 
 def money(value: float) -> str:
     """Costs with thousands separators and no false precision: 1234.5 → '1,234'."""
-    special = _non_finite(value)
+    special = non_finite(value)
     if special is not None:
         return special
     text = f"{value:,.0f}"
