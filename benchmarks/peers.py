@@ -26,7 +26,7 @@ REPEAT = 3
 
 def capplan_site() -> Callable[[], object]:
     from capplan.loader import load_file
-    from capplan.report import plan_document
+    from capplan.results import plan_document
     from capplan.sizing import plan
 
     topology = load_file(ROOT / "examples" / "uncertain-demand.yaml").topology

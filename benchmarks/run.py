@@ -309,7 +309,7 @@ def against_floor(folder: Path, pairs: int, *, bytecode: bool = True) -> float:
 
 def scale(folder: Path, repeat: int) -> None:
     from capplan.loader import load_text
-    from capplan.report import plan_document
+    from capplan.results import plan_document
     from capplan.schemes import make_scheme, nodes_required
     from capplan.sizing import compare, plan
 

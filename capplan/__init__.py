@@ -25,7 +25,6 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from capplan.api import Comparisons as Comparisons
     from capplan.api import check as check
     from capplan.api import compare as compare
     from capplan.api import failover as failover
@@ -46,15 +45,16 @@ if TYPE_CHECKING:
     from capplan.findings import CheckResult as CheckResult
     from capplan.findings import Finding as Finding
     from capplan.model import Topology as Topology
-    from capplan.sizing import Comparison as Comparison
-    from capplan.sizing import Plan as Plan
-    from capplan.sizing import Sizing as Sizing
-    from capplan.sizing import TierPlan as TierPlan
+    from capplan.results import Comparison as Comparison
+    from capplan.results import Comparisons as Comparisons
+    from capplan.results import Plan as Plan
+    from capplan.results import Sizing as Sizing
+    from capplan.results import TierPlan as TierPlan
 
 #: Each public name, and the module that defines it.
 _HOME = {
     **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "fit",
-                     "observe", "observe_prometheus", "Comparisons"), "capplan.api"),
+                     "observe", "observe_prometheus"), "capplan.api"),
     "Observation": "capplan.observe",
     "Fit": "capplan.fit",
     **dict.fromkeys(("CapplanError", "InvalidInput", "Problem", "InvalidArgument",
@@ -62,7 +62,8 @@ _HOME = {
                      "SourceUnavailable"),
                     "capplan.errors"),
     "Topology": "capplan.model",
-    **dict.fromkeys(("Plan", "TierPlan", "Sizing", "Comparison"), "capplan.sizing"),
+    **dict.fromkeys(("Plan", "TierPlan", "Sizing", "Comparison", "Comparisons"),
+                   "capplan.results"),
     **dict.fromkeys(("Failover", "Ranking"), "capplan.failover"),
     **dict.fromkeys(("CheckResult", "Finding"), "capplan.findings"),
 }

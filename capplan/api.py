@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from capplan.errors import CapplanError, InvalidArgument
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from capplan.fit import Fit
     from capplan.model import Topology
     from capplan.observe import Observation
-    from capplan.sizing import Comparison, Plan, SchemeCost, Sizing
+    from capplan.results import Comparisons, Plan, Sizing
 
 #: Draws of uncertain inputs that ``plan`` and ``compare`` accept, as the command line does.
 MIN_SIMULATIONS, MAX_SIMULATIONS = 100, 1_000_000
@@ -195,35 +194,9 @@ def failover(
         raise InvalidArgument(str(error)) from error
 
 
-@dataclass(frozen=True)
-class Comparisons:
-    """Every tier under pool, ring and active-passive (``capplan compare``)."""
-
-    tiers: tuple[Comparison, ...]
-
-    @property
-    def totals(self) -> dict[str, SchemeCost]:
-        """Per scheme, the whole site's nodes and cost with every tier built that way."""
-        from capplan.sizing import compare_totals
-
-        return compare_totals(self.tiers)
-
-    @property
-    def cheapest(self) -> str | None:
-        """The scheme cheapest for the whole site; None when none can be built."""
-        from capplan.sizing import cheapest_total
-
-        return cheapest_total(self.totals) or None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The document ``capplan compare --format json`` prints, as plain data."""
-        from capplan.report import compare_document
-
-        return compare_document(self.tiers)
-
-
 def compare(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> Comparisons:
     """Every tier's nodes and cost under each scheme, at the planning peak."""
+    from capplan.results import Comparisons
     from capplan.sizing import compare as compare_schemes
 
     _check_draws(simulations, seed)

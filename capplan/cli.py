@@ -178,7 +178,7 @@ def size(
 
     Example: capplan size --peak 2000 --capacity 1000 --redundancy ring --failures 1
     """
-    from capplan.report import size_document
+    from capplan.results import size_document
     from capplan.schemes import Unattainable
     from capplan.sizing import size as size_tier
 

@@ -21,6 +21,7 @@ from capplan.errors import InvalidArgument
 from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
 from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
+from capplan.results import Document, number
 from capplan.schemes import (
     ActivePassive,
     MixedPool,
@@ -78,8 +79,6 @@ class Failover:
 
     def to_dict(self) -> dict[str, Any]:
         """The document ``capplan failover --format json`` prints, as plain data."""
-        from capplan.report import failover_document
-
         return failover_document(self)
 
 
@@ -106,8 +105,6 @@ class Ranking:
 
     def to_dict(self) -> dict[str, Any]:
         """The document ``capplan failover --all --format json`` prints, as plain data."""
-        from capplan.report import ranking_document
-
         return ranking_document(self)
 
 
@@ -276,3 +273,58 @@ def _zone_number(text: str, zones: int) -> int:
         return int(text)
     raise UnknownName(f"unknown zone '{text}'; this tier has zones 1 to {zones}"
                       if zones > 1 else f"unknown zone '{text}'; this tier has one zone, 1")
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def failover_document(view: Failover) -> Document:
+    """The ``failover`` document: SPEC §3's keys, then the scenario and its verdict."""
+    return {
+        "tier": view.tier,
+        "redundancy": view.redundancy,
+        "nodes": view.nodes,
+        "failed": [view.node_name(node) for node in view.failed],
+        "loads": _loads(view),
+        "max_utilization": number(view.max_utilization),
+        "shed_fraction": number(view.shed_fraction),
+        "scenario": view.scenario,
+        "demand_rps": number(view.demand),
+        "worst_utilization": number(view.worst_utilization),
+        "holds": view.holds,
+    }
+
+
+def _loads(view: Failover) -> list[Document]:
+    """Every node's entry; each distinct load is converted once (big tiers share one)."""
+    figures: dict[tuple[int, Fraction], tuple[float | None, float | None]] = {}
+    entries = []
+    for entry in view.loads:
+        capacity = view.capacity_of(entry.node)
+        key = (id(entry.load), capacity)
+        figure = figures.get(key)
+        if figure is None:
+            figure = figures[key] = (number(entry.load), number(entry.load / capacity))
+        entries.append({"node": view.node_name(entry.node), "state": entry.state,
+                        "load_rps": figure[0], "utilization": figure[1]})
+    return entries
+
+
+def ranking_document(ranking: Ranking) -> Document:
+    """``failover --all``: every failure set of one to k nodes, worst first."""
+    return {
+        "tier": ranking.tier,
+        "redundancy": ranking.redundancy,
+        "nodes": ranking.nodes,
+        "failures": ranking.failures,
+        "max_utilization": number(ranking.max_utilization),
+        "failure_sets": [
+            {
+                "failed": [f"{ranking.tier}-{node}" for node in entry.failed],
+                "worst_utilization": number(entry.worst_utilization),
+                "shed_fraction": number(entry.shed_fraction),
+                "holds": entry.holds,
+            }
+            for entry in ranking.sets
+        ],
+    }

@@ -16,7 +16,8 @@ from capplan import demand as flow
 from capplan.findings import RULES, CheckResult, Finding, Rule
 from capplan.loader import InvalidInput, Loaded
 from capplan.model import Path, Tier, Topology, failures_of
-from capplan.sizing import TierPlan, TierShape, plan, resolved
+from capplan.results import TierPlan
+from capplan.sizing import TierShape, plan, resolved
 
 #: Runway under this many months is worth a warning even when the policy asks for none.
 RUNWAY_WARNING_MONTHS = 3

@@ -16,12 +16,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from capplan import demand as flow
 from capplan.model import Tier, Topology, failures_of, zone_failures_of
 from capplan.resources import Resources, resources_of
+from capplan.results import (
+    Assessment,
+    Comparison,
+    Plan,
+    SchemeCost,
+    Sizing,
+    TierPlan,
+    limit_rank,
+    nines,
+)
 from capplan.schemes import (
     ActivePassive,
     Ring,
     Scheme,
     Unattainable,
-    Worst,
     Zones,
     boundary,
     make_scheme,
@@ -32,29 +41,6 @@ if TYPE_CHECKING:
     from capplan.availability import Unavailability
     from capplan.uncertainty import Draws
 
-#: The limits a tier must meet, in the order a tie between them is reported.
-LIMITS = ("failures", "zones", "cascade", "latency", "availability", "disk", "memory")
-
-
-class Assessment(NamedTuple):
-    """How a tier of a given size fares at a given demand under its policy.
-
-    ``cascade_utilization`` is the all-up utilization under the cold-cache cascade from
-    upstream (None when no upstream cache runs cold). ``factors`` says, per limit the tier
-    has, how many times today's peak it carries before that limit breaks (below 1: broken
-    now); ``binding`` is the limit with the smallest factor, the first to break.
-    """
-
-    worst: Worst
-    holds: bool
-    headroom: float | None
-    runway_months: float | None
-    cascade_utilization: Fraction | None
-    binding: str | None
-    factors: dict[str, float]
-    node_worst: Worst | None
-    zone_worst: Worst | None
-    stranded: str | None
 
 
 def assess(
@@ -121,7 +107,7 @@ def assess(
     factor = min(factors.values(), default=math.inf)
     failing = [name for name in factors if not held.get(name, True)]
     candidates = failing or list(factors)
-    binding = min(candidates, key=lambda name: (factors[name], _limit_rank(name))) \
+    binding = min(candidates, key=lambda name: (factors[name], limit_rank(name))) \
         if candidates else None
     headroom: float | None
     if stranded is not None:
@@ -140,268 +126,6 @@ def assess(
         runway = math.log(factor) / math.log(1 + growth)
     return Assessment(worst, holds, headroom, runway, cascade_utilization, binding, factors,
                       node_worst, zone_worst, stranded)
-
-
-def _limit_rank(name: str) -> int:
-    return LIMITS.index(name) if name in LIMITS else len(LIMITS)
-
-
-@dataclass(frozen=True)
-class TierPlan:
-    """One tier of the plan; the assessment describes the declared count, else the required."""
-
-    name: str
-    redundancy: str
-    failures: int
-    max_utilization: Fraction
-    min_runway_months: Fraction
-    demand: Fraction
-    planning_demand: Fraction
-    bandwidth_mbps: Fraction | None
-    nodes: int | None
-    nodes_required: int
-    nodes_required_now: int
-    assessment: Assessment
-    node_cost: Fraction
-    zones: int = 1
-    zone_failures: int = 0
-    cascade_demand: Fraction | None = None
-    sized_by_cascade: bool = False
-    survivable_failures: tuple[int | None, ...] | None = None
-    exposed_hours: Fraction | None = None
-    latency_ms: dict[str, float | None] | None = None
-    availability: float | None = None
-    nodes_required_distribution: dict[str, float] | None = None
-    #: Idle standbys (active-passive): of the described count, of nodes_required and of
-    #: nodes_required_now; None for other schemes.
-    standby: int | None = None
-    standby_required: int | None = None
-    standby_required_now: int | None = None
-    #: What limits one node: "rps" (capacity_rps) or "bandwidth" (bandwidth_mbps).
-    bottleneck: str = "rps"
-    latency_targets: dict[str, float] | None = None
-    availability_target: float | None = None
-    #: The policy in words, "N+1 at 80%", for messages.
-    policy_words: str = ""
-    #: Under ranges, whether the declared count holds in policy.confidence of today's draws.
-    draws_covered: bool | None = None
-    #: Per stored resource the described count cannot hold, why (SPEC §7).
-    shortfalls: dict[str, str] = field(default_factory=dict)
-    #: With stored resources: the count each of rps, bandwidth, disk, memory alone needs.
-    required_by: dict[str, int | None] | None = None
-    #: Under policy.choose: regret, the expected regret per count considered (SPEC §7).
-    expected_regret: dict[str, float] | None = None
-    #: For a tier with node types, what capplan chose (a capplan.fleet.Choice).
-    choice: Any = None
-    #: The cost of each node type, for the cost of a mix.
-    type_costs: dict[str, Fraction] | None = None
-
-    @property
-    def covered(self) -> bool:
-        """The declared count holds in policy.confidence of the draws (or there are none).
-
-        Counted draw by draw, not as "at least the quantile count": holding is not
-        monotone in the count (a ring over zones), so more nodes may hold fewer draws.
-        """
-        return self.nodes is None or self.draws_covered is not False
-
-    @property
-    def long_enough(self) -> bool:
-        """The runway reaches min_runway_months."""
-        runway = self.assessment.runway_months
-        return runway is None or runway >= self.min_runway_months
-
-    @property
-    def binding(self) -> str | None:
-        """What decides this tier's fate, one of LIMITS, "confidence" or "runway".
-
-        For a failing count, the limit that fails; for a holding one, the first limit to
-        break as the peak grows.
-        """
-        assessment = self.assessment
-        if assessment.holds and not self.covered:
-            return "confidence"
-        if assessment.holds and not self.long_enough and self.nodes is not None:
-            return "runway"
-        return assessment.binding
-
-    @property
-    def why(self) -> str:  # noqa: PLR0911 (one plain sentence per limit reads best)
-        """What binds, with its figure against its target, in words (for findings)."""
-        assessment = self.assessment
-        binding = self.binding
-        ceiling = f"{float(self.max_utilization) * 100:.4g}%"  # 0.1% stays 0.1%
-        if binding == "failures":
-            if assessment.stranded:
-                return f"losing {_count(self.failures, 'node')} leaves " + (
-                    f"shares no standby can take (standby: {self.standby})"
-                    if self.standby is not None else "no node to carry the load")
-            worst = assessment.node_worst or assessment.worst
-            busiest = _share(worst.worst_utilization, self.max_utilization)
-            return (f"the busiest node runs at {busiest} after "
-                    f"{_count(self.failures, 'failure')}, above {ceiling}")
-        if binding == "zones":
-            lost = f"losing {self.zone_failures} of {self.zones} zones"
-            if assessment.stranded:
-                return f"{lost} orphans shares no standby can take (standby: {self.standby})"
-            worst = assessment.zone_worst or assessment.worst
-            busiest = _share(worst.worst_utilization, self.max_utilization)
-            return f"{lost} puts {busiest} on one node, above {ceiling}"
-        if binding == "cascade":
-            cascade = _share(assessment.cascade_utilization or Fraction(0),
-                             self.max_utilization)
-            return f"a cold cache upstream puts {cascade} on every node, above {ceiling}"
-        if binding == "latency":
-            return self._latency_words()
-        if binding in self.shortfalls:
-            return self.shortfalls[binding]
-        if binding == "availability":
-            return (f"availability {nines(self.availability)} "
-                    f"{'<' if assessment.factors.get('availability', 1) < 1 else '≥'} "
-                    f"{nines(self.availability_target)}")
-        if binding == "confidence":
-            return (f"{_count(self.nodes or 0, 'node')} cover fewer draws than policy.confidence "
-                    "asks")
-        if binding == "runway":
-            return f"it runs out in {self.assessment.runway_months or 0:.1f} months"
-        return "it holds"
-
-    def _latency_words(self) -> str:
-        figures = self.latency_ms or {}
-        for name, target in (self.latency_targets or {}).items():
-            value = figures.get(name)
-            if value is None:
-                return f"{name} has no bound: the busiest node cannot keep up"
-            if value > target:
-                return f"{name} {value:.4g} ms > {target:g} ms at the busiest node"
-        worst = ", ".join(f"{name} {figures.get(name) or 0:.4g} ms ≤ {target:g} ms"
-                          for name, target in (self.latency_targets or {}).items())
-        return f"latency breaks first ({worst})"
-
-    @property
-    def count(self) -> int:
-        """The count the figures describe: declared, else required at the planning peak."""
-        return self.nodes if self.nodes is not None else self.nodes_required
-
-    @property
-    def cost(self) -> Fraction:
-        """Cost of the described count (of the described mix, for a mix of types)."""
-        mix = self.mix
-        if mix is not None and self.type_costs is not None:
-            return sum((count * self.type_costs[name] for name, count in mix.items()),
-                       Fraction(0))
-        return self.node_cost * self.count
-
-    @property
-    def cost_required(self) -> Fraction:
-        """Cost of nodes_required (of the cheapest mix, where that is one)."""
-        if self.choice is not None and (self.choice.required_is_mix
-                                        or self.choice.declared is not None):
-            # The fleet capplan chose, whose types may differ from the declared ones.
-            return Fraction(self.choice.required.cost)
-        return self.node_cost * self.nodes_required
-
-    @property
-    def mix(self) -> dict[str, int] | None:
-        """The described fleet as a mix of two types or more (None: one kind of node)."""
-        return None if self.choice is None else self.choice.mix
-
-    @property
-    def node_type(self) -> str | None:
-        """The node type of the described fleet, for a tier choosing among node types."""
-        return None if self.choice is None else self.choice.node_type
-
-    @property
-    def ok(self) -> bool | None:
-        """Declared count holds now and has the runway asked for; None when nothing declared."""
-        if self.nodes is None:
-            return None
-        # Under uncertainty, holding at the medians is not enough: the count must cover
-        # the draws up to the policy's confidence.
-        return self.assessment.holds and self.long_enough and self.covered
-
-
-def _share(value: Fraction, ceiling: Fraction) -> str:
-    """*value* as a percentage with enough decimals to tell it from *ceiling* (107.0%)."""
-    for decimals in range(1, 16):
-        text = f"{float(value):.{decimals}%}"
-        if value == ceiling or text != f"{float(ceiling):.{decimals}%}":
-            return text
-    return f"a hair {'above' if value > ceiling else 'below'} {float(ceiling):.0%}"
-
-
-def _count(number: int, noun: str) -> str:
-    """'1 node', '2 nodes'."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def nines(value: float | None) -> str:
-    """An availability as a percentage with enough digits to show its nines (99.9964%)."""
-    if value is None:
-        return "unknown"
-    missing = 1 - value
-    if missing <= 0:
-        return "100%"
-    # Four significant digits of what is missing, whatever the nines before them.
-    digits = max(0, math.floor(-math.log10(missing)) + 3)
-    text = f"{value * 100:.{min(digits, 15)}f}"
-    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A site's plan: entry peaks and every tier's figures."""
-
-    site: str
-    peak: Fraction
-    planning_peak: Fraction
-    horizon_months: Fraction
-    tiers: tuple[TierPlan, ...]
-    #: (simulations, seed, confidence) when some input is a range.
-    uncertainty: tuple[int, int, Fraction] | None = None
-
-    @property
-    def availability(self) -> float | None:
-        """The site's availability: the product over tiers, if every tier has one."""
-        values = [tier.availability for tier in self.tiers]
-        if not values or any(value is None for value in values):
-            return None
-        return math.prod(value for value in values if value is not None)
-
-    @property
-    def ok(self) -> bool | None:
-        """False if any tier fails; None if none fails but some declare no count; else True."""
-        verdicts = [tier.ok for tier in self.tiers]
-        if False in verdicts:
-            return False
-        if None in verdicts:
-            return None
-        return True
-
-    def to_dict(self) -> dict[str, Any]:
-        """The document ``capplan plan --format json`` prints, as plain data."""
-        from capplan.report import plan_document
-
-        return plan_document(self)
-
-
-@dataclass(frozen=True)
-class Sizing:
-    """A one-off answer: how many nodes one tier needs, and how those nodes fare."""
-
-    redundancy: str
-    demand: Fraction
-    failures: int
-    max_utilization: Fraction
-    nodes_required: int
-    assessment: Assessment
-    standby: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The document ``capplan size --format json`` prints, as plain data."""
-        from capplan.report import size_document
-
-        return size_document(self)
 
 
 def size(
@@ -1498,29 +1222,6 @@ def survivable_failures(scheme: Scheme, nodes: int, demand: Fraction, capacity: 
     return boundary(nodes + 1, 0, holds)
 
 
-class SchemeCost(NamedTuple):
-    """One tier under one scheme: nodes required at the planning peak, and their cost."""
-
-    nodes_required: int | None
-    cost: Fraction | None
-    #: Idle standbys of that count (active-passive only).
-    standby: int | None = None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One tier under every scheme (``compare``), keyed by scheme name in SCHEMES order."""
-
-    name: str
-    redundancy: str
-    schemes: dict[str, SchemeCost]
-
-    @property
-    def cheapest(self) -> str:
-        """The scheme with the lowest cost, then the fewest nodes, then the first listed."""
-        return _cheapest(self.schemes)
-
-
 def compare(topology: Topology, *, simulations: int = 10_000,
             seed: int = 0) -> tuple[Comparison, ...]:
     """Every tier's requirement and cost under pool, ring and active-passive.
@@ -1589,34 +1290,6 @@ def _typed_cost(declared: Topology, position: int, scheme: str, simulations: int
     shape = TierShape.of(settled, site, position)
     count = choice.required.nodes
     return SchemeCost(count, Fraction(choice.required.cost), shape.standby(shape.sized, count))
-
-
-def compare_totals(comparisons: tuple[Comparison, ...]) -> dict[str, SchemeCost]:
-    """Per scheme, the whole site's nodes and cost with every tier built that way."""
-    from capplan.registry import SCHEMES
-
-    totals = {}
-    for name in SCHEMES:
-        counts = [c.schemes[name].nodes_required for c in comparisons]
-        costs = [c.schemes[name].cost for c in comparisons]
-        if any(count is None for count in counts):
-            totals[name] = SchemeCost(None, None)
-        else:
-            totals[name] = SchemeCost(sum(c for c in counts if c is not None),
-                                      sum((c for c in costs if c is not None), Fraction(0)))
-    return totals
-
-
-def _cheapest(options: dict[str, SchemeCost]) -> str:
-    feasible = [(cost.cost, cost.nodes_required, position, name)
-                for position, (name, cost) in enumerate(options.items())
-                if cost.nodes_required is not None and cost.cost is not None]
-    return min(feasible)[3] if feasible else ""
-
-
-def cheapest_total(totals: dict[str, SchemeCost]) -> str:
-    """The scheme that builds the whole site for least."""
-    return _cheapest(totals)
 
 
 def holding_limit(scheme: Scheme, nodes: int, capacity: Fraction, max_utilization: Fraction,

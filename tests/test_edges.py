@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from capplan.cli import app
 from capplan.failover import failover
 from capplan.loader import load_text
-from capplan.report import plan_document, size_document
+from capplan.results import plan_document, size_document
 from capplan.schemes import Unattainable
 from capplan.sizing import compare, plan, size
 from tests.helpers import tier, topology

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from capplan import units
 from capplan.render import fmt
 
 #: What an SI prefix multiplies by, to read a formatted rate back.
@@ -60,13 +61,13 @@ def test_rate_never_prints_a_positive_exponent_and_reads_back(value: float) -> N
 def test_significant_keeps_whole_numbers_and_never_goes_exponential_for_them(
         value: float, expected: str) -> None:
     """Response times and durations: '1234', not '1.23e+03'; float noise past 1e15 is cut."""
-    assert fmt.significant(value) == expected
+    assert units.significant(value) == expected
 
 
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
 def test_significant_reads_back_within_its_precision(value: float) -> None:
     """Three significant digits, or the nearest whole number, whichever is finer."""
-    text = fmt.significant(value)
+    text = units.significant(value)
     assert "e+" not in text
     assert math.isclose(float(text), value, rel_tol=THREE_DIGITS, abs_tol=0.5)
 

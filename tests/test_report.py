@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from capplan.render.data import to_json, to_yaml
-from capplan.report import Document, plan_document, size_document
+from capplan.results import Document, plan_document, size_document
 from capplan.sizing import plan, size
 from tests.helpers import tier, topology
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from capplan.results import Plan, TierPlan
 from capplan.schemes import Pool, make_scheme
-from capplan.sizing import Plan, TierPlan, assess, plan, size, survivable_failures
+from capplan.sizing import assess, plan, size, survivable_failures
 from tests.helpers import fed_by, tier, topology
 from tests.oracle import oracle_holds, spec_of
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from capplan import uncertainty
 from capplan.demand import entry_peak, tier_demands
 from capplan.model import Topology, Uncertain
-from capplan.report import plan_document
+from capplan.results import plan_document
 from capplan.schemes import TooMany, Unattainable
 from capplan.sizing import TierShape, plan
 from capplan.uncertainty import BEYOND

@@ -6,7 +6,8 @@ import textwrap
 from typing import Any
 
 from capplan.fit import DIGITS
-from capplan.render.fmt import signed_percent, significant
+from capplan.render.fmt import signed_percent
+from capplan.units import significant
 
 #: Rows of the measured-vs-fitted table at most; a longer run is sampled evenly.
 SHOWN_POINTS = 32

@@ -17,9 +17,9 @@ from capplan.render.fmt import (
     rate,
     runway,
     signed_percent,
-    significant,
 )
-from capplan.report import Document
+from capplan.results import Document
+from capplan.units import significant
 
 
 #: Short scheme names keep the plan table inside 80 columns.
