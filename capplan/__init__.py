@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from capplan.api import check as check
     from capplan.api import compare as compare
+    from capplan.api import export as export
     from capplan.api import failover as failover
     from capplan.api import load as load
     from capplan.api import plan as plan
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from capplan.errors import TooManySets as TooManySets
     from capplan.errors import Unattainable as Unattainable
     from capplan.errors import UnknownName as UnknownName
+    from capplan.export import Export as Export
     from capplan.failover import Failover as Failover
     from capplan.failover import Ranking as Ranking
     from capplan.findings import CheckResult as CheckResult
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
 #: Each public name, and the module that defines it.
 _HOME = {
-    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "fit",
+    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "export", "fit",
                      "observe", "observe_prometheus"), "capplan.api"),
     "Observation": "capplan.observe",
     "Fit": "capplan.fit",
@@ -65,6 +67,7 @@ _HOME = {
     **dict.fromkeys(("Plan", "TierPlan", "Sizing", "Comparison", "Comparisons"),
                    "capplan.results"),
     **dict.fromkeys(("Failover", "Ranking"), "capplan.failover"),
+    "Export": "capplan.export",
     **dict.fromkeys(("CheckResult", "Finding"), "capplan.findings"),
 }
 
@@ -73,6 +76,7 @@ __all__ = [
     "CheckResult",
     "Comparison",
     "Comparisons",
+    "Export",
     "Failover",
     "Finding",
     "Fit",
@@ -94,6 +98,7 @@ __all__ = [
     "__version__",
     "check",
     "compare",
+    "export",
     "failover",
     "fit",
     "load",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from capplan.errors import CapplanError, InvalidArgument
 
 if TYPE_CHECKING:
+    from capplan.export import Export
     from capplan.failover import Failover, Ranking
     from capplan.findings import CheckResult
     from capplan.fit import Fit
@@ -202,6 +203,35 @@ def compare(topology: Topology, *, simulations: int = 10_000, seed: int = 0) -> 
     _check_draws(simulations, seed)
     return Comparisons(compare_schemes(_topology(topology), simulations=simulations,
                                        seed=seed))
+
+
+def export(topology: Topology, to: str, *, counts: Literal["required", "declared"] | None = None,
+           metric: str | None = None) -> Export:
+    """Node counts for provisioning: the file ``capplan export --to`` writes, and its notes.
+
+    *to* is a target (``ansible``, ``terraform``, ``kubernetes``, ``prometheus``). Without
+    *counts*, each target uses the count chosen for the operator's safety (an alert the
+    declared nodes, provisioning ``nodes_required``); ``.notes`` says which, as the command
+    does on stderr. *metric* (prometheus only) is the PromQL of a tier's request rate, with
+    ``{tier}`` for its name. Raises InvalidArgument for an unknown target, ``declared``
+    counts a tier lacks, or a tier name the target's consumer cannot take.
+    """
+    from capplan import render
+    from capplan.export import Export, counts_notes, default_counts, export_tiers
+    from capplan.render.provision import DEFAULT_METRIC
+
+    if to not in render.TARGETS:
+        raise InvalidArgument(f"unknown export target '{to}': use one of "
+                              f"{', '.join(render.TARGETS)}"
+                              f"{_did_you_mean(to, list(render.TARGETS))}")
+    if metric is not None and to != "prometheus":
+        raise InvalidArgument("--metric applies only to --to prometheus")
+    chosen, fallback = default_counts(to) if counts is None else (counts, False)
+    rows = tuple(export_tiers(_topology(topology), chosen, fallback=fallback))
+    write = render.renderer(render.TARGETS[to])
+    text = write(topology.site, rows, metric or DEFAULT_METRIC) if to == "prometheus" \
+        else write(topology.site, rows)
+    return Export(to, chosen, rows, text, tuple(counts_notes(to, rows, chosen)))
 
 
 def check(*sources: str | os.PathLike[str], strict: bool = False) -> CheckResult:

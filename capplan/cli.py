@@ -334,36 +334,24 @@ def export(
 
     Example: capplan export examples/blueprint.yaml --to terraform -o capplan.auto.tfvars.json
     """
+    from capplan import api
     from capplan.loader import InvalidInput, Problem
-    from capplan.render import provision
+    from capplan.render.provision import UnfitName
 
-    target = str(to)
     with _errors_exit():
         loaded = _load(file)
         try:
-            # Which count is chosen for the operator's safety per target, and said below.
-            chosen, fallback = provision.default_counts(target) if counts is None \
-                else (counts.value, False)
             with _planning(loaded):
-                rows = provision.export_tiers(loaded.topology, chosen, fallback=fallback)
-        except provision.UndeclaredCount as error:
-            raise _UsageError(str(error)) from None
-        site = loaded.topology.site
-        if metric is not None and target != "prometheus":
-            raise _UsageError("--metric applies only to --to prometheus")
-        write = render.renderer(render.TARGETS[target])
-        try:
-            if target == "prometheus":
-                text = write(site, rows, metric or provision.DEFAULT_METRIC)
-            else:
-                text = write(site, rows)
-        except provision.UnfitName as error:
+                result = api.export(loaded.topology, str(to),
+                                    counts=None if counts is None else counts.value,
+                                    metric=metric)
+        except UnfitName as error:
             # The file is valid, but this consumer cannot take the name: point at it.
             line, column = loaded.locate(("tiers", error.index, "name"))
             raise InvalidInput([Problem(loaded.filename, line, column,
-                                        f"{target}: {error}")]) from None
-        _emit(text, output, inputs=[file])
-        for note in provision.counts_notes(target, rows, chosen):
+                                        f"{to}: {error}")]) from None
+        _emit(result.text, output, inputs=[file])
+        for note in result.notes:
             _note(note)
 
 

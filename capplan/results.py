@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from capplan.units import count_noun
+
 if TYPE_CHECKING:
     from capplan.schemes import Worst
 
@@ -138,13 +140,13 @@ class TierPlan:
         ceiling = f"{float(self.max_utilization) * 100:.4g}%"  # 0.1% stays 0.1%
         if binding == "failures":
             if assessment.stranded:
-                return f"losing {_count(self.failures, 'node')} leaves " + (
+                return f"losing {count_noun(self.failures, 'node')} leaves " + (
                     f"shares no standby can take (standby: {self.standby})"
                     if self.standby is not None else "no node to carry the load")
             worst = assessment.node_worst or assessment.worst
             busiest = _share(worst.worst_utilization, self.max_utilization)
             return (f"the busiest node runs at {busiest} after "
-                    f"{_count(self.failures, 'failure')}, above {ceiling}")
+                    f"{count_noun(self.failures, 'failure')}, above {ceiling}")
         if binding == "zones":
             lost = f"losing {self.zone_failures} of {self.zones} zones"
             if assessment.stranded:
@@ -165,8 +167,8 @@ class TierPlan:
                     f"{'<' if assessment.factors.get('availability', 1) < 1 else '≥'} "
                     f"{nines(self.availability_target)}")
         if binding == "confidence":
-            return (f"{_count(self.nodes or 0, 'node')} cover fewer draws than policy.confidence "
-                    "asks")
+            declared = count_noun(self.nodes or 0, "node")
+            return f"{declared} cover fewer draws than policy.confidence asks"
         if binding == "runway":
             return f"it runs out in {self.assessment.runway_months or 0:.1f} months"
         return "it holds"
@@ -233,11 +235,6 @@ def _share(value: Fraction, ceiling: Fraction) -> str:
         if value == ceiling or text != f"{float(ceiling):.{decimals}%}":
             return text
     return f"a hair {'above' if value > ceiling else 'below'} {float(ceiling):.0%}"
-
-
-def _count(number: int, noun: str) -> str:
-    """'1 node', '2 nodes'."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def nines(value: float | None) -> str:

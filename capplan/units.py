@@ -177,3 +177,8 @@ def significant(value: float, digits: int = 3) -> str:
     if exponent < SMALLEST_EXPONENT:
         return f"{sign}{positional(mantissa)}e{exponent}"
     return sign + positional(mantissa.scaleb(exponent))
+
+
+def count_noun(count: int, noun: str) -> str:
+    """'1 node', '2 nodes', '0 nodes'."""
+    return f"{count} {noun if count == 1 else noun + 's'}"

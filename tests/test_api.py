@@ -77,6 +77,30 @@ def test_check_document_is_the_cli_document(example: Path) -> None:
     assert_same_document(document, cli_json("check", str(example)))
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+@pytest.mark.parametrize("target", ["ansible", "terraform", "kubernetes", "prometheus"])
+def test_export_is_the_cli_export(example: Path, target: str) -> None:
+    """capplan.export(...).text is what `capplan export --to` writes; .notes its stderr."""
+    result = runner.invoke(app, ["export", str(example), "--to", target])
+    assert result.exit_code == 0, result.output
+    exported = capplan.export(capplan.load(example), target)
+    assert exported.text == result.stdout
+    assert [f"capplan: {note}" for note in exported.notes] == result.stderr.splitlines()
+    assert exported.counts == ("declared" if target == "prometheus" else "required")
+    assert [tier.name for tier in exported.tiers] == \
+        [tier.name for tier in capplan.load(example).tiers]
+
+
+def test_export_counts_as_asked() -> None:
+    """counts= overrides the target's default; the rows carry the count each tier used."""
+    site_ = capplan.load(EXAMPLES[0])
+    plan = capplan.plan(site_)
+    exported = capplan.export(site_, "terraform", counts="required")
+    assert [row.nodes for row in exported.tiers] == [t.nodes_required for t in plan.tiers]
+    declared = capplan.export(site_, "prometheus", counts="required")
+    assert declared.counts == "required"
+
+
 def test_check_of_many_files_with_a_broken_one(tmp_path: Path) -> None:
     """Several files, one invalid: the same findings, order and exit code as the CLI."""
     broken = tmp_path / "broken.yaml"
@@ -325,6 +349,10 @@ def test_policy_no_count_meets_is_unattainable() -> None:
      "needs at least 2 nodes"),
     (lambda: capplan.load(b"site: x", text=False), "pass text=True"),
     (capplan.check, "at least one file"),
+    (lambda: capplan.export(capplan.load(EXAMPLES[0]), "terrafrom"),
+     "did you mean 'terraform'?"),
+    (lambda: capplan.export(capplan.load(EXAMPLES[0]), "ansible", metric="rate(x)"),
+     "--metric applies only to --to prometheus"),
 ])
 def test_bad_arguments_are_invalid_argument(call: Any, message: str) -> None:
     """An argument the CLI would call a usage error is InvalidArgument, a CapplanError."""

@@ -208,7 +208,8 @@ def test_exports_say_which_node_types_to_create(counts: str, expected: dict[str,
 
     import yaml
 
-    from capplan.render.provision import export_tiers, to_kubernetes, to_terraform
+    from capplan.export import export_tiers
+    from capplan.render.provision import to_kubernetes, to_terraform
 
     topology = capplan.Topology.model_validate(site(nodes={"small": 2, "large": 3}))
     rows = export_tiers(topology, counts)  # type: ignore[arg-type]

@@ -170,7 +170,7 @@ def test_downtime_picks_the_unit_and_keeps_whole_hours(minutes: float | None,
 ])
 def test_count_noun_agrees_with_its_count(count: int, expected: str) -> None:
     """'total: 1 node', not '1 nodes'."""
-    assert fmt.count_noun(count, "node") == expected
+    assert units.count_noun(count, "node") == expected
 
 
 @pytest.mark.parametrize(("most", "expected"), [

@@ -17,15 +17,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from capplan.cli import app
+from capplan.export import Counts, ExportTier, export_tiers
 from capplan.loader import load_file
 from capplan.render.data import to_yaml
 from capplan.render.provision import (
     DEFAULT_METRIC,
     MANAGED_BY,
-    Counts,
-    ExportTier,
     UnfitName,
-    export_tiers,
     to_ansible,
     to_kubernetes,
     to_prometheus,

@@ -11,6 +11,7 @@ import math
 
 from capplan.units import (
     SMALLEST_EXPONENT,
+    count_noun,
     non_finite,
     positional,
     significand,
@@ -144,11 +145,6 @@ def downtime(minutes: float | None) -> str:
     if minutes < 120:
         return f"{significant(minutes)} min"
     return f"{significant(minutes / 60)} h"
-
-
-def count_noun(count: int, noun: str) -> str:
-    """'1 node', '2 nodes', '0 nodes'."""
-    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def failure_sets(most: int) -> str:

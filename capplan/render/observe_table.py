@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from capplan.render.fmt import count_noun, rate, signed_percent
-from capplan.units import significant
+from capplan.render.fmt import rate, signed_percent
+from capplan.units import count_noun, significant
 
 #: Hours per printed row: two rows of twelve keep the profile inside 80 columns.
 HOURS_PER_ROW = 12

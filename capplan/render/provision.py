@@ -1,10 +1,7 @@
 """Provisioning documents for the node counts (``capplan export``), one target each.
 
-Which count a target describes is chosen for the operator's safety (:func:`default_counts`)
-and said on stderr (:func:`counts_notes`): an alert describes the nodes that are deployed,
-so ``prometheus`` uses each tier's declared count (``nodes_required`` where a tier declares
-none); the provisioning targets use ``nodes_required`` (SPEC §3), and a tier that would get
-fewer nodes than it declares is named, since applying that removes nodes.
+The rows come from :mod:`capplan.export` (which count each target uses, and why, is
+decided there); this module only writes them in each consumer's format.
 
 * **ansible** — a YAML inventory: one group per tier under ``all.children`` with hosts
   ``<tier>-1 … <tier>-N`` and group vars ``capplan_redundancy``, ``capplan_nodes`` and
@@ -53,13 +50,12 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
-from capplan.model import Topology
-
-Counts = Literal["required", "declared"]
+from capplan.errors import InvalidArgument
+from capplan.export import ExportTier
+from capplan.units import count_noun
 
 DEFAULT_METRIC = 'sum(rate(http_requests_total{job="{tier}"}[5m]))'
 MANAGED_BY = {"app.kubernetes.io/managed-by": "capplan"}
@@ -67,11 +63,7 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "capplan"}
 ALERT_FOR = "5m"
 
 
-class UndeclaredCount(ValueError):
-    """``--counts declared`` on a tier that declares no count."""
-
-
-class UnfitName(ValueError):
+class UnfitName(InvalidArgument):
     """A tier name the file allows but the target's consumer does not; *index* is the tier."""
 
     def __init__(self, message: str, index: int) -> None:
@@ -107,142 +99,6 @@ def _check_names(tiers: Sequence[ExportTier], fits: Callable[[str], bool], why: 
     for index, tier in enumerate(tiers):
         if not fits(tier.name):
             raise UnfitName(f"tier '{tier.name}' {why}; rename the tier", index)
-
-
-@dataclass(frozen=True)
-class ExportTier:
-    """One tier as provisioning sees it.
-
-    *holds_up_to_utilization* is the utilization averaged over all *nodes*, idle standbys
-    included, at *holds_up_to_rps*: what an autoscaler averaging over pods compares.
-    *counted* says which count *nodes* is; *declared* and *required* are both, for the
-    messages; *active* is the nodes that carry load with all up (None: all of them).
-    """
-
-    name: str
-    redundancy: str
-    failures: int
-    nodes: int
-    max_nodes: int
-    holds_up_to_rps: Fraction | None
-    holds_up_to_utilization: Fraction | None
-    declared: int | None = None
-    required: int | None = None
-    counted: Counts = "required"
-    active: int | None = None
-    #: For a tier of node types, the count of each type (hosts are numbered largest first).
-    types: dict[str, int] | None = None
-
-
-#: What each target makes of the counts, for the stderr line.
-USES = {"ansible": "hosts", "terraform": "variables", "kubernetes": "replicas",
-        "prometheus": "thresholds"}
-
-
-def default_counts(target: str) -> tuple[Counts, bool]:
-    """The counts *target* uses without ``--counts``, and whether undeclared tiers fall back.
-
-    An alert must describe what is deployed: a threshold for the required count is late by
-    the nodes a smaller declared tier lacks. Provisioning writes what the plan requires.
-    """
-    return ("declared", True) if target == "prometheus" else ("required", False)
-
-
-def export_tiers(topology: Topology, counts: Counts = "required", *,
-                 fallback: bool = False) -> list[ExportTier]:
-    """Each tier's count (required at the planning peak, or declared) and its limits.
-
-    With *fallback*, a tier that declares no count uses its required one rather than
-    refusing ``declared``.
-    """
-    from capplan import demand as flow
-    from capplan.sizing import TierShape, plan, resolved
-
-    site = plan(topology)
-    topology = resolved(topology)
-    undeclared = [tier.name for tier in site.tiers if tier.nodes is None]
-    if counts == "declared" and undeclared and not fallback:
-        raise UndeclaredCount(f"--counts declared: {', '.join(undeclared)} declare"
-                              f"{'s' if len(undeclared) == 1 else ''} no nodes; declare them "
-                              "or use --counts required")
-    rows = []
-    for index, (tier, model_tier) in enumerate(zip(site.tiers, topology.tiers, strict=True)):
-        shape = TierShape.of(model_tier, topology, index)
-        declared = counts == "declared" and tier.nodes is not None
-        count = tier.nodes if declared and tier.nodes is not None else tier.nodes_required
-        scheme = shape.scheme_for(declared)
-        limit = shape.holding_limit(scheme, count, tier.demand, tier.cascade_demand)
-        active = scheme.holding_nodes(count)
-        # Over every node: an autoscaler averages idle standbys in with the actives.
-        utilization = None if limit is None \
-            else flow.tame(limit / (count * scheme.node_capacity(count, shape.capacity)))
-        most = max(2 * count, tier.nodes or 0, tier.nodes_required)
-        peak = scheme.peak_nodes
-        if peak is not None:
-            # A USL pool carries less past its peak: an autoscaler must never go there.
-            most = max(count, min(most, peak))
-        rows.append(ExportTier(tier.name, tier.redundancy, tier.failures, count, most, limit,
-                               utilization, declared=tier.nodes, required=tier.nodes_required,
-                               counted="declared" if declared else "required",
-                               active=None if active == count else active,
-                               types=_types(tier, declared)))
-    return rows
-
-
-def _types(tier: Any, declared: bool) -> dict[str, int] | None:
-    """The count of each node type a tier of node types provisions (None: one node)."""
-    choice = tier.choice
-    if choice is None:
-        return None
-    fleet = (choice.declared or {tier.node_type: tier.nodes}) if declared \
-        else choice.required.mix
-    ordered = sorted(((name, count) for name, count in fleet.items() if count),
-                     key=lambda item: item[0])
-    return dict(ordered)
-
-
-def counts_notes(target: str, tiers: Sequence[ExportTier], counts: Counts = "required"
-                 ) -> list[str]:
-    """Lines for stderr: which count each tier used, then what that may cost.
-
-    The first line is always there, so a script's log shows what its file describes.
-    """
-    def listed(rows: Sequence[ExportTier]) -> str:
-        return ", ".join(f"{tier.name} {tier.nodes:,}" for tier in rows)
-
-    by_declared = [tier for tier in tiers if tier.counted == "declared"]
-    by_required = [tier for tier in tiers if tier.counted == "required"]
-    uses = USES.get(target, "counts")
-    if counts == "required":
-        first = (f"export {target}: {uses} for the required counts, nodes_required "
-                 f"({listed(by_required)})")
-    elif not by_required:
-        first = f"export {target}: {uses} for the declared counts ({listed(by_declared)})"
-    elif not by_declared:
-        first = (f"export {target}: no tier declares a count, so {uses} for the required "
-                 f"counts, nodes_required ({listed(by_required)})")
-    else:
-        first = (f"export {target}: {uses} for the declared counts ({listed(by_declared)}); "
-                 f"tiers without one use nodes_required ({listed(by_required)})")
-    notes = [first]
-    for tier in by_required:
-        if tier.declared is None or tier.declared == tier.nodes:
-            continue
-        if target == "prometheus" and tier.nodes > tier.declared:
-            notes.append(f"export prometheus: {tier.name}'s threshold assumes {_nodes(tier.nodes)}"
-                         f" but it declares {tier.declared:,}: the alert fires late for the "
-                         "nodes deployed (drop --counts required)")
-        elif target != "prometheus" and tier.nodes < tier.declared:
-            notes.append(f"export {target}: {tier.name} gets {_nodes(tier.nodes)}, fewer than "
-                         f"the {tier.declared:,} it declares: applying this removes "
-                         f"{tier.declared - tier.nodes:,} (--counts declared keeps them)")
-    if target == "kubernetes":
-        standing = [tier.name for tier in tiers if tier.redundancy == "active-passive"]
-        if standing:
-            notes.append(f"export kubernetes: no HorizontalPodAutoscaler for active-passive "
-                         f"{', '.join(standing)}: adding pods may add idle standbys "
-                         "(annotation capplan/autoscaling on the PodDisruptionBudget)")
-    return notes
 
 
 def to_ansible(site: str, tiers: Sequence[ExportTier]) -> str:
@@ -337,7 +193,7 @@ def to_kubernetes(site: str, tiers: Sequence[ExportTier]) -> str:
                 f"{name}: {count}" for name, count in tier.types.items())
         target = _percent(tier.holds_up_to_utilization)
         if target is None:
-            annotations["capplan/warning"] = (f"{_nodes(tier.nodes)} do not hold N+"
+            annotations["capplan/warning"] = (f"{count_noun(tier.nodes, 'node')} do not hold N+"
                                               f"{tier.failures} at any load")
         standing = tier.redundancy == "active-passive"
         def metadata(name: str = tier.name, notes: dict[str, str] = annotations
@@ -407,14 +263,15 @@ def to_prometheus(site: str, tiers: Sequence[ExportTier], metric: str = DEFAULT_
     for tier in tiers:
         rate = metric.replace("{tier}", tier.name)
         limit = tier.holds_up_to_rps
+        nodes = count_noun(tier.nodes, "node")
         if limit is None:
             expr = "vector(1)"
-            description = (f"{_nodes(tier.nodes)} of {tier.name} do not hold N+{tier.failures} at "
+            description = (f"{nodes} of {tier.name} do not hold N+{tier.failures} at "
                            "any request rate; add nodes (capplan plan shows how many).")
         else:
             expr = f"{rate} > {_number(limit)}"
             description = (f"{tier.name} carries more than {_number(limit)} rps, the rate up "
-                           f"to which {_nodes(tier.nodes)} hold N+{tier.failures}; add nodes "
+                           f"to which {nodes} hold N+{tier.failures}; add nodes "
                            "before the next failure.")
         rules.append({
             "alert": "CapplanTierOverCapacity",
@@ -449,9 +306,6 @@ def _number(value: Fraction) -> str:
         f"{floored // 10**places}.{floored % 10**places:0{places}d}".rstrip("0").rstrip(".")
     return text
 
-
-def _nodes(count: int) -> str:
-    return f"{count} node{'' if count == 1 else 's'}"
 
 
 def _yaml(document: Any) -> str:

@@ -6,7 +6,6 @@ from typing import Any
 
 from capplan.registry import SCHEMES
 from capplan.render.fmt import (
-    count_noun,
     downtime,
     failure_sets,
     hours,
@@ -19,7 +18,7 @@ from capplan.render.fmt import (
     signed_percent,
 )
 from capplan.results import Document
-from capplan.units import significant
+from capplan.units import count_noun, significant
 
 
 #: Short scheme names keep the plan table inside 80 columns.
