@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from capplan import demand as flow
 from capplan.model import MAX_NODES, Topology, Uncertain, logit
@@ -37,8 +37,6 @@ from capplan.schemes import TooMany, Unattainable
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from capplan.sizing import TierShape
 
 DEFAULT_SIMULATIONS = 10_000
 DEFAULT_SEED = 0
@@ -207,7 +205,23 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
     return counts
 
 
-def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | None,
+class Sized(Protocol):
+    """What the draws need of a tier: its counts (the planner's TierShape is one)."""
+
+    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
+        """The smallest count at which every limit holds at *demand* (and *cascade*)."""
+
+    def cascade_required(self, cascade: Fraction) -> int:
+        """Nodes that carry *cascade* with all of them up."""
+
+    def holds(self, count: int, demand: Fraction, cascade: Fraction | None = None) -> bool:
+        """*count* nodes hold every limit at *demand*."""
+
+    def closed_form_counts(self, demands: Any) -> Any:
+        """Counts for many draws at once where a closed form exists, else None."""
+
+
+def tier_counts(shape: Sized, demand: NDArray[Any], cascade: NDArray[Any] | None,
                 factor: Fraction, confidence: Fraction | None = None) -> NDArray[Any]:
     """Nodes each draw needs at *factor* times its demand (growth to the horizon).
 
@@ -229,7 +243,7 @@ def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | 
     return counts
 
 
-def _held_together(shape: TierShape, counts: NDArray[Any], demands: NDArray[Any],
+def _held_together(shape: Sized, counts: NDArray[Any], demands: NDArray[Any],
                    cascades: NDArray[Any]) -> NDArray[Any]:
     """Counts that hold the draw's demand and its cascade at once.
 
