@@ -404,14 +404,21 @@ def _scheme_name(value: object) -> str:
     return value
 
 
-def _scheme_schema() -> dict[str, Any]:
-    from capplan.registry import SCHEMES
+class _SchemeNames:
+    """The JSON Schema of a scheme name: the registry's names when the schema is made.
 
-    return {"type": "string", "enum": list(SCHEMES)}
+    Not a WithJsonSchema, whose dict is fixed when this module is imported: a scheme
+    registered later validates, and must be in ``capplan schema`` too.
+    """
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        from capplan.registry import SCHEMES
+
+        return {"type": "string", "enum": list(SCHEMES)}
 
 
 #: A redundancy scheme, by the name it has in the registry (capplan.registry).
-Redundancy = Annotated[str, PlainValidator(_scheme_name), WithJsonSchema(_scheme_schema())]
+Redundancy = Annotated[str, PlainValidator(_scheme_name), _SchemeNames()]
 
 
 class _Strict(BaseModel):

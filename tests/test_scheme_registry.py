@@ -184,3 +184,11 @@ def test_the_plan_table_labels_it_from_the_registry() -> None:
 
     assert scheme_label("pairs") == "pairs"
     assert scheme_label("active-passive") == "act-pass"
+
+
+def test_the_json_schema_names_it() -> None:
+    """A scheme registered after the model was imported is in the schema editors read."""
+    from capplan.render.schema import topology_schema
+
+    tier = topology_schema()["definitions"]["Tier"]["properties"]["redundancy"]
+    assert tier["enum"] == ["pool", "ring", "active-passive", "pairs"]
