@@ -307,7 +307,8 @@ def check(
                                    else "text"))
     with _errors_exit():
         checked = _topology_files(files)
-        result = gate.check(checked, _load, strict=strict)
+        with _stray_output_to_stderr():
+            result = gate.check(checked, _load, strict=strict)
         _emit(render.renderer(render.CHECK_FORMATS[chosen])(result), output,
               inputs=list(checked))
     raise typer.Exit(result.return_code)
@@ -731,10 +732,39 @@ def _planning(loaded: "Loaded") -> Iterator[None]:
     from capplan.schemes import Unattainable
 
     try:
-        yield
+        with _stray_output_to_stderr():
+            yield
     except Unattainable as error:
         line, column = loaded.locate(error.path)
         raise InvalidInput([Problem(loaded.filename, line, column, str(error))]) from None
+
+
+@contextmanager
+def _stray_output_to_stderr() -> Iterator[None]:
+    """While planning, whatever is written to file descriptor 1 goes to stderr instead.
+
+    capplan writes its documents only after planning, but a solver under scipy may print
+    to the C-level standard output (HiGHS, ERGO-Code/HiGHS#2783), which would corrupt a
+    JSON document a script reads from a pipe. Where the descriptors cannot be swapped
+    (closed, or not real files), nothing changes.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @contextmanager

@@ -481,3 +481,28 @@ def test_exposed_hours_print_one_decimal(tmp_path: Path) -> None:
     result = invoke("plan", str(site))
     assert result.exit_code == ExitCode.OK
     assert "web  1111110  exposed 3.4 h a day (below N+1)\n" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["plan", "-f", "json"], ["check", "--format", "json"],
+                                     ["export", "--to", "terraform"]])
+def test_what_a_solver_prints_while_planning_goes_to_stderr(command: list[str]) -> None:
+    """Standard output holds the document only, even if a library prints to descriptor 1."""
+    import subprocess
+
+    example = str(ROOT / "examples" / "mixed-fleet.yaml")
+    code = (
+        "import os, sys\n"
+        "import capplan.sizing as sizing\n"
+        "real = sizing.plan\n"
+        "def noisy(*args, **kwargs):\n"
+        "    os.write(1, b'Running HiGHS\\n')\n"
+        "    return real(*args, **kwargs)\n"
+        "sizing.plan = noisy\n"
+        "from capplan.cli import main\n"
+        f"sys.argv = ['capplan', {command[0]!r}, {example!r}, *{command[1:]!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Running HiGHS" in done.stderr
+    json.loads(done.stdout)
