@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,21 @@ def test_exports_say_which_node_types_to_create(counts: str, expected: dict[str,
                   "PodDisruptionBudget")
     assert budget["metadata"]["annotations"]["capplan/node-types"] == ", ".join(
         f"{name}: {count}" for name, count in expected.items())
+
+
+def test_the_plan_tables_advice_for_a_typed_standby_pair_is_valid_input(
+        tmp_path: Any) -> None:
+    """'nodes: {large: 8} and standby: 4', pasted into the file, holds (check agrees)."""
+    from typer.testing import CliRunner
+
+    from capplan.cli import app
+
+    data = site(redundancy="active-passive", nodes={"large": 4}, zones=2, zone_failures=1)
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    printed = CliRunner().invoke(app, ["plan", str(path)]).stdout
+    advice = " ".join(printed.split()).split("the cheapest fleet that holds is ")[1]
+    assert advice == "nodes: {large: 8} and standby: 4"
+    pasted = yaml.safe_load("{" + advice.replace(" and ", ", ") + "}")
+    data["tiers"][0].update(pasted)
+    assert planned(data)["ok"] is True

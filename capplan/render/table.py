@@ -223,7 +223,9 @@ def _verdicts(tiers: list[Document]) -> list[str]:
         if fleet is not None:
             # A tier of node types is told its cheapest fleet, in the form the file takes.
             mix = ", ".join(f"{name}: {count}" for name, count in sorted(fleet["mix"].items()))
-            advice = f"the cheapest fleet that holds is nodes: {{{mix}}}{with_standby}"
+            # Pasteable as check's advice is: the standby is a key of its own.
+            and_standby = "" if standby is None else f" and standby: {standby}"
+            advice = f"the cheapest fleet that holds is nodes: {{{mix}}}{and_standby}"
         elif tier["binding"] == "runway":
             advice = f"runs out before min_runway_months; {advice}"
         elif tier["nodes"] > needs and tier["binding"] not in ("confidence",):
