@@ -13,19 +13,45 @@ current peak. Every figure is the probability of the failing down-sets, summed d
 * **ring** with spread m (1 included) — with S ≤ m − 1 survivors every failed share
   reaches all of them, D/S each. With S ≥ m, a survivor carries s + (s/m)·(failed nodes
   in the m gaps before it), so the tier sheds exactly when some m consecutive gaps hold
-  more than B = ⌊m·(capacity − s)/s⌋ failed nodes. A walk round the ring keeps, for the
-  last m survivors, how many nodes failed since each (capped at B + 1), how many survivors
-  it has passed (up to m) and whether some failure came while the m-th count stood at B;
-  the ring closes where the walk ends in the counts it began with, so the failing
-  probability is a sum of entries of the N-th power of a small non-negative matrix.
+  more than B = ⌊m·(capacity − s)/s⌋ failed nodes. With L = B + m ≤ N − 1 (else nothing
+  is shed) that is a scan statistic: *some window of L consecutive nodes holds at most
+  m − 1 up*. (⇒: the B + 1 failures and the m − 1 survivors between them make a stretch
+  of at least L nodes with m − 1 up; ⇐: a window with u ≤ m − 1 up puts its ≥ B + 1
+  failures in u + 1 ≤ m consecutive gaps, distinct since a survivor lies outside it.)
 
-**State size.** The ring matrix has C(B + 1 + m, m)·(m + 1)·2 states. B only matters while
-a shedding window is possible *and* likely enough to show: with n·P(Binomial(B + m, 1 − q)
-≤ m − 1) below 2⁻⁶⁰ the ring's shedding probability is below every float's resolution
-next to 1, so the figure is 0 with that bound as its error, whatever B is. A ring is left
-without a figure (``ValueError``) only when B, so bounded, still needs more states than
-``MAX_RING_STATES``·∛(14 / log2 N) (400 at 10,000 nodes): measured, spread 4 at half
-load or lighter with q ≥ 0.1%, and spread 3 at q ≥ 1% in a narrow band of loads.
+**Trace.** An automaton whose state is where the last m ups lie among the last L − 1
+nodes (fewer if fewer) knows, for each new node, whether the window of L just read is bad.
+Its state is a function of the last L − 1 nodes, so for a cyclic configuration w exactly
+one start state (that of w's last L − 1 nodes) returns to itself after reading w, and its
+walk checks all N cyclic windows: Σ_s [Tᴺ]ₛₛ counts each configuration once. Phases
+record "only fine windows so far", "only bad" and "both"; "both" implies S ≥ m (a fine
+window holds m up), and "only bad" carries an up-count to m, so the failing probability
+is Σ_s (start s, first move)·[P^(N−1)](·, (s, both)) + Σ_s [Qᴺ](s,0),(s,m): non-negative
+terms only. States: 2·Σ_{j≤m} C(L−1, j) + Σ_{j<m} C(L−1, j), and (m + 1)·Σ_{j<m} C(L−1, j).
+
+**Declumped (tiny figures, N ≥ 4L).** Let W_i be the window of nodes i … i + L − 1 and
+E′_i "W_i bad and W_{i−1} … W_{i−L} fine", p′ = P(E′_i), w = P(W_i bad). If some window
+is bad and no E′_i holds, every bad window has another within L before it, so every L
+consecutive windows hold a bad one; ⌊N/2L⌋ such blocks have disjoint nodes, so that has
+probability ≤ (L·w)^⌊N/2L⌋. E′_i and E′_j at cyclic distance δ ≤ L exclude each other
+(one needs the other's window fine); at δ > L, N ≥ 4L puts W_j outside E′_i's 2L nodes,
+so P(E′_i E′_j) ≤ p′·w. Bonferroni then gives |answer − N·p′| ≤ N²·p′·w/2 +
+(L·w)^⌊N/2L⌋, used when that is within RELATIVE_ERROR of N·p′. p′ itself is a walk over
+k = 1 … L adding node −k and removing node L − k of W₀ (counts capped at m): O(L·m³).
+
+**Nearly certain.** 1 = P(every window fine) + P(some bad); S < m makes every window
+bad, so the answer is 1 − P(S < m) − P(every window fine), and the last is at most
+(1 − w)^⌊N/L⌋ (that many disjoint windows all fine). Used when half that bound is within
+RELATIVE_ERROR of the figure: the subtraction then loses nothing the slack does not state.
+
+**State size.** With n·w below 2⁻⁶⁰ the figure is 0 with that bound as its error. Small
+matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matrices up to
+``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes). A ring is left without a
+figure (``ValueError``) only past all of these: a middle band where N·w is neither tiny
+nor large and L is wide — measured (benchmarks/ring_availability.py), at 10,000 nodes
+spread 2 at 10% load with q ≥ 0.3, spread 3–4 at 10% load with q = 0.6, spread 4–5 at 30%
+load with q = 0.3, spread 5 at half load with q = 1%; and at 100 nodes, where N < 4L rules
+out declumping, light loads of spread 3–5 with q ≥ 0.3.
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
