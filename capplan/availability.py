@@ -440,7 +440,7 @@ def _window_automaton(length: int, m: int
     a function of the last L − 1 nodes, so the automaton synchronises.
     """
     states: list[_Window] = [()]
-    index = {(): 0}
+    index: dict[_Window, int] = {(): 0}
     moves: list[list[tuple[int, int, bool]]] = []
     position = 0
     while position < len(states):
