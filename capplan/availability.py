@@ -13,19 +13,45 @@ current peak. Every figure is the probability of the failing down-sets, summed d
 * **ring** with spread m (1 included) — with S ≤ m − 1 survivors every failed share
   reaches all of them, D/S each. With S ≥ m, a survivor carries s + (s/m)·(failed nodes
   in the m gaps before it), so the tier sheds exactly when some m consecutive gaps hold
-  more than B = ⌊m·(capacity − s)/s⌋ failed nodes. A walk round the ring keeps, for the
-  last m survivors, how many nodes failed since each (capped at B + 1), how many survivors
-  it has passed (up to m) and whether some failure came while the m-th count stood at B;
-  the ring closes where the walk ends in the counts it began with, so the failing
-  probability is a sum of entries of the N-th power of a small non-negative matrix.
+  more than B = ⌊m·(capacity − s)/s⌋ failed nodes. With L = B + m ≤ N − 1 (else nothing
+  is shed) that is a scan statistic: *some window of L consecutive nodes holds at most
+  m − 1 up*. (⇒: the B + 1 failures and the m − 1 survivors between them make a stretch
+  of at least L nodes with m − 1 up; ⇐: a window with u ≤ m − 1 up puts its ≥ B + 1
+  failures in u + 1 ≤ m consecutive gaps, distinct since a survivor lies outside it.)
 
-**State size.** The ring matrix has C(B + 1 + m, m)·(m + 1)·2 states. B only matters while
-a shedding window is possible *and* likely enough to show: with n·P(Binomial(B + m, 1 − q)
-≤ m − 1) below 2⁻⁶⁰ the ring's shedding probability is below every float's resolution
-next to 1, so the figure is 0 with that bound as its error, whatever B is. A ring is left
-without a figure (``ValueError``) only when B, so bounded, still needs more states than
-``MAX_RING_STATES``·∛(14 / log2 N) (400 at 10,000 nodes): measured, spread 4 at half
-load or lighter with q ≥ 0.1%, and spread 3 at q ≥ 1% in a narrow band of loads.
+**Trace.** An automaton whose state is where the last m ups lie among the last L − 1
+nodes (fewer if fewer) knows, for each new node, whether the window of L just read is bad.
+Its state is a function of the last L − 1 nodes, so for a cyclic configuration w exactly
+one start state (that of w's last L − 1 nodes) returns to itself after reading w, and its
+walk checks all N cyclic windows: Σ_s [Tᴺ]ₛₛ counts each configuration once. Phases
+record "only fine windows so far", "only bad" and "both"; "both" implies S ≥ m (a fine
+window holds m up), and "only bad" carries an up-count to m, so the failing probability
+is Σ_s (start s, first move)·[P^(N−1)](·, (s, both)) + Σ_s [Qᴺ](s,0),(s,m): non-negative
+terms only. States: 2·Σ_{j≤m} C(L−1, j) + Σ_{j<m} C(L−1, j), and (m + 1)·Σ_{j<m} C(L−1, j).
+
+**Declumped (tiny figures, N ≥ 4L).** Let W_i be the window of nodes i … i + L − 1 and
+E′_i "W_i bad and W_{i−1} … W_{i−L} fine", p′ = P(E′_i), w = P(W_i bad). If some window
+is bad and no E′_i holds, every bad window has another within L before it, so every L
+consecutive windows hold a bad one; ⌊N/2L⌋ such blocks have disjoint nodes, so that has
+probability ≤ (L·w)^⌊N/2L⌋. E′_i and E′_j at cyclic distance δ ≤ L exclude each other
+(one needs the other's window fine); at δ > L, N ≥ 4L puts W_j outside E′_i's 2L nodes,
+so P(E′_i E′_j) ≤ p′·w. Bonferroni then gives |answer − N·p′| ≤ N²·p′·w/2 +
+(L·w)^⌊N/2L⌋, used when that is within RELATIVE_ERROR of N·p′. p′ itself is a walk over
+k = 1 … L adding node −k and removing node L − k of W₀ (counts capped at m): O(L·m³).
+
+**Nearly certain.** 1 = P(every window fine) + P(some bad); S < m makes every window
+bad, so the answer is 1 − P(S < m) − P(every window fine), and the last is at most
+(1 − w)^⌊N/L⌋ (that many disjoint windows all fine). Used when half that bound is within
+RELATIVE_ERROR of the figure: the subtraction then loses nothing the slack does not state.
+
+**State size.** With n·w below 2⁻⁶⁰ the figure is 0 with that bound as its error. Small
+matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matrices up to
+``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes). A ring is left without a
+figure (``ValueError``) only past all of these: a middle band where N·w is neither tiny
+nor large and L is wide — measured (benchmarks/ring_availability.py), at 10,000 nodes
+spread 2 at 10% load with q ≥ 0.3, spread 3–4 at 10% load with q = 0.6, spread 4–5 at 30%
+load with q = 0.3, spread 5 at half load with q = 1%; and at 100 nodes, where N < 4L rules
+out declumping, light loads of spread 3–5 with q ≥ 0.3.
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
@@ -44,7 +70,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import combinations_with_replacement
+from functools import lru_cache
 
 #: Minutes in an average year of 365.25 days.
 MINUTES_PER_YEAR = 525_960
@@ -60,6 +86,10 @@ NEGLIGIBLE = 2.0 ** -60
 #: Most states of the ring matrix capplan powers for 10,000 nodes (dense, O(states³·log N):
 #: ~1.4 s at the cap on a 2-core machine); smaller rings may use more, larger ones fewer.
 MAX_RING_STATES = 400
+
+#: Ring matrices this small are powered before any shortcut is tried (~1 ms): their
+#: figures carry only the float error.
+SMALL_CHAIN = 100
 
 #: Largest exact rational computation, in (bits of the numbers) × (terms or steps).
 EXACT_BUDGET = 2**31
@@ -289,85 +319,215 @@ def _exactly(n: int, q: Fraction, k: int) -> Unavailability:
 
 
 def _window_bound(nodes: int, q: float, m: int, budget: int) -> float:
-    """n·P(Binomial(B + m, 1 − q) ≤ m − 1) ≥ P(some m consecutive gaps hold > B failures).
-
-    Such gaps make a stretch of at least B + m nodes with at most m − 1 up; each of the n
-    windows of B + m nodes is that sparse with the binomial probability.
-    """
+    """n·P(Binomial(L, 1 − q) ≤ m − 1), L = B + m: at least P(some window of L is bad)."""
     length = budget + m
     if length > nodes - 1:
         return 0.0
-    return nodes * _tail_float(length, q, length - m + 1)
+    return nodes * _bad_window(length, q, m)
+
+
+def _bad_window(length: int, q: float, m: int) -> float:
+    """W = P(a given window of *length* nodes holds at most m − 1 up)."""
+    return _tail_float(length, q, length - m + 1)
 
 
 def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailability:
-    """P(at least m nodes up and some m consecutive gaps hold more than *budget* failures)."""
+    """P(at least m nodes up and some window of L = B + m nodes holds at most m − 1 up)."""
     if budget >= nodes - m:
         return _certain(0)  # m survivors leave at most N − m failed nodes in all the gaps
-    bound = _window_bound(nodes, float(q), m, budget)
+    length = budget + m
+    down = float(q)
+    bound = _window_bound(nodes, down, m, budget)
     if bound < NEGLIGIBLE:
         return Unavailability(0.0, bound)
-    count = math.comb(budget + 1 + m, m) * (m + 1) * 2
+    sizes = _chain_sizes(length, m)
+    count = math.ceil(sum(size**3 for size in sizes) ** (1 / 3))
+    if count <= SMALL_CHAIN:
+        value = _ring_power(nodes, down, m, length)
+        return Unavailability(value, value * RELATIVE_ERROR,
+                              lambda: _ring_exact(nodes, q, m, length))
+    # The two bounded shortcuts cost microseconds: try them before a large matrix.
+    for shortcut in (_declumped, _nearly_certain):
+        figure = shortcut(nodes, down, m, length)
+        if figure is not None:
+            return Unavailability(figure.value, figure.slack,
+                                  lambda: _ring_exact(nodes, q, m, length))
     # Squarings cost states³ each and a ring of N nodes takes log2 N of them.
     limit = math.floor((MAX_RING_STATES**3 * 14 / nodes.bit_length()) ** (1 / 3))
-    if count > limit:
-        raise ValueError(f"a ring of {nodes:,} nodes with spread {m} whose windows may hold "
-                         f"{budget} failed nodes needs {count:,} states; capplan computes up "
-                         f"to {limit:,} (the budget of {MAX_RING_STATES} states at 10,000 nodes)")
-    value = _ring_power(nodes, float(q), 1 - float(q), m, budget)
-    return Unavailability(value, value * RELATIVE_ERROR,
-                          lambda: _ring_exact(nodes, q, m, budget, count))
+    if count <= limit:
+        value = _ring_power(nodes, down, m, length)
+        return Unavailability(value, value * RELATIVE_ERROR,
+                              lambda: _ring_exact(nodes, q, m, length))
+    raise ValueError(f"a ring of {nodes:,} nodes with spread {m} whose windows of {length} "
+                     f"nodes may hold {budget} failed nodes needs {count:,} states and its "
+                     f"shedding probability ({bound:.3g} or less) is neither small nor close "
+                     f"to 1; capplan computes up to {limit:,} states (the budget of "
+                     f"{MAX_RING_STATES} at 10,000 nodes)")
 
 
-_State = tuple[tuple[int, ...], int, int]
+def _declumped(nodes: int, q: float, m: int, length: int) -> Unavailability | None:
+    """N·p′ with p′ = P(window 0 bad, the L windows before it fine); None if too coarse.
+
+    See the module docstring: |answer − N·p′| ≤ N²·p′·w/2 + (L·w)^⌊N/2L⌋ for N ≥ 4L.
+    """
+    if nodes < 4 * length:
+        return None
+    w = _bad_window(length, q, m)
+    start = _clump_start(q, m, length)
+    value = nodes * start
+    crowded = length * w
+    slack = nodes * nodes * start * w / 2 \
+        + (crowded ** (nodes // (2 * length)) if crowded < 1 else 1.0)
+    slack += value * RELATIVE_ERROR
+    if slack > 2 * RELATIVE_ERROR * value:
+        return None
+    return Unavailability(value, slack)
 
 
-def _ring_matrix(m: int, budget: int
-                 ) -> tuple[list[tuple[int, ...]], dict[_State, int], list[tuple[int, int, int]]]:
-    """States (counts, seen, flagged) and transitions (from, to, kind) with kind 0 down, 1 up."""
-    cap = budget + 1
-    counts = list(combinations_with_replacement(range(cap + 1), m))
-    index: dict[_State, int] = {}
-    for key in ((c, s, f) for c in counts for s in range(m + 1) for f in (0, 1)):
-        index[key] = len(index)
-    moves = []
-    for (c, s, f), here in index.items():
-        # A failure while the m-th count stands at B puts B + 1 in m consecutive gaps.
-        down = tuple(min(x + 1, cap) for x in c)
-        moves.append((here, index[(down, s, f | int(c[-1] >= budget))], 0))
-        moves.append((here, index[((0, *c[:-1]), min(s + 1, m), f)], 1))
-    return counts, index, moves
+def _clump_start(q: float, m: int, length: int) -> float:
+    """p′ = P(W₀ bad and W₋₁ … W₋L all fine), W_i the window of nodes i … i + L − 1.
+
+    W₋k is the k nodes before 0 with the first L − k of W₀. Walking k = 1 … L adds node −k
+    (a: ups among −k … −1, capped at m) and node L − k of W₀ (c: ups among L − k … L − 1),
+    for each total t ≤ m − 1 of ups in W₀: W₋k is fine exactly when a + t − c ≥ m, and the
+    walk must end with c = t. Every term is a product of probabilities: no cancellation.
+    """
+    up = 1.0 - q
+    total = 0.0
+    for t in range(m):
+        states = {(0, 0): 1.0}
+        for _ in range(length):
+            following: dict[tuple[int, int], float] = {}
+            for (a, c), weight in states.items():
+                for da, wa in ((1, up), (0, q)):
+                    for dc, wc in ((1, up), (0, q)):
+                        na, nc = min(m, a + da), c + dc
+                        if nc > t or na + t - nc < m:
+                            continue
+                        key = (na, nc)
+                        following[key] = following.get(key, 0.0) + weight * wa * wc
+            states = following
+        total += math.fsum(weight for (a, c), weight in states.items() if c == t)
+    return total
 
 
-def _ring_power(nodes: int, q: float, up: float, m: int, budget: int) -> float:
+def _nearly_certain(nodes: int, q: float, m: int, length: int) -> Unavailability | None:
+    """1 − P(fewer than m up) − P(every window fine), the last below (1 − w)^⌊N/L⌋.
+
+    Used only where that bound is below a millionth of the figure, so the subtraction
+    costs nothing that the slack does not already state.
+    """
+    w = _bad_window(length, q, m)
+    fine = (1.0 - w) ** (nodes // length) if w < 1 else 0.0
+    few = _tail_float(nodes, q, nodes - m + 1)
+    value = 1.0 - few - fine / 2
+    slack = fine / 2 + 2.0**-50
+    if value <= 0 or slack > RELATIVE_ERROR * value:
+        return None
+    return Unavailability(value, slack)
+
+
+_Window = tuple[int, ...]
+
+
+@lru_cache(maxsize=64)
+def _window_automaton(length: int, m: int
+                      ) -> tuple[list[_Window], list[list[tuple[int, int, bool]]]]:
+    """The window automaton: its states and, per state, (next, up, bad) for down and up.
+
+    A state is where the last m ups lie among the last L − 1 nodes (0 = newest), fewer if
+    fewer; bad says the window of L nodes just read holds at most m − 1 ups. The state is
+    a function of the last L − 1 nodes, so the automaton synchronises.
+    """
+    states: list[_Window] = [()]
+    index: dict[_Window, int] = {(): 0}
+    moves: list[list[tuple[int, int, bool]]] = []
+    position = 0
+    while position < len(states):
+        here = states[position]
+        row = []
+        for kind in (0, 1):
+            bad = len(here) < m and len(here) + kind <= m - 1
+            kept = tuple(d + 1 for d in here if d + 1 <= length - 2)
+            there = ((0, *kept) if kind and length >= 2 else kept)[:m]
+            if there not in index:
+                index[there] = len(states)
+                states.append(there)
+            row.append((index[there], kind, bad))
+        moves.append(row)
+        position += 1
+    return states, moves
+
+
+def _chain_sizes(length: int, m: int) -> tuple[int, int]:
+    """States of the two matrices :func:`_ring_power` powers."""
+    full = sum(math.comb(length - 1, j) for j in range(m + 1))
+    sparse = sum(math.comb(length - 1, j) for j in range(m))
+    return 2 * full + sparse, sparse * (m + 1)
+
+
+def _ring_power(nodes: int, q: float, m: int, length: int) -> float:
+    """Both traces of the module docstring, by float matrix powers."""
     import numpy as np
 
-    counts, index, moves = _ring_matrix(m, budget)
-    step = np.zeros((len(index), len(index)))
-    for here, there, kind in moves:
-        step[here, there] += up if kind else q
-    power = np.linalg.matrix_power(step, nodes)
-    # The ring closes where the walk ends in the counts it began with, m survivors passed.
-    return float(math.fsum(power[index[(c, 0, 0)], index[(c, m, 1)]] for c in counts))
+    states, moves = _window_automaton(length, m)
+    n = len(states)
+    slot = {i: k for k, i in enumerate(i for i, s in enumerate(states) if len(s) < m)}
+    f = len(slot)
+    # Phases: G [0, n) only fine windows so far, X [n, 2n) both kinds, D [2n, 2n + f) only
+    # bad ones (a bad window leaves at most m − 1 ups, so D needs only those states).
+    step = np.zeros((2 * n + f, 2 * n + f))
+    first = np.zeros((n, 2 * n + f))
+    counted = np.zeros((f * (m + 1), f * (m + 1)))
+    for here, row in enumerate(moves):
+        for there, kind, bad in row:
+            weight = 1.0 - q if kind else q
+            step[n + here, n + there] += weight
+            if bad:
+                step[here, n + there] += weight
+                first[here, 2 * n + slot[there]] += weight
+                step[2 * n + slot[here], 2 * n + slot[there]] += weight
+                for seen in range(m + 1):
+                    counted[slot[here] * (m + 1) + seen,
+                            slot[there] * (m + 1) + min(m, seen + kind)] += weight
+            else:
+                step[here, there] += weight
+                first[here, there] += weight
+                if here in slot:
+                    step[2 * n + slot[here], n + there] += weight
+    rest = np.linalg.matrix_power(step, nodes - 1)
+    mixed = math.fsum(float(first[s] @ rest[:, n + s]) for s in range(n))
+    power = np.linalg.matrix_power(counted, nodes)
+    crowded = math.fsum(float(power[k * (m + 1), k * (m + 1) + m]) for k in range(f))
+    return mixed + crowded
 
 
-def _ring_exact(nodes: int, q: Fraction, m: int, budget: int, count: int) -> Fraction | None:
-    """The same walk in integers (q = a/d: weights a down, d − a up, over dⁿ)."""
+def _ring_exact(nodes: int, q: Fraction, m: int, length: int) -> Fraction | None:
+    """The same two traces in integers (q = a/d: weights a down, d − a up, over dⁿ)."""
     a, d = q.numerator, q.denominator
-    if count * count * nodes * max(1, nodes * d.bit_length()) > EXACT_BUDGET * 64:
+    states, moves = _window_automaton(length, m)
+    n = len(states)
+    size = 3 * n
+    if n * size * nodes * max(1, nodes * d.bit_length()) > EXACT_BUDGET * 64:
         return None
-    counts, index, moves = _ring_matrix(m, budget)
+    few = {i for i, s in enumerate(states) if len(s) < m}
     total = 0
-    for c in counts:
-        vector = {index[(c, 0, 0)]: 1}
+    for start in range(n):
+        # Phase 0 none yet, 1 only fine, 2 only bad (with the ups counted up to m), 3 both.
+        vector: dict[tuple[int, int, int], int] = {(start, 0, 0): 1}
         for _ in range(nodes):
-            following: dict[int, int] = {}
-            for here, there, kind in moves:
-                weight = vector.get(here)
-                if weight:
-                    following[there] = following.get(there, 0) + weight * (d - a if kind else a)
+            following: dict[tuple[int, int, int], int] = {}
+            for (here, phase, seen), weight in vector.items():
+                for there, kind, bad in moves[here]:
+                    if phase == 3 or (phase == 1 and bad) or (phase == 2 and not bad):
+                        key = (there, 3, 0)
+                    else:
+                        key = (there, 2 if bad else 1, min(m, seen + kind) if bad else 0)
+                    following[key] = following.get(key, 0) + weight * (d - a if kind else a)
             vector = following
-        total += vector.get(index[(c, m, 1)], 0)
+        total += vector.get((start, 3, 0), 0)
+        if start in few:
+            total += vector.get((start, 2, m), 0)
     return Fraction(total, d**nodes)
 
 

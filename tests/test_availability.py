@@ -83,9 +83,63 @@ def test_wide_ring_matches_brute_force(n: int, spread: int, q: float, demand: F)
 
 
 def test_wide_ring_declines_past_its_state_limit() -> None:
-    """A half-loaded spread-4 ring at q = 1% needs more than MAX_RING_STATES: a ValueError."""
+    """Spread 5 at half load, q = 1%: too many states, N·w neither tiny nor large."""
     with pytest.raises(ValueError, match="states"):
-        ring_unavailability(10_000, 0.01, F(5_000), F(1), 4)
+        ring_unavailability(10_000, 0.01, F(5_000), F(1), 5)
+
+
+def test_half_loaded_spread_four_has_a_figure() -> None:
+    """Issue 9 item 12: spread 4 at half load, q = 1%, 10,000 nodes (null before)."""
+    figure = ring(10_000, F(1, 100), F(5_000), F(1), 4)
+    assert 0 < figure.value < 1e-3
+    assert figure.slack <= 2e-6 * figure.value
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(2, 10), st.integers(1, 5), st.sampled_from([F(1, 1000), F(1, 10), F(3, 10),
+                                                               F(6, 10), F(95, 100)]),
+       st.sampled_from([F(1, 10), F(1, 5), F(3, 10), F(1, 2), F(7, 10), F(9, 10), F(1)]))
+def test_window_trace_matches_brute_force(n: int, spread: int, q: F, load: F) -> None:
+    """Spreads 1–5 and wide budgets (light loads): the rational brute force, exactly."""
+    demand = load * n
+    figure = ring(n, q, demand, F(1), spread)
+    want = exact_brute(Spec("ring", spread=spread), n, q, demand, F(1))
+    assert abs(F(figure.value) - want) <= F(figure.slack) + F(1, 10**300)
+    assert figure.exact is not None
+    assert figure.exact() == want
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(1, 3), st.sampled_from([F(3, 10), F(1, 2), F(7, 10)]),
+       st.sampled_from([1e-3, 1e-2, 0.05, 0.3, 0.6, 0.9]), st.integers(20, 400))
+def test_shortcuts_agree_with_the_trace(spread: int, load: F, q: float, n: int) -> None:
+    """The declumped and nearly-certain figures lie within their slack of the matrix trace."""
+    from capplan.availability import _declumped, _nearly_certain, _ring_power
+
+    budget = math.floor(spread * (1 - load) / load)
+    length = budget + spread
+    if length > n - 1:
+        return
+    traced = _ring_power(n, q, spread, length)
+    for shortcut in (_declumped, _nearly_certain):
+        figure = shortcut(n, q, spread, length)
+        if figure is not None:
+            assert abs(figure.value - traced) <= figure.slack + traced * 1e-9
+
+
+@pytest.mark.parametrize(("m", "length", "q"), [(1, 3, 0.3), (2, 4, 0.2), (3, 5, 0.5),
+                                                 (2, 6, 0.7), (3, 4, 0.1)])
+def test_clump_start_by_enumeration(m: int, length: int, q: float) -> None:
+    """p′ = P(W₀ bad, W₋₁ … W₋L fine) over all 2^(2L) patterns of nodes −L … L − 1."""
+    from capplan.availability import _clump_start
+
+    total = 0.0
+    for pattern in itertools.product((0, 1), repeat=2 * length):
+        def ups(i: int, pattern: tuple[int, ...] = pattern) -> int:
+            return sum(pattern[length + i:length + i + length])  # W_i, i from −L
+        if ups(0) <= m - 1 and all(ups(-k) >= m for k in range(1, length + 1)):
+            total += math.prod((1 - q) if x else q for x in pattern)
+    assert _clump_start(q, m, length) == pytest.approx(total, rel=1e-12)
 
 
 def test_lightly_loaded_wide_ring_has_a_figure() -> None:
