@@ -10,11 +10,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from capplan import demand as flow
-from capplan.model import Tier, Topology, failures_of, zone_failures_of
+from capplan.model import MAX_NODES, Tier, Topology, failures_of, zone_failures_of
 from capplan.resources import Resources, resources_of
 from capplan.results import (
     Assessment,
@@ -512,7 +512,33 @@ class TierShape:
         run = q ** (longest + 1)
         bound = -math.expm1(blocks * math.log1p(-run)) if run < 1 else 1.0
         # Loosened by a part in a million: a floor must never exclude a count that holds.
-        return bound <= float(1 - target) * (1 + 1e-6)
+        allowed = float(1 - target) * (1 + 1e-6)
+        return bound <= allowed and self._some_run_plateau_may_hold(longest, demand, allowed)
+
+    def _some_run_plateau_may_hold(self, longest: int, demand: Fraction,
+                                   allowed: float) -> bool:
+        """The second floor of :meth:`_ring_runs_may_hold`, from every run plateau at once.
+
+        False only when no count whose survivors take runs of *longest* failed nodes or
+        fewer meets the target.
+        Where the survivors take runs of up to L failed nodes, the ring sheds whenever some
+        node i − 1 is up and i … i + L are down (event Sᵢ, probability p = (1 − q)·q^(L+1)).
+        Two such events whose stretches of L + 2 nodes overlap exclude each other (Sⱼ needs
+        j − 1 up, inside Sᵢ's downed run), and the others are independent, so by the
+        second-moment inequality P(shed) ≥ (N·p)² / (N·p + N²·p²) = N·p / (1 + N·p),
+        which grows with N: the smallest N taking runs of L, ⌈(L + 1)·D / capacity⌉, gives
+        each plateau's floor. That floor is not monotone in L (N·p first grows when q is
+        near 1), so the predicate asks whether any plateau up to *longest* may hold: once
+        one may, larger counts stay admissible, as a bisected floor needs. Tighter than the
+        block bound by about (L + 1)·(1 − q), which for nodes down most of the time is the
+        walk of dozens of plateaus (each an exact ring figure) saved.
+        """
+        q = self.down_probability
+        if q is None:
+            return True
+        first = _first_run_plateau(float(demand / self.capacity), q, allowed)
+        return first is not None and longest >= first
+
 
     def limits(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, float]:
         """Latency and availability as factors: how far the peak grows before each breaks."""
@@ -545,6 +571,13 @@ class TierShape:
         """The availability target met (True when the tier has none)."""
         if self.availability_target is None:
             return True
+        q = self.tier.node.down_probability
+        if q is not None and isinstance(scheme, Ring) and scheme.spread == 1:
+            from capplan.availability import ring_meets_quickly
+
+            quick = ring_meets_quickly(count, q, demand, self.capacity, self.availability_target)
+            if quick is not None:
+                return quick
         missing = self.unavailability(scheme, count, demand)
         return missing is not None and missing.meets(self.availability_target)
 
@@ -610,7 +643,8 @@ class TierShape:
 
     def holds(self, count: int, demand: Fraction, cascade: Fraction | None = None) -> bool:
         """*count* nodes, as capplan would size them, hold every limit at *demand*."""
-        return self.assess(self.sized, count, demand, Fraction(0), cascade).holds
+        return self.assess(self.sized, count, demand, Fraction(0), cascade,
+                           factors=False).holds
 
     def verdicts(self, scheme: Scheme, count: int, demand: Fraction) -> dict[str, bool]:
         """Latency and availability held or not, decided exactly (factors are floats)."""
@@ -624,13 +658,15 @@ class TierShape:
         return verdicts
 
     def assess(self, scheme: Scheme, count: int, demand: Fraction, growth: Fraction,
-               cascade: Fraction | None = None) -> Assessment:
+               cascade: Fraction | None = None, *, factors: bool = True) -> Assessment:
         """Every limit of *count* nodes at *demand*: holds, headroom, runway, what binds.
 
         Stored resources do not grow with the peak: one that holds never binds, one that
         fails reports how much of its need the survivors hold (its factor, below 1).
+        Without *factors*, latency and availability are only judged, not bisected for
+        how far the peak may grow (a bisection of fifty figures): for a yes or no.
         """
-        limits = self.limits(scheme, count, demand)
+        limits = self.limits(scheme, count, demand) if factors else {}
         verdicts = self.verdicts(scheme, count, demand)
         if self.resources:
             from capplan.schemes import MixedPool
@@ -673,6 +709,31 @@ class TierShape:
 
 
 Found = TypeVar("Found")
+
+
+@lru_cache(maxsize=4096)
+def _first_run_plateau(per_node: float, q: float, allowed: float) -> int | None:
+    """The shortest run L whose plateau may meet *allowed* (see _some_run_plateau_may_hold).
+
+    Scanned once per demand (the count searches ask for it at every count they try);
+    None when no plateau up to MAX_NODES nodes may. *per_node* is D / capacity: the
+    smallest count whose survivors take runs of L is ⌈(L + 1)·D / capacity⌉, and one
+    node fewer keeps the floating-point figure a lower bound.
+    """
+    if not 0 < q < 1:
+        return 0 if q <= 0 else None
+    log_q, log_up = math.log(q), math.log1p(-q)
+    run = 0
+    while True:
+        smallest = max(1.0, math.ceil((run + 1) * per_node) - 1.0)
+        if smallest > MAX_NODES:
+            return None
+        if smallest < run + 2:
+            return run  # one node takes all the rest: the events do not apply
+        starts = math.exp(min(math.log(smallest) + log_up + (run + 1) * log_q, 700.0))
+        if starts / (1 + starts) <= allowed:
+            return run
+        run += 1
 
 
 class Spread(NamedTuple):

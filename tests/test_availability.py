@@ -19,6 +19,7 @@ from capplan.availability import (
     pool,
     pool_unavailability,
     ring,
+    ring_meets_quickly,
     ring_unavailability,
     standbys_for,
 )
@@ -68,6 +69,49 @@ def test_ring_matches_brute_force(n: int, q: float, demand: F) -> None:
     got = ring_unavailability(n, q, demand, F(4))
     assert got == pytest.approx(brute_unavailability(Spec("ring"), n, q, demand, F(4)),
                                 abs=1e-12)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.integers(1, 11), st.sampled_from([0.01, 0.1, 0.3, 0.5, 0.75, 0.9]), demands,
+       st.integers(1, 60))
+def test_quick_ring_verdict_is_the_brute_force_verdict(n: int, q: float, demand: F,
+                                                      cut: int) -> None:
+    """When the spread-1 bounds decide a target, they decide it as all 2^n down-sets do."""
+    missing = brute_unavailability(Spec("ring"), n, q, demand, F(4))
+    # Targets near the figure (where the bounds must say "unsure") and far from it.
+    for target in (F(1) - F(missing) * F(cut, 30), F(1) - F(cut, 61)):
+        if not 0 < target < 1:
+            continue
+        quick = ring_meets_quickly(n, F(q), demand, F(4), target)
+        if quick is not None:
+            assert quick == (F(missing) <= 1 - target) or \
+                abs(missing - float(1 - target)) <= 1e-12
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(20, 3000), st.sampled_from([0.001, 0.05, 0.3, 0.6, 0.9]),
+       st.integers(1, 400), st.integers(1, 99))
+def test_quick_ring_verdict_agrees_with_the_exact_figure(n: int, q: float, load: int,
+                                                         nines: int) -> None:
+    """On long rings (beyond brute force) the bounds agree with the exact figure's verdict."""
+    demand, capacity = F(n * load, 100), F(1)
+    target = F(1) - F(1, 10 ** (nines % 12 + 1))
+    quick = ring_meets_quickly(n, F(q), demand, capacity, target)
+    if quick is None or demand / n > capacity:
+        return
+    try:
+        figure = ring(n, F(q), demand, capacity, 1)
+    except ValueError:
+        return
+    assert quick == figure.meets(target)
+
+
+def test_quick_ring_verdict_decides_the_typical_count() -> None:
+    """Nodes down 76% of the time, a 99% target: the bounds decide far from the boundary."""
+    q, demand, capacity, target = F(100, 132), F(10), F(1, 100), F(99, 100)
+    assert ring_meets_quickly(20_000, q, demand, capacity, target) is False
+    assert ring_meets_quickly(80_000, q, demand, capacity, target) is True
+    assert ring(80_000, q, demand, capacity, 1).meets(target)
 
 
 @settings(deadline=None, max_examples=150)
