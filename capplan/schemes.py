@@ -666,20 +666,114 @@ class Ring(Scheme):
         return Worst(share / capacity, worst_load / capacity, _ratio(shed, demand))
 
     def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
-        """Scan every zone set: what a survivor receives depends on the runs before it."""
+        """Every zone set: what a survivor receives depends on the runs before it.
+
+        What each zone set does to a ring of N nodes does not depend on the demand: it is
+        worked out once per count (:meth:`_zone_profile`) and scaled. Every load is
+        s·(1 + g/m), so the busiest survivor is s·max(1 + g/m), and nothing is shed while
+        that stays within capacity: the overload sums are only added up past it.
+        """
         share = demand / nodes
-        worst = Worst(share / capacity, ZERO, ZERO)
-        for zone_set in self.zones.failed_sets():
-            worst = worst.combine(self._zone_set_worst(nodes, share, capacity, zone_set))
-        return worst
+        profile = self._zone_profile(nodes)
+        busiest = ZERO if profile.most is None else share * profile.most
+        worst_utilization = busiest / capacity
+        if profile.stranded:
+            worst_utilization = max(worst_utilization, demand / capacity)
+            return Worst(share / capacity, worst_utilization, Fraction(1))
+        if busiest <= capacity:
+            return Worst(share / capacity, worst_utilization, ZERO)
+        shed = max(sum((count * max(ZERO, share * (1 + Fraction(got, takers)) - capacity)
+                        for got, count in received), ZERO)
+                   for takers, received in profile.received)
+        return Worst(share / capacity, worst_utilization, _ratio(shed, demand))
 
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
-        """Node failures only: unlike them, a zone loss is not monotone in N.
+        """Node failures, and the largest zone loss averaged over its survivors.
 
-        Two nodes of one zone may stand side by side where the ring closes.
+        A zone loss itself is not monotone in N (two nodes of one zone may stand side by
+        side where the ring closes), but the survivors of the largest zones carry the whole
+        demand between them, so the busiest carries at least D/(N − lost), and they shed
+        at least what exceeds their capacity together. N − lost (the nodes of the other
+        zones) only grows with N: a monotone floor, far above the node-failure floor when
+        a zone loss is what binds (the search walks up from it count by count).
         """
-        return self.node_worst(nodes, demand, capacity, failures)
+        worst = self.node_worst(nodes, demand, capacity, failures)
+        if not self.zones.matter:
+            return worst
+        survivors = nodes - self.zones.largest_loss(nodes)
+        if survivors <= 0:
+            return worst.combine(Worst(worst.utilization, demand / capacity, Fraction(1)))
+        average = Worst(worst.utilization, demand / (survivors * capacity),
+                        _ratio(max(ZERO, demand - survivors * capacity), demand))
+        return worst.combine(average)
+
+    def _zone_profile(self, nodes: int) -> _ZoneProfile:
+        """What every zone loss does to a ring of *nodes* nodes, whatever the demand.
+
+        Cached per count (the searches of many draws try the same counts). Past
+        :meth:`stable_nodes` a count is its remainder's scan plus bulk periods, so one scan
+        per remainder serves every longer ring.
+        """
+        cache: dict[int, _ZoneProfile] = self.__dict__.setdefault("_zone_profiles", {})
+        found = cache.get(nodes)
+        if found is None:
+            if len(cache) >= _PROFILE_CACHE:
+                cache.clear()
+            found = cache[nodes] = self._scan_zone_profile(nodes)
+        return found
+
+    def _scan_zone_profile(self, nodes: int) -> _ZoneProfile:
+        zones, spread = self.zones, self.spread
+        sizes = zones.sizes(nodes)
+        lost = [sum(sizes[zone - 1] for zone in zone_set) for zone_set in zones.failed_sets()]
+        if spread >= nodes - min(lost) and max(lost) < nodes:
+            # Every survivor is a taker of every failed share (m = survivors): each one
+            # receives one piece from each failed node, g = lost.
+            closed: set[_Received] = {(nodes - gone, ((gone, nodes - gone),)) for gone in lost}
+            return _ZoneProfile.of(False, closed)
+        if zones.failures < zones.count and nodes >= self.stable_nodes():
+            return self._stable_profile(nodes)
+        stranded = False
+        entries: set[_Received] = set()
+        for zone_set in zones.failed_sets():
+            received, takers, shed_all = _ring_zone_received(nodes, zones, zone_set, spread)
+            if shed_all:
+                stranded = True
+            else:
+                entries.add((takers, tuple(sorted(received.items()))))
+        return _ZoneProfile.of(stranded, entries)
+
+    def _stable_profile(self, nodes: int) -> _ZoneProfile:
+        """A long ring from its remainder's shortened scan: the bulk periods are counted.
+
+        Past :meth:`stable_nodes` every zone set leaves at least 2·spread survivors, so
+        m = spread, and :func:`_ring_zone_received` keeps the same short ring for every
+        count of one remainder (bulk periods aside).
+        """
+        period = self.zones.count
+        whole, tail = divmod(nodes, period)
+        cache: dict[int, tuple[int, list[tuple[Counter[int], Counter[int]]]]] = \
+            self.__dict__.setdefault("_residue_scans", {})
+        if tail not in cache:
+            kept = self.stable_nodes() // period
+            short = kept * period + tail
+            scans = []
+            for zone_set in self.zones.failed_sets():
+                down = [((i - 1) % period + 1) in zone_set for i in range(1, short + 1)]
+                scans.append((_received_histogram(down, self.spread),
+                              _received_histogram(down, self.spread, only=range(
+                                  (kept - 1) * period, kept * period))))
+            cache[tail] = (kept, scans)
+        kept, scans = cache[tail]
+        entries: set[_Received] = set()
+        for histogram, bulk in scans:
+            received = Counter(histogram)
+            if whole > kept:
+                for got, count in bulk.items():
+                    received[got] += count * (whole - kept)
+            entries.add((self.spread, tuple(sorted(received.items()))))
+        return _ZoneProfile.of(False, entries)
 
     def stable_nodes(self) -> int:
         """From this count on, what a zone loss does around the seam no longer changes.
@@ -770,6 +864,35 @@ class Ring(Scheme):
             return pool
         return max(failures + self.spread, _ceil(demand * (1 + Fraction(failures, self.spread))
                                                  / usable))
+
+
+#: Counts whose zone profile one ring keeps (a search of many draws revisits a few hundred).
+_PROFILE_CACHE = 4096
+
+
+#: Per distinct outcome of a zone loss: the takers m and ((shares received, survivors), …).
+_Received = tuple[int, tuple[tuple[int, int], ...]]
+
+
+class _ZoneProfile(NamedTuple):
+    """Every zone loss of one ring count, per unit share: the demand only scales it.
+
+    ``received`` holds, per distinct outcome, the takers m and the histogram
+    ((failed shares received, survivors), …); ``most`` is the largest 1 + g/m over them
+    (None when every zone set strands its load); ``stranded`` says some zone set leaves
+    no survivor.
+    """
+
+    stranded: bool
+    most: Fraction | None
+    received: tuple[_Received, ...]
+
+    @classmethod
+    def of(cls, stranded: bool, entries: set[_Received]) -> _ZoneProfile:
+        ordered = tuple(sorted(entries))
+        most = max((1 + Fraction(received[-1][0], takers)
+                    for takers, received in ordered if received), default=None)
+        return cls(stranded, most, ordered)
 
 
 class ActivePassive(Scheme):
