@@ -1134,6 +1134,7 @@ def nodes_required(
     *, also: Callable[[int], bool] | None = None,
     not_monotone: Callable[[int], bool] | None = None,
     not_monotone_next: Callable[[int], int] | None = None,
+    within: tuple[int, int | None] | None = None,
 ) -> int:
     """The smallest N at which *scheme* holds the policy (and *also*, *not_monotone*).
 
@@ -1143,6 +1144,11 @@ def nodes_required(
     given, is the smallest count above n that can pass it once n has failed it. A ring's
     zone loss is not monotone either: the search bisects what is, then walks up (see
     smallest_count).
+
+    *within* = (low, high) says the answer lies there (high None: anywhere above low), as
+    when the counts of a smaller and a larger demand are known: the floor is then bisected
+    between them instead of galloped to from the estimate. Ignored with *not_monotone*,
+    whose walk is bounded from the floor.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -1172,10 +1178,18 @@ def nodes_required(
         return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
+    floor = None
+    if within is not None and not_monotone is None:
+        low, high = max(lowest, within[0]), within[1]
+        if high is not None and low <= high <= MAX_NODES:
+            # The count of a larger demand holds this one, so *necessary* holds there.
+            floor = low if necessary(low) else boundary(low, high, necessary)
+        else:
+            floor = smallest_holding(low, max(low, guess), necessary)
     # Each count's non-monotone check (a ring's availability) costs a pass over the ring;
     # the walk is bounded so that a plan always answers, and says where it stopped.
     return smallest_count(lowest, guess, necessary, holds, candidate,
-                          max_walk=None if not_monotone is None else MAX_WALK)
+                          max_walk=None if not_monotone is None else MAX_WALK, floor=floor)
 
 
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
@@ -1213,7 +1227,7 @@ MAX_WALK = 200
 def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
                    holds: Callable[[int], bool],
                    candidate: Callable[[int], int] | None = None,
-                   max_walk: int | None = None) -> int:
+                   max_walk: int | None = None, floor: int | None = None) -> int:
     """The smallest count ≥ *lowest* for which *holds* is true; no monotony assumed.
 
     *necessary* is monotone and implied by *holds* (every count that holds satisfies it),
@@ -1222,9 +1236,13 @@ def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
     (a ring over zones knows it in closed form once its seam repeats), so the walk skips
     counts that cannot. Both facts together make the first count found the smallest.
     With *max_walk*, at most that many counts are tried (each may be costly to judge):
-    past them the search stops with :class:`SearchStopped`, which says so.
+    past them the search stops with :class:`SearchStopped`, which says so. A *floor*
+    already known (the smallest count ≥ *lowest* satisfying *necessary*, or any count
+    between it and the answer) saves bisecting for it.
     """
-    floor = count = smallest_holding(lowest, guess, necessary)
+    if floor is None:
+        floor = smallest_holding(lowest, guess, necessary)
+    count = floor
     tried = 0
     while True:
         if candidate is not None:

@@ -624,14 +624,16 @@ class TierShape:
         latency = self.latency_ceiling
         return self.max_utilization if latency is None else min(self.max_utilization, latency)
 
-    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
+    def required(self, demand: Fraction, cascade: Fraction | None = None, *,
+                 within: tuple[int, int | None] | None = None) -> int:
         """The smallest count at which every limit holds at *demand* (and *cascade*).
 
         Node failures, zone loss, latency (as a ceiling), the cascade and availability are
         checked together at every count tried: a count is required only when all hold.
         Those that only improve with more nodes are bisected; a ring's zone loss and
         availability are not monotone, so the search walks up from there (see
-        :func:`capplan.schemes.smallest_count`).
+        :func:`capplan.schemes.smallest_count`). *within*: bounds known for the answer
+        (see :func:`capplan.schemes.nodes_required`).
         """
         from capplan.schemes import MixedPool, ScaledPool
 
@@ -671,7 +673,7 @@ class TierShape:
                                also=also if monotone else None,
                                not_monotone=availability if ring_availability else None,
                                not_monotone_next=partial(self._next_run_plateau, demand)
-                               if plateaus else None)
+                               if plateaus else None, within=within)
         if scaled is not None and cascade is not None \
                 and scaled.carried(count) * self.max_utilization < cascade:
             # Past the USL peak a larger pool carries less, and every smaller count failed.
@@ -1138,8 +1140,10 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                          horizon, confidence), topology, now=False)
-        now = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
-                                       Fraction(1), confidence), topology, now=True)
+        # Without growth the horizon is today: the same draws at the same factor.
+        now = later if horizon == 1 else _searched(
+            shape, partial(uncertainty.tier_counts, shape, demand, cascade, Fraction(1),
+                           confidence), topology, now=True)
         if topology.policy.choose == "regret":
             result.append(_least_regret(shape, topology, later, now, demand, cascade))
             continue

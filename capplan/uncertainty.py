@@ -147,7 +147,9 @@ MAX_EVALUATIONS = 500
 
 
 def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
-               exact: Sequence[int] = ()) -> NDArray[Any]:
+               exact: Sequence[int] = (),
+               within: Callable[[Fraction, int, int | None], int] | None = None,
+               ) -> NDArray[Any]:
     """required(v) for every v, evaluated on few values: it never decreases as v grows.
 
     A value that no count holds (required raises Unattainable, the node limit included)
@@ -159,6 +161,10 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
     less than a draw needs, so a quantile over the counts errs towards more nodes, and
     the counts still never decrease. The sorted positions in *exact* are always resolved:
     the count there is exact, so a quantile at such a position is too.
+
+    *within(v, low, high)*, when given, is required(v) told that the answer lies between
+    the counts of the stretch's ends (high None: beyond the limit): a split then costs a
+    bisection between two known counts, not a search from scratch.
     """
     from collections import deque
 
@@ -170,14 +176,19 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
     cache: dict[int, int] = {}
     wanted = sorted(set(exact))
 
-    def at(position: int) -> int:
+    def at(position: int, bounds: tuple[int, int] | None = None) -> int:
         if position not in cache:
             value = float(ordered[position])
             if not math.isfinite(value):
                 cache[position] = BEYOND
             else:
                 try:
-                    cache[position] = min(BEYOND, required(Fraction(value)))
+                    if bounds is None or within is None:
+                        count = required(Fraction(value))
+                    else:
+                        low, high = bounds
+                        count = within(Fraction(value), low, None if high >= BEYOND else high)
+                    cache[position] = min(BEYOND, count)
                 except Unattainable:
                     cache[position] = BEYOND
         return cache[position]
@@ -201,6 +212,7 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
         else:
             splits += 1
             middle = (first + last) // 2
+            at(middle, (low, high))
             pending += [(first, middle), (middle, last)]
     counts = np.empty_like(result)
     counts[order] = result
@@ -221,7 +233,9 @@ def tier_counts(shape: TierShape, demand: NDArray[Any], cascade: NDArray[Any] | 
     exact = () if confidence is None else (_quantile_position(len(demand), confidence),)
     demands = scaled(demand, factor)
     closed = shape.closed_form_counts(demands)
-    counts = closed if closed is not None else counts_for(demands, shape.required, exact=exact)
+    counts = closed if closed is not None else counts_for(
+        demands, shape.required, exact=exact,
+        within=lambda value, low, high: shape.required(value, within=(low, high)))
     if cascade is not None:
         cascades = scaled(cascade, factor)
         counts = np.maximum(counts, counts_for(cascades, shape.cascade_required, exact=exact))
