@@ -686,8 +686,9 @@ class TierShape:
 
         A plain pool whose only limits are node failures and its ceiling needs exactly
         k + ⌈d / (capacity · ceiling)⌉ nodes for demand d (active-passive: its standbys
-        instead of k). Computed in floats for every
-        draw, then every draw within a part in a billion of a step is sized exactly, so
+        instead of k; a ring of spread m the same while that leaves at most m survivors,
+        else ⌈d·(1 + k/m) / (capacity · ceiling)⌉, see Ring.node_worst). Computed in floats
+        for every draw, then every draw within a part in a billion of a step is sized exactly, so
         each count equals :meth:`required`'s (the tests compare them draw by draw).
         """
         from capplan.schemes import Pool
@@ -696,8 +697,12 @@ class TierShape:
         if sized.zones.matter or self.resources or self.latency_targets \
                 or self.availability_target is not None:
             return None
+        spread = None
         if type(sized) is Pool:
             offset = self.failures
+        elif type(sized) is Ring and self.max_utilization <= 1:
+            # At most 100%, a survivor within the ceiling sheds nothing: the ceiling binds.
+            offset, spread = self.failures, sized.spread
         elif type(sized) is ActivePassive and sized.standby_floor is None:
             # Standbys idle until a failure: the actives alone carry the demand, and a
             # standby per failure (at least) takes a failed active's share.
@@ -717,6 +722,13 @@ class TierShape:
             near = ~np.isfinite(ratio) | (ratio <= 0) | (
                 np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0))
         counts = np.maximum(offset + steps, sized.minimum_nodes())
+        if spread is not None:
+            # Past `spread` survivors each failed share lands on `spread` of them.
+            wide = ratio * ((spread + offset) / spread)
+            with np.errstate(invalid="ignore", over="ignore"):
+                near |= ~np.isfinite(wide) | (
+                    np.abs(wide - np.round(wide)) <= 1e-9 * np.maximum(wide, 1.0))
+                counts = np.where(steps <= spread, counts, np.ceil(wide))
         counts = np.where(near | (counts > MAX_NODES), 0, counts).astype(np.int64)
         from capplan.uncertainty import BEYOND
 
