@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capplan.schemes import Ring, Zones, nodes_required
+from tests.oracle import Spec, outcome
 
 F = Fraction
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,3 +105,17 @@ def test_required_count_is_the_first_that_holds(
             break
     if want is not None:
         assert nodes_required(ring, demand, capacity, ceiling, k) == want
+
+
+@settings(SETTINGS, max_examples=100)
+@given(st.integers(1, 70), st.integers(1, 60), st.data())
+def test_distribute_equals_the_walk_from_every_failed_node(
+    spread: int, n: int, data: st.DataObject
+) -> None:
+    """Ring.distribute (a window over the gaps) equals the SPEC walk, node by node."""
+    failed = frozenset(data.draw(st.sets(st.integers(1, n), max_size=n)))
+    want = outcome(Spec("ring", spread=spread), n, F(7 * n, 3), failed)
+    got = Ring(spread).distribute(n, F(7 * n, 3), failed)
+    assert tuple(x.state for x in got.nodes) == want.states
+    assert tuple(x.load for x in got.nodes) == want.loads
+    assert got.unassigned == want.unassigned
