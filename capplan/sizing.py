@@ -729,6 +729,10 @@ class TierShape:
                 near |= ~np.isfinite(wide) | (
                     np.abs(wide - np.round(wide)) <= 1e-9 * np.maximum(wide, 1.0))
                 counts = np.where(steps <= spread, counts, np.ceil(wide))
+        with np.errstate(invalid="ignore"):
+            # Every scheme here needs at least d/usable nodes: far past the limit, floats
+            # cannot tell the steps apart, but no step there is within the limit.
+            near &= ~(ratio > 2 * MAX_NODES)
         counts = np.where(near | (counts > MAX_NODES), 0, counts).astype(np.int64)
         from capplan.uncertainty import BEYOND
 
