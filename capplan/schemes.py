@@ -733,56 +733,15 @@ class Ring(Scheme):
         return found
 
     def _scan_zone_profile(self, nodes: int) -> _ZoneProfile:
-        zones, spread = self.zones, self.spread
-        sizes = zones.sizes(nodes)
-        lost = [sum(sizes[zone - 1] for zone in zone_set) for zone_set in zones.failed_sets()]
-        if spread >= nodes - min(lost) and max(lost) < nodes:
-            # Every survivor is a taker of every failed share (m = survivors): each one
-            # receives one piece from each failed node, g = lost.
-            closed: set[_Received] = {(nodes - gone, ((gone, nodes - gone),)) for gone in lost}
-            return _ZoneProfile.of(False, closed)
-        if zones.failures < zones.count and nodes >= self.stable_nodes():
-            return self._stable_profile(nodes)
         stranded = False
         entries: set[_Received] = set()
-        for zone_set in zones.failed_sets():
-            received, takers, shed_all = _ring_zone_received(nodes, zones, zone_set, spread)
-            if shed_all:
+        for zone_set in self.zones.failed_sets():
+            received = _periodic_zone_received(nodes, self.zones.count, zone_set, self.spread)
+            if received is None:
                 stranded = True
             else:
-                entries.add((takers, tuple(sorted(received.items()))))
+                entries.add(received)
         return _ZoneProfile.of(stranded, entries)
-
-    def _stable_profile(self, nodes: int) -> _ZoneProfile:
-        """A long ring from its remainder's shortened scan: the bulk periods are counted.
-
-        Past :meth:`stable_nodes` every zone set leaves at least 2·spread survivors, so
-        m = spread, and :func:`_ring_zone_received` keeps the same short ring for every
-        count of one remainder (bulk periods aside).
-        """
-        period = self.zones.count
-        whole, tail = divmod(nodes, period)
-        cache: dict[int, tuple[int, list[tuple[Counter[int], Counter[int]]]]] = \
-            self.__dict__.setdefault("_residue_scans", {})
-        if tail not in cache:
-            kept = self.stable_nodes() // period
-            short = kept * period + tail
-            scans = []
-            for zone_set in self.zones.failed_sets():
-                down = [((i - 1) % period + 1) in zone_set for i in range(1, short + 1)]
-                scans.append((_received_histogram(down, self.spread),
-                              _received_histogram(down, self.spread, only=range(
-                                  (kept - 1) * period, kept * period))))
-            cache[tail] = (kept, scans)
-        kept, scans = cache[tail]
-        entries: set[_Received] = set()
-        for histogram, bulk in scans:
-            received = Counter(histogram)
-            if whole > kept:
-                for got, count in bulk.items():
-                    received[got] += count * (whole - kept)
-            entries.add((self.spread, tuple(sorted(received.items()))))
-        return _ZoneProfile.of(False, entries)
 
     def stable_nodes(self) -> int:
         """From this count on, what a zone loss does around the seam no longer changes.
@@ -1102,6 +1061,47 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _periodic_zone_received(nodes: int, period: int, zone_set: tuple[int, ...],
+                            spread: int) -> _Received | None:
+    """What the loss of *zone_set* does to a ring of *nodes*: takers m and the histogram.
+
+    The same answer as :func:`_ring_zone_received`, in O(zones) whatever the ring's length
+    (None when nothing survives). The ring is the first N places of the zone pattern
+    repeated, so the k-th survivor (0-based) stands at pos(k) = ⌊k/s⌋·Z + r[k mod s], with
+    r the survivors' places in one period and s = len(r). Survivor j receives one piece
+    from each failed node between survivor j − m and itself: pos(j) − pos(j − m) − m of
+    them for j ≥ m, and, wrapping past node N, N − m − (pos(j − m + T) − pos(j)) for j < m
+    (T survivors in all). Both differences depend on j mod s only, so each residue class
+    of survivors shares one count: counted, not walked.
+    """
+    places = [offset for offset in range(period) if offset + 1 not in zone_set]
+    per_period = len(places)
+    if not per_period:
+        return None
+    whole, tail = divmod(nodes, period)
+    total = whole * per_period + sum(1 for offset in places if offset < tail)
+    if not total:
+        return None
+    takers = min(spread, total)
+
+    def pos(k: int) -> int:
+        return (k // per_period) * period + places[k % per_period]
+
+    histogram: Counter[int] = Counter()
+    ahead = -(-takers // per_period) * per_period  # a multiple of s past m: j − m ≥ 0
+    for residue in range(per_period):
+        # Survivors j ≡ residue (mod s) with m ≤ j < T, and with 0 ≤ j < m.
+        late = (total - 1 - residue) // per_period - (takers - 1 - residue) // per_period
+        early = 0 if residue >= takers else (takers - 1 - residue) // per_period + 1
+        if late > 0:
+            j = residue + ahead
+            histogram[pos(j) - pos(j - takers) - takers] += late
+        if early > 0:
+            got = nodes - takers - (pos(residue + total - takers) - pos(residue))
+            histogram[got] += early
+    return takers, tuple(sorted(histogram.items()))
 
 
 def _received_counts(down: list[bool], takers: int) -> dict[int, int]:
