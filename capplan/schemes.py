@@ -693,7 +693,7 @@ class Ring(Scheme):
             return Worst(share / capacity, worst_utilization, ZERO)
         shed = max(sum((count * max(ZERO, share * (1 + Fraction(got, takers)) - capacity)
                         for got, count in received), ZERO)
-                   for takers, received in profile.received)
+                   for takers, received in profile.rows())
         return Worst(share / capacity, worst_utilization, _ratio(shed, demand))
 
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
@@ -733,15 +733,15 @@ class Ring(Scheme):
         return found
 
     def _scan_zone_profile(self, nodes: int) -> _ZoneProfile:
-        stranded = False
-        entries: set[_Received] = set()
-        for zone_set in self.zones.failed_sets():
-            received = _periodic_zone_received(nodes, self.zones.count, zone_set, self.spread)
-            if received is None:
-                stranded = True
-            else:
-                entries.add(received)
-        return _ZoneProfile.of(stranded, entries)
+        import numpy as np
+
+        places = self.__dict__.get("_zone_places")
+        if places is None:
+            sets = list(self.zones.failed_sets())
+            places = self.__dict__["_zone_places"] = np.array(
+                [[offset for offset in range(self.zones.count) if offset + 1 not in zone_set]
+                 for zone_set in sets], dtype=np.int64).reshape(len(sets), -1)
+        return _zone_profile(nodes, self.zones.count, places, self.spread)
 
     def stable_nodes(self) -> int:
         """From this count on, what a zone loss does around the seam no longer changes.
@@ -838,30 +838,30 @@ class Ring(Scheme):
 _PROFILE_CACHE = 4096
 
 
-#: Per distinct outcome of a zone loss: the takers m and ((shares received, survivors), …).
-_Received = tuple[int, tuple[tuple[int, int], ...]]
-
-
 class _ZoneProfile(NamedTuple):
     """Every zone loss of one ring count, per unit share: the demand only scales it.
 
-    ``received`` holds, per distinct outcome, the takers m and the histogram
-    ((failed shares received, survivors), …); ``most`` is the largest 1 + g/m over them
-    (None when every zone set strands its load); ``stranded`` says some zone set leaves
-    no survivor.
+    ``most`` is the largest 1 + g/m over every survivor of every zone set (None when none
+    survives any); ``stranded`` says some zone set leaves no survivor; ``arrays`` holds,
+    per zone set that leaves one, the takers m, and the shares received g with how many
+    survivors receive them (see :func:`_zone_profile`).
     """
 
     stranded: bool
     most: Fraction | None
-    received: tuple[_Received, ...]
+    arrays: tuple[Any, Any, Any] | None
 
-    @classmethod
-    def of(cls, stranded: bool, entries: set[_Received]) -> _ZoneProfile:
-        ordered = tuple(sorted(entries))
-        most = max((1 + Fraction(received[-1][0], takers)
-                    for takers, received in ordered if received), default=None)
-        return cls(stranded, most, ordered)
-
+    def rows(self) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+        """Per zone set with survivors: m and [(g, survivors receiving g), …]."""
+        if self.arrays is None:
+            return
+        takers, got, counts = self.arrays
+        for m, row, many in zip(takers.tolist(), got.tolist(), counts.tolist(), strict=True):
+            histogram: Counter[int] = Counter()
+            for value, count in zip(row, many, strict=True):
+                if count:
+                    histogram[value] += count
+            yield m, sorted(histogram.items())
 
 class ActivePassive(Scheme):
     """Hot standby: the last `standby` nodes idle until an active node fails.
@@ -1063,45 +1063,46 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _periodic_zone_received(nodes: int, period: int, zone_set: tuple[int, ...],
-                            spread: int) -> _Received | None:
-    """What the loss of *zone_set* does to a ring of *nodes*: takers m and the histogram.
+def _zone_profile(nodes: int, period: int, places: Any, spread: int) -> _ZoneProfile:
+    """What every zone loss does to a ring of *nodes*, from each zone set's survivor places.
 
-    The same answer as :func:`_ring_zone_received`, in O(zones) whatever the ring's length
-    (None when nothing survives). The ring is the first N places of the zone pattern
-    repeated, so the k-th survivor (0-based) stands at pos(k) = ⌊k/s⌋·Z + r[k mod s], with
-    r the survivors' places in one period and s = len(r). Survivor j receives one piece
-    from each failed node between survivor j − m and itself: pos(j) − pos(j − m) − m of
-    them for j ≥ m, and, wrapping past node N, N − m − (pos(j − m + T) − pos(j)) for j < m
-    (T survivors in all). Both differences depend on j mod s only, so each residue class
-    of survivors shares one count: counted, not walked.
+    *places* holds, per zone set, the offsets 0…Z−1 of the zones that survive it (s each).
+    The ring is the first N places of the zone pattern repeated, so the k-th survivor
+    (0-based) stands at pos(k) = ⌊k/s⌋·Z + r[k mod s]. Survivor j receives one piece from
+    each failed node between survivor j − m and itself: pos(j) − pos(j − m) − m of them for
+    j ≥ m and, wrapping past node N, N − m − (pos(j − m + T) − pos(j)) for j < m (T
+    survivors in all). Both differences depend on j mod s only, so each residue class of
+    survivors shares one count: every zone set costs O(Z) whatever the ring's length, all
+    of them at once in numpy, where a scan of the ring took O(N) each.
     """
-    places = [offset for offset in range(period) if offset + 1 not in zone_set]
-    per_period = len(places)
-    if not per_period:
-        return None
+    import numpy as np
+
+    per_period = places.shape[1]
     whole, tail = divmod(nodes, period)
-    total = whole * per_period + sum(1 for offset in places if offset < tail)
-    if not total:
-        return None
-    takers = min(spread, total)
+    total = whole * per_period + np.count_nonzero(places < tail, axis=1)
+    alive = total > 0
+    places, total = places[alive], total[alive]
+    stranded = not bool(np.all(alive))
+    if not len(total) or not per_period:
+        return _ZoneProfile(True, None, None)
+    takers = np.minimum(spread, total)[:, None]
+    every = total[:, None]
+    residue = np.arange(per_period)[None, :]
 
-    def pos(k: int) -> int:
-        return (k // per_period) * period + places[k % per_period]
+    def pos(k: Any) -> Any:
+        return (k // per_period) * period + np.take_along_axis(places, k % per_period, axis=1)
 
-    histogram: Counter[int] = Counter()
-    ahead = -(-takers // per_period) * per_period  # a multiple of s past m: j − m ≥ 0
-    for residue in range(per_period):
-        # Survivors j ≡ residue (mod s) with m ≤ j < T, and with 0 ≤ j < m.
-        late = (total - 1 - residue) // per_period - (takers - 1 - residue) // per_period
-        early = 0 if residue >= takers else (takers - 1 - residue) // per_period + 1
-        if late > 0:
-            j = residue + ahead
-            histogram[pos(j) - pos(j - takers) - takers] += late
-        if early > 0:
-            got = nodes - takers - (pos(residue + total - takers) - pos(residue))
-            histogram[got] += early
-    return takers, tuple(sorted(histogram.items()))
+    late = (every - 1 - residue) // per_period - (takers - 1 - residue) // per_period
+    early = np.where(residue < takers, (takers - 1 - residue) // per_period + 1, 0)
+    ahead = residue + -(-takers // per_period) * per_period  # ≡ residue, at least m
+    late_got = pos(ahead) - pos(ahead - takers) - takers
+    early_got = nodes - takers - (pos(residue + every - takers) - pos(residue))
+    got = np.concatenate((late_got, early_got), axis=1)
+    counts = np.concatenate((np.maximum(late, 0), early), axis=1)
+    busiest = np.where(counts > 0, got, -1).max(axis=1)
+    most = max(Fraction(int(m) + int(b), int(m)) for m, b in zip(
+        takers[:, 0].tolist(), busiest.tolist(), strict=True))
+    return _ZoneProfile(stranded, most, (takers[:, 0], got, counts))
 
 
 def _received_counts(down: list[bool], takers: int) -> dict[int, int]:
