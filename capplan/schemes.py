@@ -757,9 +757,7 @@ class Ring(Scheme):
 
     def _most_received(self, nodes: int) -> int:
         """The most failed shares one survivor receives over every zone loss."""
-        return max(max(_ring_zone_received(nodes, self.zones, zone_set, self.spread)[0],
-                       default=0)
-                   for zone_set in self.zones.failed_sets())
+        return self._zone_profile(nodes).most_received
 
     def candidate(self, nodes: int, demand: Fraction, capacity: Fraction,
                   ceiling: Fraction) -> int:
@@ -842,14 +840,16 @@ class _ZoneProfile(NamedTuple):
     """Every zone loss of one ring count, per unit share: the demand only scales it.
 
     ``most`` is the largest 1 + g/m over every survivor of every zone set (None when none
-    survives any); ``stranded`` says some zone set leaves no survivor; ``arrays`` holds,
-    per zone set that leaves one, the takers m, and the shares received g with how many
-    survivors receive them (see :func:`_zone_profile`).
+    survives any), ``most_received`` the largest g; ``stranded`` says some zone set leaves
+    no survivor; ``arrays`` holds, per zone set that leaves one, the takers m, and the
+    shares received g with how many survivors receive them (see :func:`_zone_profile`).
     """
 
     stranded: bool
     most: Fraction | None
     arrays: tuple[Any, Any, Any] | None
+    #: The most failed shares one survivor receives over every zone set (0: none survives).
+    most_received: int = 0
 
     def rows(self) -> Iterator[tuple[int, list[tuple[int, int]]]]:
         """Per zone set with survivors: m and [(g, survivors receiving g), …]."""
@@ -1102,7 +1102,7 @@ def _zone_profile(nodes: int, period: int, places: Any, spread: int) -> _ZonePro
     busiest = np.where(counts > 0, got, -1).max(axis=1)
     most = max(Fraction(int(m) + int(b), int(m)) for m, b in zip(
         takers[:, 0].tolist(), busiest.tolist(), strict=True))
-    return _ZoneProfile(stranded, most, (takers[:, 0], got, counts))
+    return _ZoneProfile(stranded, most, (takers[:, 0], got, counts), max(0, int(busiest.max())))
 
 
 def _received_counts(down: list[bool], takers: int) -> dict[int, int]:
