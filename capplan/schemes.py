@@ -936,22 +936,20 @@ class ActivePassive(Scheme):
         active = nodes - self.standbys(nodes)
         share = demand / active
         idle = [i for i in range(active + 1, nodes + 1) if i not in failed]
-        taken: set[int] = set()
-        unassigned = ZERO
-        for _lost in sorted(i for i in failed if i <= active):
-            if idle:
-                taken.add(idle.pop(0))
-            else:
-                unassigned += share
+        lost = sum(1 for i in failed if i <= active)
+        # The first surviving standbys take the failed actives' shares, one each.
+        taken = set(idle[:lost])
+        unassigned = share * max(0, lost - len(idle))
         loads: list[NodeLoad] = []
-        for i in range(1, nodes + 1):
-            if i in failed:
-                loads.append(NodeLoad(i, "failed", ZERO))
-            elif i <= active or i in taken:
-                loads.append(NodeLoad(i, "up", share))
-            else:
-                loads.append(NodeLoad(i, "standby", ZERO))
-        return Distribution(tuple(loads), unassigned)
+        with _collector_paused():
+            for i in range(1, nodes + 1):
+                if i in failed:
+                    loads.append(NodeLoad(i, "failed", ZERO))
+                elif i <= active or i in taken:
+                    loads.append(NodeLoad(i, "up", share))
+                else:
+                    loads.append(NodeLoad(i, "standby", ZERO))
+            return Distribution(tuple(loads), unassigned)
 
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                    failures: int) -> Worst:
