@@ -11,9 +11,10 @@ Each scheme answers three questions, all in exact arithmetic:
   wrong answer.
 
 Failure domains (:class:`Zones`) add a second scenario to every worst case: the loss of any
-``zone_failures`` whole zones. Pools and standbys have closed forms for it; a ring is scanned
-zone set by zone set (at most ``MAX_ZONE_SETS`` of them, each a linear scan of a ring
-shortened to a few periods of the zone pattern, so tier size barely matters).
+``zone_failures`` whole zones. Pools and standbys have closed forms for it; a ring's is counted
+zone set by zone set (at most ``MAX_ZONE_SETS`` of them, all at once): what a survivor receives
+depends only on its place among the survivors modulo those of one period, so each set costs
+O(zones) whatever the tier's size, once per count (:func:`_zone_profile`).
 
 A new scheme is one subclass (in any module) and one line in :mod:`capplan.registry`.
 """
@@ -720,9 +721,8 @@ class Ring(Scheme):
     def _zone_profile(self, nodes: int) -> _ZoneProfile:
         """What every zone loss does to a ring of *nodes* nodes, whatever the demand.
 
-        Cached per count (the searches of many draws try the same counts). Past
-        :meth:`stable_nodes` a count is its remainder's scan plus bulk periods, so one scan
-        per remainder serves every longer ring.
+        Cached per count: the searches of many draws try the same counts, and the closed
+        form past :meth:`stable_nodes` asks one sample count per remainder.
         """
         cache: dict[int, _ZoneProfile] = self.__dict__.setdefault("_zone_profiles", {})
         found = cache.get(nodes)
