@@ -737,13 +737,17 @@ class TierShape:
         from capplan.uncertainty import BEYOND
 
         counts[~near & (counts == 0)] = BEYOND
+        # Draws of one value (every zero draw, say) are sized once.
+        sized_at: dict[float, int] = {}
         for position in np.flatnonzero(near):
             value = float(demands[position])
-            try:
-                counts[position] = BEYOND if not math.isfinite(value) else min(
-                    BEYOND, self.required(Fraction(value)))
-            except Unattainable:
-                counts[position] = BEYOND
+            if value not in sized_at:
+                try:
+                    sized_at[value] = BEYOND if not math.isfinite(value) else min(
+                        BEYOND, self.required(Fraction(value)))
+                except Unattainable:
+                    sized_at[value] = BEYOND
+            counts[position] = sized_at[value]
         return counts
 
     def _stores(self, count: int) -> bool:
