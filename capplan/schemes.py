@@ -914,10 +914,18 @@ class ActivePassive(Scheme):
         """The fewest nodes that leave *active* actives once standbys are counted.
 
         Standbys grow with the tier by at most one per node, so actives never shrink as
-        nodes are added: a monotone search.
+        nodes are added: a monotone search. It starts from n ← active + standbys(n), a few
+        rounds from the smallest tier: never past the answer A (standbys(n) ≤ standbys(A)
+        for n ≤ A), and close to it when standbys grow slowly, as an availability floor's
+        do (each round costs a binomial tail; a search from the bottom took dozens).
         """
-        lowest = self.standby + active
-        return smallest_holding(lowest, lowest, lambda n: n - self.standbys(n) >= active)
+        count = self.standby + active
+        for _ in range(8):
+            following = active + self.standbys(count)
+            if following <= count or following > MAX_NODES:
+                break
+            count = following
+        return smallest_holding(count, count, lambda n: n - self.standbys(n) >= active)
 
     def strands_on_failures(self, nodes: int, failures: int) -> bool:
         """More failures than standbys orphan an active's share."""
