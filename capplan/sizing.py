@@ -719,16 +719,19 @@ class TierShape:
         ratio = demands / usable
         with np.errstate(invalid="ignore", over="ignore"):
             steps = np.ceil(ratio)
-            near = ~np.isfinite(ratio) | (ratio <= 0) | (
-                np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0))
+            # A positive ratio below one half needs one step whatever its rounding: only
+            # zero itself is near a step there (draws of a few rps behind a cache).
+            near = ~np.isfinite(ratio) | (ratio <= 0) | ((ratio >= 0.5) & (
+                np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0)))
         counts = np.maximum(offset + steps, sized.minimum_nodes())
         if spread is not None:
             # Past `spread` survivors each failed share lands on `spread` of them.
             wide = ratio * ((spread + offset) / spread)
             with np.errstate(invalid="ignore", over="ignore"):
-                near |= ~np.isfinite(wide) | (
-                    np.abs(wide - np.round(wide)) <= 1e-9 * np.maximum(wide, 1.0))
-                counts = np.where(steps <= spread, counts, np.ceil(wide))
+                beyond_spread = ~(steps <= spread)
+                near |= beyond_spread & (~np.isfinite(wide) | (
+                    np.abs(wide - np.round(wide)) <= 1e-9 * np.maximum(wide, 1.0)))
+                counts = np.where(beyond_spread, np.ceil(wide), counts)
         with np.errstate(invalid="ignore"):
             # Every scheme here needs at least d/usable nodes: far past the limit, floats
             # cannot tell the steps apart, but no step there is within the limit.

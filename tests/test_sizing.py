@@ -384,7 +384,8 @@ def test_more_demand_never_needs_fewer_nodes_with_every_target(
 @settings(max_examples=80, deadline=None)
 @given(capacity=st.integers(1, 5000), failures=st.integers(0, 3), spread=st.integers(1, 60),
        ceiling=st.sampled_from(["100%", "80%", "70%", "33%"]),
-       draws=st.lists(st.floats(0, 1e7), min_size=1, max_size=200),
+       draws=st.lists(st.one_of(st.floats(0, 1e7), st.floats(0, 1e-3)), min_size=1,
+                      max_size=200),
        steps=st.sampled_from(["none", "pool", "wide"]))
 def test_ring_closed_form_counts_match_the_exact_search(
         capacity: int, failures: int, spread: int, ceiling: str, draws: list[float],
@@ -400,6 +401,21 @@ def test_ring_closed_form_counts_match_the_exact_search(
     elif steps == "wide":  # on a step of d·(1 + k/m)/usable
         unit = usable * spread / (spread + failures)
         values = np.round(values / unit) * unit
+    closed = shape.closed_form_counts(values)
+    assert closed is not None
+    assert closed.tolist() == counts_for(values, shape.required).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(redundancy=st.sampled_from(["pool", "active-passive"]), failures=st.integers(0, 2),
+       draws=st.lists(st.one_of(st.just(0.0), st.floats(0, 1e-6), st.floats(0, 300)),
+                      min_size=1, max_size=100))
+def test_closed_form_counts_of_tiny_draws_match_the_exact_search(
+        redundancy: str, failures: int, draws: list[float]) -> None:
+    """Draws of a few rps or less (behind a cache) need one step: no exact search each."""
+    site = topology(tier("web", redundancy, 100), policy={"failures": failures})
+    shape = TierShape.of(site.tiers[0], site, 0)
+    values = np.array(draws)
     closed = shape.closed_form_counts(values)
     assert closed is not None
     assert closed.tolist() == counts_for(values, shape.required).tolist()
