@@ -1184,9 +1184,9 @@ def nodes_required(
     smallest_count).
 
     *within* = (low, high) says the answer lies there (high None: anywhere above low), as
-    when the counts of a smaller and a larger demand are known: the floor is then bisected
-    between them instead of galloped to from the estimate. Ignored with *not_monotone*,
-    whose walk is bounded from the floor.
+    when the counts of a smaller and a larger demand are known: the search for the floor
+    then starts from the estimate brought into that range and never goes below *low*.
+    Ignored with *not_monotone*, whose walk is bounded from the floor.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -1218,12 +1218,13 @@ def nodes_required(
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
     floor = None
     if within is not None and not_monotone is None:
+        # Gallop from the estimate as ever, but never below *low* nor from above *high*
+        # (the count of a larger demand holds this one, so *necessary* holds there).
         low, high = max(lowest, within[0]), within[1]
-        if high is not None and low <= high <= MAX_NODES:
-            # The count of a larger demand holds this one, so *necessary* holds there.
-            floor = low if necessary(low) else boundary(low, high, necessary)
-        else:
-            floor = smallest_holding(low, max(low, guess), necessary)
+        start = max(low, guess)
+        if high is not None and low <= high:
+            start = min(start, high)
+        floor = smallest_holding(low, start, necessary)
     # Each count's non-monotone check (a ring's availability) costs a pass over the ring;
     # the walk is bounded so that a plan always answers, and says where it stopped.
     return smallest_count(lowest, guess, necessary, holds, candidate,
