@@ -920,6 +920,13 @@ class ActivePassive(Scheme):
         do (each round costs a binomial tail; a search from the bottom took dozens).
         """
         count = self.standby + active
+        zones = self.zones
+        if self.cover_zones and 0 < zones.failures < zones.count:
+            # The zone cover alone: N = w·Z + t keeps (Z − z)·w + max(0, t − z) nodes of the
+            # other zones, so the fewest leaving `active` are counted, not searched (the
+            # cover often binds, and each round would cost the floor's binomial tails).
+            whole, extra = divmod(active, zones.count - zones.failures)
+            count = max(count, whole * zones.count + (zones.failures + extra if extra else 0))
         for _ in range(8):
             following = active + self.standbys(count)
             if following <= count or following > MAX_NODES:
