@@ -380,6 +380,66 @@ def scale(folder: Path, repeat: int) -> None:
                    colalign=("left", "right")))
 
 
+def ranged_ring(zones: int, zone_failures: int, spread: int, low: int, high: int) -> str:
+    """One ring tier in *zones* zones (*zone_failures* may fail) under a {low, high} peak."""
+    return (f"site: ranged\ntraffic:\n  peak_rps: {{low: {low}, high: {high}, "
+            "confidence: 0.5}\ntiers:\n  - name: web\n    redundancy: ring\n"
+            f"    spread: {spread}\n    zones: {zones}\n    zone_failures: {zone_failures}\n"
+            "    node: {capacity_rps: 150}\n")
+
+
+#: A million-node ring whose one failed share spreads over 962,729 survivors.
+MILLION_RING = """\
+site: million
+traffic:
+  peak_rps: {low: 10, high: 10000.0, confidence: '0.906'}
+tiers:
+  - name: lb
+    redundancy: ring
+    nodes: 1000000
+    spread: 962729
+    node: {workers: 19352, service_ms: 50}
+"""
+
+#: Every draw of every tier past the node limit (floats cannot tell their steps apart).
+PAST_THE_LIMIT = """\
+site: beyond
+traffic:
+  peak_rps: {low: 1e12, high: 1e13}
+tiers:
+  - {name: web, redundancy: ring, spread: 1000, node: {capacity_rps: 1}}
+  - {name: app, redundancy: pool, node: {capacity_rps: 2}}
+  - {name: db, redundancy: active-passive, standby: 2, node: {capacity_rps: 3}}
+"""
+
+
+def fuzz_regions(repeat: int) -> None:
+    """The fuzz regions once known to be slow (issue 9): huge counts, zones under ranges."""
+    from capplan import api
+    from capplan.loader import load_text
+    from capplan.report import plan_document
+    from capplan.sizing import compare, plan
+
+    rows = []
+    cases = [("compare a 12-zone ring (2 may fail) under a 1,000x {low, high} peak",
+              ranged_ring(12, 2, 1, 1000, 1_000_000), compare),
+             ("plan a 64-zone ring (1 may fail), spread 300, under a {low, high} peak",
+              ranged_ring(64, 1, 300, 20_000, 80_000), lambda t: plan_document(plan(t))),
+             ("compare the same 64-zone ring", ranged_ring(64, 1, 300, 20_000, 80_000),
+              compare),
+             ("compare 3 tiers whose draws all need more than 1,000,000 nodes",
+              PAST_THE_LIMIT, compare)]
+    for name, text, command in cases:
+        topology = load_text(text).topology
+        rows.append([name, best(lambda t=topology, c=command: c(t), repeat)])
+    million = load_text(MILLION_RING).topology
+    rows.append(["failover of a 1,000,000-node ring, spread 962,729 (document)",
+                 best(lambda: api.failover(million, "lb").to_dict(), repeat)])
+    print("\nFuzz regions once slow (best in-process time)")
+    print(tabulate([[name, f"{ms:.1f}"] for name, ms in rows], headers=["case", "ms"],
+                   colalign=("left", "right")))
+
+
 def hostile(folder: Path, repeat: int) -> None:
     rows = []
     for name, text in HOSTILE.items():
@@ -407,6 +467,7 @@ def main() -> None:
         against_floor(folder, 2 * repeat + 1)
         against_floor(folder, repeat, bytecode=False)
         scale(folder, max(3, repeat // 5))
+        fuzz_regions(max(3, repeat // 7))
         hostile(folder, max(3, repeat // 5))
 
 

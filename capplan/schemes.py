@@ -11,19 +11,22 @@ Each scheme answers three questions, all in exact arithmetic:
   wrong answer.
 
 Failure domains (:class:`Zones`) add a second scenario to every worst case: the loss of any
-``zone_failures`` whole zones. Pools and standbys have closed forms for it; a ring is scanned
-zone set by zone set (at most ``MAX_ZONE_SETS`` of them, each a linear scan of a ring
-shortened to a few periods of the zone pattern, so tier size barely matters).
+``zone_failures`` whole zones. Pools and standbys have closed forms for it; a ring's is counted
+zone set by zone set (at most ``MAX_ZONE_SETS`` of them, all at once): what a survivor receives
+depends only on its place among the survivors modulo those of one period, so each set costs
+O(zones) whatever the tier's size, once per count (:func:`_zone_profile`).
 
 A new scheme is one subclass (in any module) and one line in :mod:`capplan.registry`.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
@@ -631,17 +634,24 @@ class Ring(Scheme):
                 tuple(NodeLoad(i, "failed", ZERO) for i in range(1, nodes + 1)), demand
             )
         takers = min(self.spread, survivors)
-        loads = {i: (ZERO if i in failed else share) for i in range(1, nodes + 1)}
-        next_up = _next_survivor(nodes, failed)
-        for lost in sorted(failed):
-            taker = lost
-            for _ in range(takers):
-                taker = next_up[taker]
-                loads[taker] += share / takers
-        nodes_out = tuple(
-            NodeLoad(i, "failed" if i in failed else "up", loads[i]) for i in range(1, nodes + 1)
-        )
-        return Distribution(nodes_out, ZERO)
+        # A survivor takes one piece s/m from each failed node among the m gaps behind it
+        # (see _received_histogram): linear in N, where walking m takers from every failed
+        # node took N·m steps. Survivors receiving as many pieces share one load object
+        # (distinct_loads groups by identity).
+        states: list[State] = ["up"] * nodes
+        loads = [share] * nodes
+        down = [False] * nodes
+        for lost in failed:
+            states[lost - 1], loads[lost - 1], down[lost - 1] = "failed", ZERO, True
+        piece = share / takers
+        by_pieces: dict[int, Fraction] = {}
+        for position, got in (_received_counts(down, takers) if failed else {}).items():
+            load = by_pieces.get(got)
+            if load is None:
+                load = by_pieces[got] = share + got * piece
+            loads[position] = load
+        with _collector_paused():
+            return Distribution(tuple(map(NodeLoad, range(1, nodes + 1), states, loads)), ZERO)
 
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                    failures: int) -> Worst:
@@ -666,20 +676,72 @@ class Ring(Scheme):
         return Worst(share / capacity, worst_load / capacity, _ratio(shed, demand))
 
     def zone_worst(self, nodes: int, demand: Fraction, capacity: Fraction) -> Worst:
-        """Scan every zone set: what a survivor receives depends on the runs before it."""
+        """Every zone set: what a survivor receives depends on the runs before it.
+
+        What each zone set does to a ring of N nodes does not depend on the demand: it is
+        worked out once per count (:meth:`_zone_profile`) and scaled. Every load is
+        s·(1 + g/m), so the busiest survivor is s·max(1 + g/m), and nothing is shed while
+        that stays within capacity: the overload sums are only added up past it.
+        """
         share = demand / nodes
-        worst = Worst(share / capacity, ZERO, ZERO)
-        for zone_set in self.zones.failed_sets():
-            worst = worst.combine(self._zone_set_worst(nodes, share, capacity, zone_set))
-        return worst
+        profile = self._zone_profile(nodes)
+        busiest = ZERO if profile.most is None else share * profile.most
+        worst_utilization = busiest / capacity
+        if profile.stranded:
+            worst_utilization = max(worst_utilization, demand / capacity)
+            return Worst(share / capacity, worst_utilization, Fraction(1))
+        if busiest <= capacity:
+            return Worst(share / capacity, worst_utilization, ZERO)
+        shed = max(sum((count * max(ZERO, share * (1 + Fraction(got, takers)) - capacity)
+                        for got, count in received), ZERO)
+                   for takers, received in profile.rows())
+        return Worst(share / capacity, worst_utilization, _ratio(shed, demand))
 
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
-        """Node failures only: unlike them, a zone loss is not monotone in N.
+        """Node failures, and the largest zone loss averaged over its survivors.
 
-        Two nodes of one zone may stand side by side where the ring closes.
+        A zone loss itself is not monotone in N (two nodes of one zone may stand side by
+        side where the ring closes), but the survivors of the largest zones carry the whole
+        demand between them, so the busiest carries at least D/(N − lost), and they shed
+        at least what exceeds their capacity together. N − lost (the nodes of the other
+        zones) only grows with N: a monotone floor, far above the node-failure floor when
+        a zone loss is what binds (the search walks up from it count by count).
         """
-        return self.node_worst(nodes, demand, capacity, failures)
+        worst = self.node_worst(nodes, demand, capacity, failures)
+        if not self.zones.matter:
+            return worst
+        survivors = nodes - self.zones.largest_loss(nodes)
+        if survivors <= 0:
+            return worst.combine(Worst(worst.utilization, demand / capacity, Fraction(1)))
+        average = Worst(worst.utilization, demand / (survivors * capacity),
+                        _ratio(max(ZERO, demand - survivors * capacity), demand))
+        return worst.combine(average)
+
+    def _zone_profile(self, nodes: int) -> _ZoneProfile:
+        """What every zone loss does to a ring of *nodes* nodes, whatever the demand.
+
+        Cached per count: the searches of many draws try the same counts, and the closed
+        form past :meth:`stable_nodes` asks one sample count per remainder.
+        """
+        cache: dict[int, _ZoneProfile] = self.__dict__.setdefault("_zone_profiles", {})
+        found = cache.get(nodes)
+        if found is None:
+            if len(cache) >= _PROFILE_CACHE:
+                cache.clear()
+            found = cache[nodes] = self._scan_zone_profile(nodes)
+        return found
+
+    def _scan_zone_profile(self, nodes: int) -> _ZoneProfile:
+        import numpy as np
+
+        places = self.__dict__.get("_zone_places")
+        if places is None:
+            sets = list(self.zones.failed_sets())
+            places = self.__dict__["_zone_places"] = np.array(
+                [[offset for offset in range(self.zones.count) if offset + 1 not in zone_set]
+                 for zone_set in sets], dtype=np.int64).reshape(len(sets), -1)
+        return _zone_profile(nodes, self.zones.count, places, self.spread)
 
     def stable_nodes(self) -> int:
         """From this count on, what a zone loss does around the seam no longer changes.
@@ -695,9 +757,7 @@ class Ring(Scheme):
 
     def _most_received(self, nodes: int) -> int:
         """The most failed shares one survivor receives over every zone loss."""
-        return max(max(_ring_zone_received(nodes, self.zones, zone_set, self.spread)[0],
-                       default=0)
-                   for zone_set in self.zones.failed_sets())
+        return self._zone_profile(nodes).most_received
 
     def candidate(self, nodes: int, demand: Fraction, capacity: Fraction,
                   ceiling: Fraction) -> int:
@@ -772,6 +832,37 @@ class Ring(Scheme):
                                                  / usable))
 
 
+#: Counts whose zone profile one ring keeps (a search of many draws revisits a few hundred).
+_PROFILE_CACHE = 4096
+
+
+class _ZoneProfile(NamedTuple):
+    """Every zone loss of one ring count, per unit share: the demand only scales it.
+
+    ``most`` is the largest 1 + g/m over every survivor of every zone set (None when none
+    survives any), ``most_received`` the largest g; ``stranded`` says some zone set leaves
+    no survivor; ``arrays`` holds, per zone set that leaves one, the takers m, and the
+    shares received g with how many survivors receive them (see :func:`_zone_profile`).
+    """
+
+    stranded: bool
+    most: Fraction | None
+    arrays: tuple[Any, Any, Any] | None
+    #: The most failed shares one survivor receives over every zone set (0: none survives).
+    most_received: int = 0
+
+    def rows(self) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+        """Per zone set with survivors: m and [(g, survivors receiving g), …]."""
+        if self.arrays is None:
+            return
+        takers, got, counts = self.arrays
+        for m, row, many in zip(takers.tolist(), got.tolist(), counts.tolist(), strict=True):
+            histogram: Counter[int] = Counter()
+            for value, count in zip(row, many, strict=True):
+                if count:
+                    histogram[value] += count
+            yield m, sorted(histogram.items())
+
 class ActivePassive(Scheme):
     """Hot standby: the last `standby` nodes idle until an active node fails.
 
@@ -823,10 +914,25 @@ class ActivePassive(Scheme):
         """The fewest nodes that leave *active* actives once standbys are counted.
 
         Standbys grow with the tier by at most one per node, so actives never shrink as
-        nodes are added: a monotone search.
+        nodes are added: a monotone search. It starts from n ← active + standbys(n), a few
+        rounds from the smallest tier: never past the answer A (standbys(n) ≤ standbys(A)
+        for n ≤ A), and close to it when standbys grow slowly, as an availability floor's
+        do (each round costs a binomial tail; a search from the bottom took dozens).
         """
-        lowest = self.standby + active
-        return smallest_holding(lowest, lowest, lambda n: n - self.standbys(n) >= active)
+        count = self.standby + active
+        zones = self.zones
+        if self.cover_zones and 0 < zones.failures < zones.count:
+            # The zone cover alone: N = w·Z + t keeps (Z − z)·w + max(0, t − z) nodes of the
+            # other zones, so the fewest leaving `active` are counted, not searched (the
+            # cover often binds, and each round would cost the floor's binomial tails).
+            whole, extra = divmod(active, zones.count - zones.failures)
+            count = max(count, whole * zones.count + (zones.failures + extra if extra else 0))
+        for _ in range(8):
+            following = active + self.standbys(count)
+            if following <= count or following > MAX_NODES:
+                break
+            count = following
+        return smallest_holding(count, count, lambda n: n - self.standbys(n) >= active)
 
     def strands_on_failures(self, nodes: int, failures: int) -> bool:
         """More failures than standbys orphan an active's share."""
@@ -845,22 +951,20 @@ class ActivePassive(Scheme):
         active = nodes - self.standbys(nodes)
         share = demand / active
         idle = [i for i in range(active + 1, nodes + 1) if i not in failed]
-        taken: set[int] = set()
-        unassigned = ZERO
-        for _lost in sorted(i for i in failed if i <= active):
-            if idle:
-                taken.add(idle.pop(0))
-            else:
-                unassigned += share
+        lost = sum(1 for i in failed if i <= active)
+        # The first surviving standbys take the failed actives' shares, one each.
+        taken = set(idle[:lost])
+        unassigned = share * max(0, lost - len(idle))
         loads: list[NodeLoad] = []
-        for i in range(1, nodes + 1):
-            if i in failed:
-                loads.append(NodeLoad(i, "failed", ZERO))
-            elif i <= active or i in taken:
-                loads.append(NodeLoad(i, "up", share))
-            else:
-                loads.append(NodeLoad(i, "standby", ZERO))
-        return Distribution(tuple(loads), unassigned)
+        with _collector_paused():
+            for i in range(1, nodes + 1):
+                if i in failed:
+                    loads.append(NodeLoad(i, "failed", ZERO))
+                elif i <= active or i in taken:
+                    loads.append(NodeLoad(i, "up", share))
+                else:
+                    loads.append(NodeLoad(i, "standby", ZERO))
+            return Distribution(tuple(loads), unassigned)
 
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                    failures: int) -> Worst:
@@ -910,19 +1014,6 @@ class ActivePassive(Scheme):
         return self._nodes_for_actives(max(1, _ceil(demand / usable)))
 
 
-def _next_survivor(nodes: int, failed: frozenset[int]) -> dict[int, int]:
-    """For every node, the first surviving node clockwise after it (linear in N)."""
-    following: dict[int, int] = {}
-    # Walk the ring twice backwards so that every node sees the survivor after it.
-    upcoming = 0
-    for step in range(2 * nodes, 0, -1):
-        node = (step - 1) % nodes + 1
-        following[node] = upcoming
-        if node not in failed:
-            upcoming = node
-    return following
-
-
 def _survivable_loss(zones: Zones, nodes: int, failures: int) -> Fraction:
     """The largest share of N equal shares that a pool or ring moves to survivors.
 
@@ -969,6 +1060,83 @@ def _ring_zone_received(nodes: int, zones: Zones, zone_set: tuple[int, ...],
     return histogram, min(spread, total_survivors), False
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a block allocates a million acyclic tuples.
+
+    Each allocation burst would trigger collections that walk every object alive: more than
+    half the time of listing a million-node ring's loads.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _zone_profile(nodes: int, period: int, places: Any, spread: int) -> _ZoneProfile:
+    """What every zone loss does to a ring of *nodes*, from each zone set's survivor places.
+
+    *places* holds, per zone set, the offsets 0…Z−1 of the zones that survive it (s each).
+    The ring is the first N places of the zone pattern repeated, so the k-th survivor
+    (0-based) stands at pos(k) = ⌊k/s⌋·Z + r[k mod s]. Survivor j receives one piece from
+    each failed node between survivor j − m and itself: pos(j) − pos(j − m) − m of them for
+    j ≥ m and, wrapping past node N, N − m − (pos(j − m + T) − pos(j)) for j < m (T
+    survivors in all). Both differences depend on j mod s only, so each residue class of
+    survivors shares one count: every zone set costs O(Z) whatever the ring's length, all
+    of them at once in numpy, where a scan of the ring took O(N) each.
+    """
+    import numpy as np
+
+    per_period = places.shape[1]
+    whole, tail = divmod(nodes, period)
+    total = whole * per_period + np.count_nonzero(places < tail, axis=1)
+    alive = total > 0
+    places, total = places[alive], total[alive]
+    stranded = not bool(np.all(alive))
+    if not len(total) or not per_period:
+        return _ZoneProfile(True, None, None)
+    takers = np.minimum(spread, total)[:, None]
+    every = total[:, None]
+    residue = np.arange(per_period)[None, :]
+
+    def pos(k: Any) -> Any:
+        return (k // per_period) * period + np.take_along_axis(places, k % per_period, axis=1)
+
+    late = (every - 1 - residue) // per_period - (takers - 1 - residue) // per_period
+    early = np.where(residue < takers, (takers - 1 - residue) // per_period + 1, 0)
+    ahead = residue + -(-takers // per_period) * per_period  # ≡ residue, at least m
+    late_got = pos(ahead) - pos(ahead - takers) - takers
+    early_got = nodes - takers - (pos(residue + every - takers) - pos(residue))
+    got = np.concatenate((late_got, early_got), axis=1)
+    counts = np.concatenate((np.maximum(late, 0), early), axis=1)
+    busiest = np.where(counts > 0, got, -1).max(axis=1)
+    most = max(Fraction(int(m) + int(b), int(m)) for m, b in zip(
+        takers[:, 0].tolist(), busiest.tolist(), strict=True))
+    return _ZoneProfile(stranded, most, (takers[:, 0], got, counts), max(0, int(busiest.max())))
+
+
+def _received_counts(down: list[bool], takers: int) -> dict[int, int]:
+    """{0-based survivor position: failed shares it receives} when each goes to *takers*.
+
+    Only survivors that receive something are listed; *takers* is at most the survivors.
+    Vectorised: failover shows every node of a tier of up to a million.
+    """
+    import numpy as np
+
+    positions = np.flatnonzero(~np.array(down, dtype=bool))
+    # gaps[j]: failed nodes between survivor j − 1 and survivor j (cyclically).
+    gaps = (positions - np.roll(positions, 1) - 1) % len(down)
+    # window[j] = gaps[j − m + 1] + … + gaps[j], cyclically: a prefix sum over two laps.
+    total = np.concatenate(([0], np.cumsum(np.concatenate((gaps, gaps)))))
+    ends = np.arange(len(gaps)) + len(gaps)
+    window = total[ends + 1] - total[ends + 1 - takers]
+    receiving = np.flatnonzero(window)
+    return dict(zip(positions[receiving].tolist(), window[receiving].tolist(), strict=True))
+
+
 def _received_histogram(down: list[bool], spread: int,
                         only: range | None = None) -> Counter[int]:
     """{failed shares received: survivors} around a ring whose node i is down when down[i]."""
@@ -1011,6 +1179,7 @@ def nodes_required(
     *, also: Callable[[int], bool] | None = None,
     not_monotone: Callable[[int], bool] | None = None,
     not_monotone_next: Callable[[int], int] | None = None,
+    within: tuple[int, int | None] | None = None,
 ) -> int:
     """The smallest N at which *scheme* holds the policy (and *also*, *not_monotone*).
 
@@ -1020,6 +1189,11 @@ def nodes_required(
     given, is the smallest count above n that can pass it once n has failed it. A ring's
     zone loss is not monotone either: the search bisects what is, then walks up (see
     smallest_count).
+
+    *within* = (low, high) says the answer lies there (high None: anywhere above low), as
+    when the counts of a smaller and a larger demand are known: the search for the floor
+    then starts from the estimate brought into that range and never goes below *low*.
+    Ignored with *not_monotone*, whose walk is bounded from the floor.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -1049,10 +1223,19 @@ def nodes_required(
         return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
+    floor = None
+    if within is not None and not_monotone is None:
+        # Gallop from the estimate as ever, but never below *low* nor from above *high*
+        # (the count of a larger demand holds this one, so *necessary* holds there).
+        low, high = max(lowest, within[0]), within[1]
+        start = max(low, guess)
+        if high is not None and low <= high:
+            start = min(start, high)
+        floor = smallest_holding(low, start, necessary)
     # Each count's non-monotone check (a ring's availability) costs a pass over the ring;
     # the walk is bounded so that a plan always answers, and says where it stopped.
     return smallest_count(lowest, guess, necessary, holds, candidate,
-                          max_walk=None if not_monotone is None else MAX_WALK)
+                          max_walk=None if not_monotone is None else MAX_WALK, floor=floor)
 
 
 def smallest_holding(lowest: int, guess: int, holds: Callable[[int], bool]) -> int:
@@ -1090,7 +1273,7 @@ MAX_WALK = 200
 def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
                    holds: Callable[[int], bool],
                    candidate: Callable[[int], int] | None = None,
-                   max_walk: int | None = None) -> int:
+                   max_walk: int | None = None, floor: int | None = None) -> int:
     """The smallest count ≥ *lowest* for which *holds* is true; no monotony assumed.
 
     *necessary* is monotone and implied by *holds* (every count that holds satisfies it),
@@ -1099,9 +1282,13 @@ def smallest_count(lowest: int, guess: int, necessary: Callable[[int], bool],
     (a ring over zones knows it in closed form once its seam repeats), so the walk skips
     counts that cannot. Both facts together make the first count found the smallest.
     With *max_walk*, at most that many counts are tried (each may be costly to judge):
-    past them the search stops with :class:`SearchStopped`, which says so.
+    past them the search stops with :class:`SearchStopped`, which says so. A *floor*
+    already known (the smallest count ≥ *lowest* satisfying *necessary*, or any count
+    between it and the answer) saves bisecting for it.
     """
-    floor = count = smallest_holding(lowest, guess, necessary)
+    if floor is None:
+        floor = smallest_holding(lowest, guess, necessary)
+    count = floor
     tried = 0
     while True:
         if candidate is not None:

@@ -348,14 +348,16 @@ class TierShape:
         latency = self.latency_ceiling
         return self.max_utilization if latency is None else min(self.max_utilization, latency)
 
-    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
+    def required(self, demand: Fraction, cascade: Fraction | None = None, *,
+                 within: tuple[int, int | None] | None = None) -> int:
         """The smallest count at which every limit holds at *demand* (and *cascade*).
 
         Node failures, zone loss, latency (as a ceiling), the cascade and availability are
         checked together at every count tried: a count is required only when all hold.
         Those that only improve with more nodes are bisected; a ring's zone loss and
         availability are not monotone, so the search walks up from there (see
-        :func:`capplan.schemes.smallest_count`).
+        :func:`capplan.schemes.smallest_count`). *within*: bounds known for the answer
+        (see :func:`capplan.schemes.nodes_required`).
         """
         from capplan.schemes import MixedPool, ScaledPool
 
@@ -395,7 +397,7 @@ class TierShape:
                                also=also if monotone else None,
                                not_monotone=availability if ring_availability else None,
                                not_monotone_next=partial(self._next_run_plateau, demand)
-                               if plateaus else None)
+                               if plateaus else None, within=within)
         if scaled is not None and cascade is not None \
                 and scaled.carried(count) * self.max_utilization < cascade:
             # Past the USL peak a larger pool carries less, and every smaller count failed.
@@ -408,8 +410,9 @@ class TierShape:
 
         A plain pool whose only limits are node failures and its ceiling needs exactly
         k + ⌈d / (capacity · ceiling)⌉ nodes for demand d (active-passive: its standbys
-        instead of k). Computed in floats for every
-        draw, then every draw within a part in a billion of a step is sized exactly, so
+        instead of k; a ring of spread m the same while that leaves at most m survivors,
+        else ⌈d·(1 + k/m) / (capacity · ceiling)⌉, see Ring.node_worst). Computed in floats
+        for every draw, then every draw within a part in a billion of a step is sized exactly, so
         each count equals :meth:`required`'s (the tests compare them draw by draw).
         """
         from capplan.schemes import Pool
@@ -418,8 +421,12 @@ class TierShape:
         if sized.zones.matter or self.resources or self.latency_targets \
                 or self.availability_target is not None:
             return None
+        spread = None
         if type(sized) is Pool:
             offset = self.failures
+        elif type(sized) is Ring and self.max_utilization <= 1:
+            # At most 100%, a survivor within the ceiling sheds nothing: the ceiling binds.
+            offset, spread = self.failures, sized.spread
         elif type(sized) is ActivePassive and sized.standby_floor is None:
             # Standbys idle until a failure: the actives alone carry the demand, and a
             # standby per failure (at least) takes a failed active's share.
@@ -436,20 +443,38 @@ class TierShape:
         ratio = demands / usable
         with np.errstate(invalid="ignore", over="ignore"):
             steps = np.ceil(ratio)
-            near = ~np.isfinite(ratio) | (ratio <= 0) | (
-                np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0))
+            # A positive ratio below one half needs one step whatever its rounding: only
+            # zero itself is near a step there (draws of a few rps behind a cache).
+            near = ~np.isfinite(ratio) | (ratio <= 0) | ((ratio >= 0.5) & (
+                np.abs(ratio - np.round(ratio)) <= 1e-9 * np.maximum(ratio, 1.0)))
         counts = np.maximum(offset + steps, sized.minimum_nodes())
+        if spread is not None:
+            # Past `spread` survivors each failed share lands on `spread` of them.
+            wide = ratio * ((spread + offset) / spread)
+            with np.errstate(invalid="ignore", over="ignore"):
+                beyond_spread = ~(steps <= spread)
+                near |= beyond_spread & (~np.isfinite(wide) | (
+                    np.abs(wide - np.round(wide)) <= 1e-9 * np.maximum(wide, 1.0)))
+                counts = np.where(beyond_spread, np.ceil(wide), counts)
+        with np.errstate(invalid="ignore"):
+            # Every scheme here needs at least d/usable nodes: far past the limit, floats
+            # cannot tell the steps apart, but no step there is within the limit.
+            near &= ~(ratio > 2 * MAX_NODES)
         counts = np.where(near | (counts > MAX_NODES), 0, counts).astype(np.int64)
         from capplan.uncertainty import BEYOND
 
         counts[~near & (counts == 0)] = BEYOND
+        # Draws of one value (every zero draw, say) are sized once.
+        sized_at: dict[float, int] = {}
         for position in np.flatnonzero(near):
             value = float(demands[position])
-            try:
-                counts[position] = BEYOND if not math.isfinite(value) else min(
-                    BEYOND, self.required(Fraction(value)))
-            except Unattainable:
-                counts[position] = BEYOND
+            if value not in sized_at:
+                try:
+                    sized_at[value] = BEYOND if not math.isfinite(value) else min(
+                        BEYOND, self.required(Fraction(value)))
+                except Unattainable:
+                    sized_at[value] = BEYOND
+            counts[position] = sized_at[value]
         return counts
 
     def _stores(self, count: int) -> bool:
@@ -923,8 +948,10 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                          horizon, confidence), topology, now=False)
-        now = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
-                                       Fraction(1), confidence), topology, now=True)
+        # Without growth the horizon is today: the same draws at the same factor.
+        now = later if horizon == 1 else _searched(
+            shape, partial(uncertainty.tier_counts, shape, demand, cascade, Fraction(1),
+                           confidence), topology, now=True)
         if topology.policy.choose == "regret":
             result.append(_least_regret(shape, topology, later, now, demand, cascade))
             continue

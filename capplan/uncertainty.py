@@ -145,7 +145,9 @@ MAX_EVALUATIONS = 500
 
 
 def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
-               exact: Sequence[int] = ()) -> NDArray[Any]:
+               exact: Sequence[int] = (),
+               within: Callable[[Fraction, int, int | None], int] | None = None,
+               ) -> NDArray[Any]:
     """required(v) for every v, evaluated on few values: it never decreases as v grows.
 
     A value that no count holds (required raises Unattainable, the node limit included)
@@ -157,6 +159,10 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
     less than a draw needs, so a quantile over the counts errs towards more nodes, and
     the counts still never decrease. The sorted positions in *exact* are always resolved:
     the count there is exact, so a quantile at such a position is too.
+
+    *within(v, low, high)*, when given, is required(v) told that the answer lies between
+    the counts of the stretch's ends (high None: beyond the limit): a split then costs a
+    bisection between two known counts, not a search from scratch.
     """
     from collections import deque
 
@@ -168,14 +174,19 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
     cache: dict[int, int] = {}
     wanted = sorted(set(exact))
 
-    def at(position: int) -> int:
+    def at(position: int, bounds: tuple[int, int] | None = None) -> int:
         if position not in cache:
             value = float(ordered[position])
             if not math.isfinite(value):
                 cache[position] = BEYOND
             else:
                 try:
-                    cache[position] = min(BEYOND, required(Fraction(value)))
+                    if bounds is None or within is None:
+                        count = required(Fraction(value))
+                    else:
+                        low, high = bounds
+                        count = within(Fraction(value), low, None if high >= BEYOND else high)
+                    cache[position] = min(BEYOND, count)
                 except Unattainable:
                     cache[position] = BEYOND
         return cache[position]
@@ -199,6 +210,7 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
         else:
             splits += 1
             middle = (first + last) // 2
+            at(middle, (low, high))
             pending += [(first, middle), (middle, last)]
     counts = np.empty_like(result)
     counts[order] = result
@@ -208,8 +220,12 @@ def counts_for(values: NDArray[Any], required: Callable[[Fraction], int], *,
 class Sized(Protocol):
     """What the draws need of a tier: its counts (the planner's TierShape is one)."""
 
-    def required(self, demand: Fraction, cascade: Fraction | None = None) -> int:
-        """The smallest count at which every limit holds at *demand* (and *cascade*)."""
+    def required(self, demand: Fraction, cascade: Fraction | None = None, *,
+                 within: tuple[int, int | None] | None = None) -> int:
+        """The smallest count at which every limit holds at *demand* (and *cascade*).
+
+        *within*: (low, high) counts known to bracket the answer (high None: unknown).
+        """
 
     def cascade_required(self, cascade: Fraction) -> int:
         """Nodes that carry *cascade* with all of them up."""
@@ -235,7 +251,9 @@ def tier_counts(shape: Sized, demand: NDArray[Any], cascade: NDArray[Any] | None
     exact = () if confidence is None else (_quantile_position(len(demand), confidence),)
     demands = scaled(demand, factor)
     closed = shape.closed_form_counts(demands)
-    counts = closed if closed is not None else counts_for(demands, shape.required, exact=exact)
+    counts = closed if closed is not None else counts_for(
+        demands, shape.required, exact=exact,
+        within=lambda value, low, high: shape.required(value, within=(low, high)))
     if cascade is not None:
         cascades = scaled(cascade, factor)
         counts = np.maximum(counts, counts_for(cascades, shape.cascade_required, exact=exact))

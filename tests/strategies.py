@@ -388,7 +388,7 @@ def mutated(draw: Draw) -> Document:
 #: TODO(zones-ranges): a tier with 10 zones or more, zone_failures and {low, high} ranges
 #: — compare sizes its ring variant for ~300 draws, each count scanning every zone set
 #: (schemes.Ring.zone_worst): 5 s fresh, 44 s in one loaded CI run.
-KNOWN_SLOW = frozenset({"huge-counts", "down-most", "zones-ranges"})
+KNOWN_SLOW = frozenset({"down-most"})
 
 
 def in_region(document: Document, region: str) -> bool:

@@ -659,3 +659,23 @@ def test_search_refuses_past_the_node_limit() -> None:
 
     with pytest.raises(TooMany, match="1,000,000"):
         nodes_required(Pool(), F(10**13), F(1), F(1), 1)
+
+
+@settings(SETTINGS, max_examples=80)
+@given(st.integers(1, 3), st.integers(1, 5), st.data(), st.integers(1, 300),
+       st.sampled_from([(0, 1), (1, 3), (1, 2), (2, 3), (9, 10), (1, 12)]))
+def test_nodes_for_actives_is_the_fewest_that_leave_them(
+    standby: int, zone_count: int, data: st.DataObject, active: int, slope: tuple[int, int]
+) -> None:
+    """The rounds from the bottom land on the smallest count a walk over every count finds.
+
+    Standby floors of any slope below one (an availability floor grows with n·q), with or
+    without zone cover.
+    """
+    zones = Zones(zone_count, data.draw(st.integers(0, zone_count - 1)))
+    rise, run = slope
+    scheme = ActivePassive(standby, zones, cover_zones=data.draw(st.booleans()),
+                           standby_floor=lambda n: n * rise // run + 1)
+    want = next(n for n in range(standby + active, 100_000)
+                if n - scheme.standbys(n) >= active)
+    assert scheme._nodes_for_actives(active) == want

@@ -3,13 +3,15 @@
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from capplan.results import Plan, TierPlan
 from capplan.schemes import Pool, make_scheme
-from capplan.sizing import assess, plan, size, survivable_failures
+from capplan.sizing import TierShape, assess, plan, size, survivable_failures
+from capplan.uncertainty import counts_for
 from tests.helpers import fed_by, tier, topology
 from tests.oracle import oracle_holds, spec_of
 
@@ -378,3 +380,43 @@ def test_more_demand_never_needs_fewer_nodes_with_every_target(
     shape = TierShape.of(site.tiers[0], site, 0)
     low, high = sorted((first, second))
     assert shape.required(low) <= shape.required(high)
+
+
+@settings(max_examples=80, deadline=None)
+@given(capacity=st.integers(1, 5000), failures=st.integers(0, 3), spread=st.integers(1, 60),
+       ceiling=st.sampled_from(["100%", "80%", "70%", "33%"]),
+       draws=st.lists(st.one_of(st.floats(0, 1e7), st.floats(0, 1e-3)), min_size=1,
+                      max_size=200),
+       steps=st.sampled_from(["none", "pool", "wide"]))
+def test_ring_closed_form_counts_match_the_exact_search(
+        capacity: int, failures: int, spread: int, ceiling: str, draws: list[float],
+        steps: str) -> None:
+    """A ring's counts per draw in floats equal the exact search, on and off its steps."""
+    site = topology(tier("web", "ring", capacity, spread=spread),
+                    policy={"failures": failures, "max_utilization": ceiling})
+    shape = TierShape.of(site.tiers[0], site, 0)
+    values = np.array(draws)
+    usable = float(capacity * Fraction(ceiling.rstrip("%")) / 100)
+    if steps == "pool":  # on a step while survivors ≤ spread
+        values = np.round(values / usable) * usable
+    elif steps == "wide":  # on a step of d·(1 + k/m)/usable
+        unit = usable * spread / (spread + failures)
+        values = np.round(values / unit) * unit
+    closed = shape.closed_form_counts(values)
+    assert closed is not None
+    assert closed.tolist() == counts_for(values, shape.required).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(redundancy=st.sampled_from(["pool", "active-passive"]), failures=st.integers(0, 2),
+       draws=st.lists(st.one_of(st.just(0.0), st.floats(0, 1e-6), st.floats(0, 300)),
+                      min_size=1, max_size=100))
+def test_closed_form_counts_of_tiny_draws_match_the_exact_search(
+        redundancy: str, failures: int, draws: list[float]) -> None:
+    """Draws of a few rps or less (behind a cache) need one step: no exact search each."""
+    site = topology(tier("web", redundancy, 100), policy={"failures": failures})
+    shape = TierShape.of(site.tiers[0], site, 0)
+    values = np.array(draws)
+    closed = shape.closed_form_counts(values)
+    assert closed is not None
+    assert closed.tolist() == counts_for(values, shape.required).tolist()

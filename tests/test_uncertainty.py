@@ -6,6 +6,7 @@ import math
 import warnings
 from fractions import Fraction
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import pytest
@@ -270,3 +271,44 @@ def test_confidence_quantile_is_exact_past_the_budget() -> None:
     every = np.array([shape.required(Fraction(float(v))) for v in demand])
     assert uncertainty.quantile_count(counts, F(95, 100)) == \
         uncertainty.quantile_count(every, F(95, 100))
+
+
+@st.composite
+def sized_tiers(draw: st.DrawFn) -> TierShape:
+    """A tier of any scheme, sometimes in zones, with failures, spread and a ceiling."""
+    redundancy = draw(st.sampled_from(["pool", "ring", "active-passive"]))
+    extra: dict[str, Any] = {}
+    if redundancy == "ring":
+        extra["spread"] = draw(st.integers(1, 40))
+    if draw(st.booleans()):
+        zones = draw(st.integers(2, 12))
+        extra.update(zones=zones, zone_failures=draw(st.integers(1, min(2, zones - 1))))
+    site = topology(tier("web", redundancy, draw(st.integers(1, 500)), **extra), policy={
+        "failures": draw(st.integers(0, 2)),
+        "max_utilization": draw(st.sampled_from(["100%", "80%", "37%"]))})
+    return TierShape.of(site.tiers[0], site, 0)
+
+
+@settings(deadline=None, max_examples=40)
+@given(sized_tiers(), st.floats(1.0, 1e5), st.sampled_from([1.1, 3.0, 100.0]),
+       st.integers(0, 2**32 - 1))
+def test_bounded_searches_give_the_counts_of_unbounded_ones(
+        shape: TierShape, median: float, spread: float, seed: int) -> None:
+    """Told the counts of a stretch's ends, every split finds the count a fresh search does.
+
+    Also draw by draw, at random bounds that hold the answer.
+    """
+    values = np.random.default_rng(seed).lognormal(math.log(median), math.log(spread), 300)
+    plain = uncertainty.counts_for(values, shape.required)
+    bounded = uncertainty.counts_for(
+        values, shape.required,
+        within=lambda value, low, high: shape.required(value, within=(low, high)))
+    assert bounded.tolist() == plain.tolist()
+    rng = np.random.default_rng(seed + 1)
+    for value, count in zip(values[:20], plain[:20], strict=True):
+        if count >= BEYOND:
+            continue
+        low = int(rng.integers(shape.sized.minimum_nodes(), count + 1))
+        high = int(count + rng.integers(0, 50))
+        assert shape.required(Fraction(float(value)), within=(low, high)) == count
+        assert shape.required(Fraction(float(value)), within=(low, None)) == count
