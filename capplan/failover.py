@@ -297,11 +297,13 @@ def failover_document(view: Failover) -> Document:
 
 def _loads(view: Failover) -> list[Document]:
     """Every node's entry; each distinct load is converted once (big tiers share one)."""
-    figures: dict[tuple[int, Fraction], tuple[float | None, float | None]] = {}
+    figures: dict[tuple[int, int], tuple[float | None, float | None]] = {}
     entries = []
     for entry in view.loads:
         capacity = view.capacity_of(entry.node)
-        key = (id(entry.load), capacity)
+        # Identities: the loads and capacities live in *view*, and hashing a Fraction per
+        # node was most of a million-node document.
+        key = (id(entry.load), id(capacity))
         figure = figures.get(key)
         if figure is None:
             figure = figures[key] = (number(entry.load), number(entry.load / capacity))
