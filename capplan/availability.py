@@ -58,8 +58,9 @@ proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_E
 tail bounded above). :meth:`Unavailability.meets` compares with 1 − target as a Fraction,
 never 1 − float: when value ± slack lies wholly on one side the float decides; otherwise
 the exact rational unavailability (q as a Fraction) decides, computed with integers when
-it costs at most ``EXACT_BUDGET`` (roughly: tiers of up to 10,000 nodes for pools and
-active-passive, small rings). Beyond that budget a figure within one part in a million of
+it costs at most ``EXACT_BUDGET`` and its denominator dⁿ has at most ``MAX_EXACT_BITS``
+bits (roughly: tiers of up to 10,000 nodes for pools and active-passive, small rings).
+Beyond that budget a figure within one part in a million of
 the boundary is decided by the float (documented cap; a tie there needs a target with
 thousands of digits).
 """
@@ -93,6 +94,11 @@ SMALL_CHAIN = 100
 
 #: Largest exact rational computation, in (bits of the numbers) × (terms or steps).
 EXACT_BUDGET = 2**31
+
+#: Bits of dⁿ (q = a/d) past which no exact figure is made, whatever the terms: reducing
+#: the fraction is a gcd quadratic in its bits (0.3 s at 470,000 bits, about 40 minutes
+#: at 40 million: an 840,600-node pool of nodes down 99.999% of the time).
+MAX_EXACT_BITS = 2**19
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def _tail_exact(n: int, q: Fraction, low: int) -> Fraction | None:
     b = d - a
     upper = n - low + 1
     terms = min(upper, low)
-    if max(1, n * d.bit_length()) * terms > EXACT_BUDGET:
+    if max(1, n * d.bit_length()) * terms > EXACT_BUDGET or n * d.bit_length() > MAX_EXACT_BITS:
         return None
     if upper <= low:
         first, count = low, upper
@@ -348,8 +354,12 @@ def ring_meets_quickly(nodes: int, q: Fraction | float, demand: Fraction,
 def _exactly(n: int, q: Fraction, k: int) -> Unavailability:
     """P(X = k) for X ~ Binomial(n, q)."""
     value = math.exp(_log_pmf(n, float(q), k)) if 0 < q < 1 else float(q ** k)
-    return Unavailability(value, value * RELATIVE_ERROR + 2.0**-1060,
-                          lambda: math.comb(n, k) * q**k * (1 - q) ** (n - k))
+    def exact() -> Fraction | None:
+        if n * q.denominator.bit_length() > MAX_EXACT_BITS:
+            return None
+        return math.comb(n, k) * q**k * (1 - q) ** (n - k)
+
+    return Unavailability(value, value * RELATIVE_ERROR + 2.0**-1060, exact)
 
 
 def _window_bound(nodes: int, q: float, m: int, budget: int) -> float:
@@ -542,7 +552,8 @@ def _ring_exact(nodes: int, q: Fraction, m: int, length: int) -> Fraction | None
     states, moves = _window_automaton(length, m)
     n = len(states)
     size = 3 * n
-    if n * size * nodes * max(1, nodes * d.bit_length()) > EXACT_BUDGET * 64:
+    if n * size * nodes * max(1, nodes * d.bit_length()) > EXACT_BUDGET * 64 \
+            or nodes * d.bit_length() > MAX_EXACT_BITS:
         return None
     few = {i for i, s in enumerate(states) if len(s) < m}
     total = 0

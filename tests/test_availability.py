@@ -314,3 +314,18 @@ def test_standbys_from_a_known_answer_equal_the_full_search(
     start = min(start, nodes - 1)
     known = (start, standbys_for(start, q, target))
     assert standbys_for(nodes, q, target, known) == standbys_for(nodes, q, target)
+
+
+def test_no_exact_figure_past_the_bits_a_gcd_can_reduce_quickly() -> None:
+    """An 840,600-node tail near its boundary is decided without a 40-million-bit fraction.
+
+    Found by the fuzz test: the exact tail of a pool of nodes down 99.999% of the time
+    reduced a fraction whose denominator had 40 million bits (about 40 minutes of gcd).
+    """
+    from capplan.availability import MAX_EXACT_BITS, _tail_exact
+
+    q = F(100) / F("100.001")
+    assert 840_600 * q.denominator.bit_length() > MAX_EXACT_BITS
+    assert _tail_exact(840_600, q, 840_598) is None
+    tail = binomial_tail(840_600, q, 840_598)
+    assert tail.meets(F(99, 100)) in (True, False)
