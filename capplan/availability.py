@@ -437,6 +437,9 @@ def _clump_start(q: float, m: int, length: int) -> float:
     walk must end with c = t. Every term is a product of probabilities: no cancellation.
     """
     up = 1.0 - q
+    if m == 1:
+        # W₀ all down, and W₋₁ fine only with node −1 up, which every W₋k then holds.
+        return up * q**length
     total = 0.0
     for t in range(m):
         states = {(0, 0): 1.0}
@@ -597,24 +600,32 @@ def ring_unavailability(nodes: int, q: Fraction | float, demand: Fraction, capac
 
 
 def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float,
-                 known: tuple[int, int] | None = None) -> int:
+                 known: tuple[int, int] | None = None,
+                 above: tuple[int, int] | None = None) -> int:
     """The fewest standbys S with P(more than S of *nodes* down) ≤ 1 − *target*, exactly.
 
     The tail only shrinks as S grows, so a bisection over 0…nodes finds it in O(log n)
     tails of O(√(nq) + 60) terms each. *known* = (n₀, S₀), the answer for n₀ < *nodes*,
     brackets it: S never falls as nodes are added, and never rises by more than the nodes
     added (Bin(n) ≤ Bin(n₀) + (n − n₀)), so a search from S₀ takes a tail or two.
+    *above* = (n₁, S₁), the answer for n₁ > *nodes*, brackets it from the other side by
+    the same two facts: S₁ − (n₁ − n) ≤ S ≤ S₁.
     """
     goal = Fraction(target)
     low, high = 0, nodes  # P(more than nodes down) = 0 always meets
+    if above is not None and above[0] > nodes:
+        high = min(high, above[1])
+        low = max(low, above[1] - (above[0] - nodes))
     if known is not None and known[0] < nodes:
-        low, high = known[1], min(nodes, known[1] + nodes - known[0])
-        step = 1
-        while low < high and not binomial_tail(nodes, q, low + 1).meets(goal):
-            # Gallop up from S₀: the answer is usually S₀ or S₀ + 1.
-            low, step = min(high, low + step), step * 2
-        if low == known[1] or binomial_tail(nodes, q, low + 1).meets(goal):
-            high, low = low, max(known[1], low - step // 2)
+        low, high = max(low, known[1]), min(high, known[1] + nodes - known[0])
+        if above is None:
+            step = 1
+            while low < high and not binomial_tail(nodes, q, low + 1).meets(goal):
+                # Gallop up from S₀: the answer is usually S₀ or S₀ + 1.
+                low, step = min(high, low + step), step * 2
+            if low == known[1] or binomial_tail(nodes, q, low + 1).meets(goal):
+                high, low = low, max(known[1], low - step // 2)
+    low = min(low, high)
     while low < high:
         middle = (low + high) // 2
         if binomial_tail(nodes, q, middle + 1).meets(goal):

@@ -174,7 +174,8 @@ def _standby_floor(q: Fraction, target: Fraction) -> Callable[[int], int]:
         from bisect import bisect_left, insort
 
         below = bisect_left(known, (nodes, -1))
-        answer = standbys_for(nodes, q, target, known[below - 1] if below else None)
+        answer = standbys_for(nodes, q, target, known[below - 1] if below else None,
+                              known[below] if below < len(known) else None)
         insort(known, (nodes, answer))
         return answer
 

@@ -313,7 +313,13 @@ def test_standbys_from_a_known_answer_equal_the_full_search(
 
     start = min(start, nodes - 1)
     known = (start, standbys_for(start, q, target))
-    assert standbys_for(nodes, q, target, known) == standbys_for(nodes, q, target)
+    full = standbys_for(nodes, q, target)
+    assert standbys_for(nodes, q, target, known) == full
+    # Bracketed from above too (a larger tier's answer), or from above alone.
+    larger = nodes + start
+    above = (larger, standbys_for(larger, q, target))
+    assert standbys_for(nodes, q, target, known, above) == full
+    assert standbys_for(nodes, q, target, None, above) == full
 
 
 def test_no_exact_figure_past_the_bits_a_gcd_can_reduce_quickly() -> None:
