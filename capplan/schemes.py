@@ -920,6 +920,10 @@ class ActivePassive(Scheme):
         do (each round costs a binomial tail; a search from the bottom took dozens).
         """
         count = self.standby + active
+        if count > MAX_NODES:
+            # Before any standby floor is asked about a tier past the limit: its binomial
+            # tails grow with √n (a draw asking 2.5·10¹³ actives took 20 s to refuse).
+            raise TooMany(f"more than {MAX_NODES:,} nodes")
         zones = self.zones
         if self.cover_zones and 0 < zones.failures < zones.count:
             # The zone cover alone: N = w·Z + t keeps (Z − z)·w + max(0, t − z) nodes of the

@@ -679,3 +679,27 @@ def test_nodes_for_actives_is_the_fewest_that_leave_them(
     want = next(n for n in range(standby + active, 100_000)
                 if n - scheme.standbys(n) >= active)
     assert scheme._nodes_for_actives(active) == want
+
+
+def test_actives_past_the_node_limit_are_refused_before_any_floor_is_asked() -> None:
+    """2.5·10¹³ actives: TooMany at once, the standby floor never asked about such a tier.
+
+    Found by the fuzz test: the floor of a huge tier is a binomial search whose tails grow
+    with √n, and refusing that draw took 20 s.
+    """
+    from capplan.model import MAX_NODES
+    from capplan.schemes import TooMany
+
+    asked: list[int] = []
+
+    def floor(nodes: int) -> int:
+        asked.append(nodes)
+        return nodes // 2
+
+    scheme = ActivePassive(1, Zones(1, 0), standby_floor=floor)
+    with pytest.raises(TooMany):
+        scheme._nodes_for_actives(24_771_817_795_454)
+    assert all(nodes <= MAX_NODES for nodes in asked)
+    with pytest.raises(TooMany):
+        scheme._nodes_for_actives(MAX_NODES)  # half the nodes are standbys: 2·10⁶ needed
+    assert all(nodes <= MAX_NODES for nodes in asked)
