@@ -335,3 +335,21 @@ def test_no_exact_figure_past_the_bits_a_gcd_can_reduce_quickly() -> None:
     assert _tail_exact(840_600, q, 840_598) is None
     tail = binomial_tail(840_600, q, 840_598)
     assert tail.meets(F(99, 100)) in (True, False)
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.sampled_from([300, 5_000, 80_000, 1_000_000]),
+       st.sampled_from([0.002, 0.05, 0.3, 0.5, 0.8, 0.999]), st.floats(-9, 9))
+def test_wide_tails_in_numpy_blocks_equal_the_loop(n: int, q: float, sigmas: float) -> None:
+    """The numpy blocks sum the loop's terms: equal to a part in 10¹², either side."""
+    from capplan import availability
+
+    low = min(n, max(0, round(n * q + sigmas * math.sqrt(n * q * (1 - q)))))
+    blocks = availability._tail_float(n, q, low)
+    original = availability.VECTOR_TERMS
+    availability.VECTOR_TERMS = 10**12  # every tail through the loop
+    try:
+        looped = availability._tail_float(n, q, low)
+    finally:
+        availability.VECTOR_TERMS = original
+    assert blocks == pytest.approx(looped, rel=1e-12, abs=1e-300)
