@@ -219,9 +219,10 @@ def _terms_summed(n: int, q: float, start: int, *, upward: bool) -> float:
         # RELATIVE_ERROR.
         total += float(terms.sum())
         last = float(terms[-1])
-        if last == 0 or last < total * 2.0**-60:
+        end = int(ks[-1])
+        if last == 0 or last < total * 2.0**-60 or end == (n if upward else 0):
             break
-        k = int(ks[-1]) + (1 if upward else -1)
+        k = end + (1 if upward else -1)
         log_term = float(logs[-1]) + (math.log((n - ks[-1]) / (ks[-1] + 1)) + log_ratio
                                       if upward else
                                       math.log(ks[-1] / (n - ks[-1] + 1)) - log_ratio)
