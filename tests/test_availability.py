@@ -360,7 +360,7 @@ def test_wide_tails_in_numpy_blocks_equal_the_loop(n: int, q: float, sigmas: flo
     (1_000_000, 0.0003, 1), (1_000_000, 0.5, 1), (1_000_000, 0.5, 999_999)])
 def test_wide_tails_that_reach_either_end(n: int, q: float, low: int) -> None:
     """A block that ends at k = n (or 0) stops there (the next ratio is log 0): the loop's sum."""
-    import capplan.availability as availability
+    from capplan import availability
 
     blocks = availability._tail_float(n, q, low)
     original = availability.VECTOR_TERMS
