@@ -417,7 +417,7 @@ def fuzz_regions(repeat: int) -> None:
     """The fuzz regions once known to be slow (issue 9): huge counts, zones under ranges."""
     from capplan import api
     from capplan.loader import load_text
-    from capplan.report import plan_document
+    from capplan.results import plan_document
     from capplan.sizing import compare, plan
 
     rows = []
