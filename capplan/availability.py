@@ -62,7 +62,8 @@ it costs at most ``EXACT_BUDGET`` and its denominator dⁿ has at most ``MAX_EXA
 bits (roughly: tiers of up to 10,000 nodes for pools and active-passive, small rings).
 Beyond that budget a figure within one part in a million of
 the boundary is decided by the float (documented cap; a tie there needs a target with
-thousands of digits).
+thousands of digits), except that a figure whose bound reaches down to 0 is never called
+met by the float: a target of 100% is met only by a figure known to be exactly 0.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ MAX_RING_STATES = 400
 #: Ring matrices this small are powered before any shortcut is tried (~1 ms): their
 #: figures carry only the float error.
 SMALL_CHAIN = 100
+
+#: The smallest positive normal float: below it a float has lost relative precision.
+SMALLEST_NORMAL = 2.0 ** -1022
 
 #: Largest exact rational computation, in (bits of the numbers) × (terms or steps).
 EXACT_BUDGET = 2**31
@@ -131,7 +135,10 @@ class Unavailability:
         exact = self.exact() if self.exact is not None else None
         if exact is not None:
             return exact <= allowed
-        return Fraction(self.value) <= allowed
+        # A bound reaching down to 0: the figure may be anywhere from 0 to value + slack,
+        # beyond *allowed*; only an exact figure could say "met", so the safe answer is no.
+        # (Every figure that can be exactly 0 is made known, so 100% is never met by a guess.)
+        return self.value - self.slack > 0 and Fraction(self.value) <= allowed
 
 
 def _certain(value: int) -> Unavailability:
@@ -374,16 +381,18 @@ def ring_meets_quickly(nodes: int, q: Fraction | float, demand: Fraction,
     if demand <= 0:
         return True
     exact_q = Fraction(q)
-    if not 0 < exact_q < 1 or demand / nodes > capacity:
-        return None
     budget = math.floor(capacity * nodes / demand) - 1
-    if budget + 2 > nodes:
+    if not 0 < exact_q < 1 or demand / nodes > capacity or budget + 2 > nodes:
         return None
+    allowed = float(1 - target)
+    if allowed < SMALLEST_NORMAL:
+        # Every node down at once (qᴺ > 0) sheds, so nothing meets 100%; a share of
+        # the time below the floats' normal range is left to the exact figures.
+        return False if target >= 1 else None
     down = float(exact_q)
     log_start = math.log1p(-down) + (budget + 1) * math.log(down)
     starts = math.exp(min(log_start + math.log(nodes), 700.0))
     all_down = math.exp(nodes * math.log(down))
-    allowed = float(1 - target)
     # A part in a million either side: the float sums above are good to far better.
     if starts + all_down <= allowed * (1 - RELATIVE_ERROR):
         return True

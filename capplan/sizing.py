@@ -371,6 +371,7 @@ class TierShape:
                                                                    self.failures)
                 if why is not None:
                     raise Unattainable(why)
+        self._refuse_certain_availability(demand)
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
             monotone.append(partial(self._carries_cascade, cascade))
@@ -386,6 +387,8 @@ class TierShape:
             and self.sized.spread == 1 and demand > 0
         if ring_runs:
             monotone.append(lambda count: self._ring_runs_may_hold(count, demand))
+        if ring_availability and demand > 0:
+            monotone.append(self._all_down_may_hold)
 
         def also(count: int) -> bool:
             return all(check(count) for check in monotone)
@@ -504,6 +507,42 @@ class TierShape:
             top = self.sized.peak_nodes
             count = count if top is None else min(count, top)
         return cascade <= self.sized.carried(count, self.capacity) * self.max_utilization
+
+    def _refuse_certain_availability(self, demand: Fraction) -> None:
+        """A target of 100% on nodes that fail: no count meets it, so say so at the key.
+
+        Every node is down at once some of the time (qᴺ > 0), and that sheds any demand,
+        so no tier of such nodes is available 100% of the time; a search would only run to
+        the node limit and blame the capacity.
+        """
+        q = self.tier.node.down_probability
+        if self.availability_target is None or self.availability_target < 1 or not q \
+                or demand <= 0:
+            return
+        key: tuple[str | int, ...] = (*self.path, "availability") \
+            if self.tier.availability is not None else ("policy", "availability")
+        raise Unattainable(f"availability 100% is out of reach: each node is down "
+                           f"{nines(float(q))} of the time, so all of them are down at once "
+                           "some of the time; set availability below 100%", path=key)
+
+    def _all_down_may_hold(self, count: int) -> bool:
+        """A floor for a ring's availability walk, any spread: qᴺ ≤ 1 − target.
+
+        Every node down at once sheds whatever the demand, so a ring is down at least qᴺ
+        of the time: a necessary condition that only loosens with more nodes, so the
+        search bisects to it. Without it a ring whose one node carries the peak (where
+        only all-down sheds) walked up from one node and stopped before the answer.
+        """
+        q, target = self.tier.node.down_probability, self.availability_target
+        if not q or target is None:
+            return True
+        if q >= 1:
+            return False
+        allowed = 1 - target
+        log_allowed = math.log(allowed.numerator) - math.log(allowed.denominator)
+        # Loosened by a part in a million: a floor must never exclude a count that holds.
+        return count * (math.log(q.numerator) - math.log(q.denominator)) \
+            <= log_allowed + 1e-6
 
     def _next_run_plateau(self, demand: Fraction, count: int) -> int:
         """The first count above *count* whose survivors take a longer run of failures.
@@ -749,8 +788,7 @@ def _first_run_plateau(per_node: float, q: float, allowed: float) -> int | None:
     if not 0 < q < 1:
         return 0 if q <= 0 else None
     log_q, log_up = math.log(q), math.log1p(-q)
-    run = 0
-    while True:
+    for run in range(RUNS_IN_PYTHON):
         smallest = max(1.0, math.ceil((run + 1) * per_node) - 1.0)
         if smallest > MAX_NODES:
             return None
@@ -759,7 +797,35 @@ def _first_run_plateau(per_node: float, q: float, allowed: float) -> int | None:
         starts = math.exp(min(math.log(smallest) + log_up + (run + 1) * log_q, 700.0))
         if starts / (1 + starts) <= allowed:
             return run
-        run += 1
+    return _first_run_plateau_in_blocks(per_node, log_q, log_up, allowed)
+
+
+#: Runs scanned one by one before numpy takes over: the answer is almost always among
+#: the first few, but nodes down nearly all the time at a load just over two nodes' worth
+#: scan half a million runs (0.3 s in Python, per distinct demand: per draw under ranges).
+RUNS_IN_PYTHON = 64
+
+#: Runs per numpy block in :func:`_first_run_plateau_in_blocks`.
+RUN_BLOCK = 2**16
+
+
+def _first_run_plateau_in_blocks(per_node: float, log_q: float, log_up: float,
+                                 allowed: float) -> int | None:
+    """:func:`_first_run_plateau` from run RUNS_IN_PYTHON on, the same tests a block at once."""
+    import numpy as np
+
+    start = RUNS_IN_PYTHON
+    while True:
+        runs = np.arange(start, start + RUN_BLOCK, dtype=np.float64)
+        smallest = np.maximum(1.0, np.ceil((runs + 1) * per_node) - 1.0)
+        starts = np.exp(np.minimum(np.log(smallest) + log_up + (runs + 1) * log_q, 700.0))
+        found = (smallest < runs + 2) | (starts / (1 + starts) <= allowed)
+        beyond = smallest > MAX_NODES
+        stop = found | beyond
+        if stop.any():
+            first = int(np.argmax(stop))
+            return None if beyond[first] else start + first
+        start += RUN_BLOCK
 
 
 class Spread(NamedTuple):
@@ -893,8 +959,9 @@ def _searched(shape: TierShape, search: Callable[[], Found], topology: Topology,
             "monotone in its count); lower the target, or use a pool", path=shape.path,
         ) from None
     except Unattainable as error:
+        # A cause that knows its key (the target itself) keeps it.
         raise Unattainable(f"tier '{shape.tier.name}' cannot meet its policy at any size: "
-                           f"{error}", path=shape.path) from None
+                           f"{error}", path=error.path or shape.path) from None
 
 
 def policy_words(shape: TierShape) -> str:

@@ -370,3 +370,37 @@ def test_wide_tails_that_reach_either_end(n: int, q: float, low: int) -> None:
     finally:
         availability.VECTOR_TERMS = original
     assert blocks == pytest.approx(looped, rel=1e-12, abs=1e-300)
+
+
+def test_a_hundred_percent_is_never_met_by_nodes_that_fail() -> None:
+    """Reviewer's find: with N·p and qᴺ below the smallest float, 0 ≤ 0 read as met.
+
+    Every node may be down at once (probability qᴺ > 0), so no finite tier of nodes that
+    fail is available 100% of the time, however small the float figure underflows to.
+    """
+    q, capacity, demand = F(1, 2), F(1000), F(1100)
+    assert ring_meets_quickly(1100, q, demand, capacity, F(1)) is False
+    assert ring(1194, q, demand, capacity, 1).meets(F(1)) is False
+    # A pool past MAX_EXACT_BITS has no exact figure to fall back on.
+    assert pool(262_145, F(1) / F(3), demand, capacity).meets(F(1)) is False
+
+
+def test_a_figure_within_its_slack_of_zero_is_not_met_without_its_exact_value() -> None:
+    """A figure whose bound reaches 0 is not 'met' on the strength of the float alone.
+
+    value − slack ≤ 0 < allowed < value + slack: the float cannot decide, and no exact
+    figure exists.
+    """
+    from capplan.availability import Unavailability
+
+    straddling = Unavailability(0.0, 1e-300)
+    assert straddling.meets(F(1)) is False
+    assert straddling.meets(F(1) - F(1, 10**310)) is False
+    assert straddling.meets(F(1) - F(1, 10**290)) is True
+
+
+def test_a_tiny_allowed_share_below_the_floats_is_not_decided_by_floats() -> None:
+    """1 − target under the smallest normal float: the spread-1 bounds stay out of it."""
+    q, capacity, demand = F(1, 2), F(1000), F(1100)
+    # 2,200 nodes: runs of 2,000 failed nodes shed, and N·p underflows to 0.0 as well.
+    assert ring_meets_quickly(2200, q, demand, capacity, F(1) - F(1, 10**400)) is not True

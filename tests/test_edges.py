@@ -401,3 +401,39 @@ tiers:
 """.encode(), "ring.yaml").topology
     cache = plan(site, simulations=2000).tiers[0]
     assert cache.ok is ok
+
+
+def test_a_ring_whose_one_node_carries_the_peak_is_sized_by_all_down_alone() -> None:
+    """A ring that sheds only when every node is down needs the smallest N with qᴺ ≤ 10⁻⁵.
+
+    10 rps on 100-rps ring nodes down 30/31 of the time, 99.999%: 352 nodes. The
+    reviewer's find: the walk started at 1 (no floor applied) and stopped at 200.
+    """
+    import math
+
+    site = topology(tier("r", "ring", 100, node={"mtbf_hours": 1, "mttr_hours": 30}),
+                    traffic={"peak_rps": 10},
+                    policy={"failures": 0, "availability": "99.999%"})
+    closed_form = math.ceil(math.log(1e-5) / math.log(30 / 31))
+    assert closed_form == 352
+    assert F(30, 31) ** 352 <= F(1, 10**5) < F(30, 31) ** 351
+    assert plan(site).tiers[0].nodes_required == closed_form
+
+
+@pytest.mark.parametrize("scheme", ["pool", "ring", "active-passive"])
+def test_a_hundred_percent_target_is_a_finding_that_names_it(tmp_path: Path,
+                                                             scheme: str) -> None:
+    """Nodes that fail are all down at once some of the time: 100% is never met.
+
+    check says so at the target's key (not 'more than 1,000,000 nodes', not a count).
+    """
+    text = ("site: a\ntraffic: {peak_rps: 1100}\npolicy:\n  failures: 0\n"
+            "  availability: 100%\ntiers:\n"
+            f"  - {{name: r, redundancy: {scheme}, nodes: 1100, node: "
+            "{capacity_rps: 1000, mtbf_hours: 10, mttr_hours: 10}}\n")
+    result = run_on(tmp_path, text, "check")
+    assert result.exit_code == 1, result.output
+    assert f"{tmp_path / 'site.yaml'}:5:17:" in result.stdout
+    assert "100%" in result.stdout
+    assert "1,000,000" not in result.stdout
+    assert "all of them are down at once" in result.stdout

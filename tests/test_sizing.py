@@ -420,3 +420,33 @@ def test_closed_form_counts_of_tiny_draws_match_the_exact_search(
     closed = shape.closed_form_counts(values)
     assert closed is not None
     assert closed.tolist() == counts_for(values, shape.required).tolist()
+
+
+def _first_run_plateau_one_by_one(per_node: float, q: float, allowed: float) -> int | None:
+    """The scan of sizing._first_run_plateau as a plain loop over every run."""
+    from capplan.model import MAX_NODES
+
+    run = 0
+    while True:
+        smallest = max(1.0, math.ceil((run + 1) * per_node) - 1.0)
+        if smallest > MAX_NODES:
+            return None
+        if smallest < run + 2:
+            return run
+        starts = math.exp(min(math.log(smallest) + math.log1p(-q) + (run + 1) * math.log(q),
+                              700.0))
+        if starts / (1 + starts) <= allowed:
+            return run
+        run += 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1.0, 40.0), st.sampled_from([0.3, 0.9, 0.999, 0.99999, 0.9999999]),
+       st.sampled_from([1e-2, 1e-5, 1e-9, 1e-15]))
+def test_first_run_plateau_in_numpy_blocks_equals_the_plain_scan(
+        per_node: float, q: float, allowed: float) -> None:
+    """Nodes down nearly always scan up to half a million runs: in blocks, the same answer."""
+    from capplan.sizing import _first_run_plateau
+
+    assert _first_run_plateau(per_node, q, allowed) == \
+        _first_run_plateau_one_by_one(per_node, q, allowed)
