@@ -71,6 +71,20 @@ def test_plan_output_file_is_written_and_stdout_stays_empty(tmp_path: Path) -> N
     assert json.loads(target.read_text())["site"] == "zope-cluster"
 
 
+@pytest.mark.parametrize("command", [["plan", str(BLUEPRINT), "-f", "json"],
+                                     ["export", str(BLUEPRINT), "--to", "terraform"],
+                                     ["check", str(BLUEPRINT), "--format", "json"],
+                                     ["schema"]])
+def test_output_dash_is_standard_output_not_a_file_named_dash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """Reviewer's find: -o - wrote a file called '-' in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*command, "-o", "-")
+    assert result.exit_code in (0, 1), result.output
+    json.loads(result.stdout)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_plan_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
     """Naming the input as the output is exit 2 and leaves the input untouched."""
     source = tmp_path / "site.yaml"
@@ -506,4 +520,40 @@ def test_what_a_solver_prints_while_planning_goes_to_stderr(command: list[str]) 
                           check=False)
     assert done.returncode in (0, 1), done.stderr
     assert "Running HiGHS" in done.stderr
+    json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("command", [["plan", "-f", "json"], ["check", "--format", "json"]])
+def test_buffered_stray_output_is_flushed_to_stderr_before_the_document(
+        command: list[str]) -> None:
+    """Stray text still buffered when planning ends goes to stderr too.
+
+    Reviewer's find: C stdio and Python's own buffer, when standard output is a pipe and
+    PYTHONUNBUFFERED is unset, held the stray text until exit, past the swap back.
+    """
+    import os
+    import subprocess
+
+    example = str(ROOT / "examples" / "mixed-fleet.yaml")
+    code = (
+        "import ctypes, sys\n"
+        "import capplan.sizing as sizing\n"
+        "libc = ctypes.CDLL(None)\n"
+        "real = sizing.plan\n"
+        "def noisy(*args, **kwargs):\n"
+        "    libc.printf(b'C solver says hello\\n')\n"
+        "    print('Python library says hello')\n"
+        "    return real(*args, **kwargs)\n"
+        "sizing.plan = noisy\n"
+        "from capplan.cli import main\n"
+        f"sys.argv = ['capplan', {command[0]!r}, {example!r}, *{command[1:]!r}]\n"
+        "main()\n"
+    )
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, env=environment)
+    assert done.returncode in (0, 1), done.stderr
+    assert "C solver says hello" in done.stderr
+    assert "Python library says hello" in done.stderr
     json.loads(done.stdout)
