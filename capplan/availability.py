@@ -46,12 +46,14 @@ RELATIVE_ERROR of the figure: the subtraction then loses nothing the slack does 
 
 **State size.** With n·w below 2⁻⁶⁰ the figure is 0 with that bound as its error. Small
 matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matrices up to
-``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes). A ring is left without a
-figure (``ValueError``) only past all of these: a middle band where N·w is neither tiny
-nor large and L is wide — measured (benchmarks/ring_availability.py), at 10,000 nodes
-spread 2 at 10% load with q ≥ 0.3, spread 3–4 at 10% load with q = 0.6, spread 4–5 at 30%
-load with q = 0.3, spread 5 at half load with q = 1%; and at 100 nodes, where N < 4L rules
-out declumping, light loads of spread 3–5 with q ≥ 0.3.
+``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes); then, for figures that
+are neither tiny nor nearly 1, one phase alone (the fine moves, C(L−1, m−1) + C(L−1, m)
+states, a third of the phased chains'), its trace subtracted from 1 with the float error
+stated. A ring is left without a figure (``ValueError``) only past all of these, where L
+is wide and nodes are down a third of the time or more — measured
+(benchmarks/ring_availability.py, 15 of 300 rings): at 10,000 nodes spread 3–5 at 10%
+load with q = 0.6 and spread 4–5 at 30% load with q = 0.3; at 100 nodes, where N < 4L
+rules out declumping, spread 3 at 10% load and 4–5 at 10–30% load with q ≥ 0.3.
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
@@ -452,6 +454,11 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
         value = _ring_power(nodes, down, m, length)
         return Unavailability(value, value * RELATIVE_ERROR,
                               lambda: _ring_exact(nodes, q, m, length))
+    if _fine_states(length, m) <= limit:
+        figure = _all_fine_complement(nodes, down, m, length)
+        if figure is not None:
+            return Unavailability(figure.value, figure.slack,
+                                  lambda: _ring_exact(nodes, q, m, length))
     raise ValueError(f"a ring of {nodes:,} nodes with spread {m} whose windows of {length} "
                      f"nodes may hold {budget} failed nodes needs {count:,} states and its "
                      f"shedding probability ({bound:.3g} or less) is neither small nor close "
@@ -597,6 +604,43 @@ def _ring_power(nodes: int, q: float, m: int, length: int) -> float:
     power = np.linalg.matrix_power(counted, nodes)
     crowded = math.fsum(float(power[k * (m + 1), k * (m + 1) + m]) for k in range(f))
     return mixed + crowded
+
+
+def _fine_states(length: int, m: int) -> int:
+    """States of the matrix :func:`_all_fine_complement` powers: m − 1 or m ups recorded."""
+    return math.comb(length - 1, m - 1) + math.comb(length - 1, m)
+
+
+def _all_fine_complement(nodes: int, q: float, m: int, length: int
+                         ) -> Unavailability | None:
+    """1 − P(fewer than m up) − P(every window fine), by one phase of the automaton.
+
+    P(every window fine) is Σ_s [Fᴺ]ₛₛ, F the automaton's fine moves alone (the trace
+    argument of the module docstring, one phase): a third of the states of the exact
+    chains, so a 27th of the work per squaring. Only states recording m − 1 or m ups have
+    a fine move (fewer leave the next window at most m − 1 up). The subtraction loses the
+    float error of the trace, at most (2·log2 N + 2)·states·2⁻⁵³ of it (non-negative
+    products); used only where that is within RELATIVE_ERROR of the figure, which is the
+    middle band the shortcuts leave: figures neither tiny nor nearly 1.
+    """
+    import numpy as np
+
+    states, moves = _window_automaton(length, m)
+    live = [i for i, state in enumerate(states) if len(state) >= m - 1]
+    slot = {state: k for k, state in enumerate(live)}
+    fine = np.zeros((len(live), len(live)))
+    for here in live:
+        for there, kind, bad in moves[here]:
+            if not bad and there in slot:
+                fine[slot[here], slot[there]] += 1.0 - q if kind else q
+    trace = float(np.trace(np.linalg.matrix_power(fine, nodes)))
+    few = _tail_float(nodes, q, nodes - m + 1)
+    value = 1.0 - few - trace
+    slack = (2 * nodes.bit_length() + 2) * len(live) * 2.0**-53 * trace \
+        + few * RELATIVE_ERROR + 2.0**-52
+    if value <= 0 or slack > RELATIVE_ERROR * value:
+        return None
+    return Unavailability(value, slack)
 
 
 def _ring_exact(nodes: int, q: Fraction, m: int, length: int) -> Fraction | None:

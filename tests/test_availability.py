@@ -7,10 +7,11 @@ import math
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from capplan.availability import (
+    RELATIVE_ERROR,
     active_passive,
     active_passive_unavailability,
     binomial_tail,
@@ -404,3 +405,47 @@ def test_a_tiny_allowed_share_below_the_floats_is_not_decided_by_floats() -> Non
     q, capacity, demand = F(1, 2), F(1000), F(1100)
     # 2,200 nodes: runs of 2,000 failed nodes shed, and N·p underflows to 0.0 as well.
     assert ring_meets_quickly(2200, q, demand, capacity, F(1) - F(1, 10**400)) is not True
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.integers(4, 11), st.integers(1, 4), st.sampled_from([F(1, 10), F(3, 10), F(6, 10),
+                                                               F(95, 100)]),
+       st.sampled_from([F(1, 10), F(1, 5), F(3, 10), F(1, 2), F(7, 10)]))
+def test_all_fine_complement_matches_brute_force(n: int, spread: int, q: F, load: F) -> None:
+    """One phase of the automaton, subtracted from 1: within its slack of all 2^n sets."""
+    from capplan.availability import _all_fine_complement
+
+    m = min(spread, n)
+    budget = math.floor(m * (1 - load) / load)
+    length = budget + m
+    assume(length <= n - 1)
+    figure = _all_fine_complement(n, float(q), m, length)
+    # _ring_windows' part: at least m up and some window bad; below m up is _exactly's.
+    want = exact_brute(Spec("ring", spread=spread), n, q, load * n, F(1)) \
+        - sum((math.comb(n, up) * (1 - q) ** up * q ** (n - up) for up in range(m)
+               if up == 0 or load * n / up > 1), F(0))
+    if figure is None:
+        return
+    assert abs(F(figure.value) - want) <= F(figure.slack)
+
+
+@pytest.mark.parametrize(("nodes", "spread", "q", "load"),
+                         [(10_000, 2, 0.3, F(1, 10)), (10_000, 2, 0.6, F(1, 10)),
+                          (3_000, 2, 0.3, F(1, 10)), (400, 3, 0.3, F(3, 10))])
+def test_middle_band_rings_have_a_figure_that_agrees_with_the_exact_chains(
+        nodes: int, spread: int, q: float, load: F) -> None:
+    """Rings the phased chains decline at 10,000 nodes now have a figure.
+
+    Where the phased chains can still be powered (fewer nodes, no state limit here), the
+    two agree within their slack.
+    """
+    from capplan.availability import _all_fine_complement, _ring_power
+
+    figure = ring(nodes, F(q), load * nodes, F(1), spread)
+    budget = math.floor(spread * (1 - load) / load)
+    length = budget + spread
+    direct = _all_fine_complement(nodes, q, spread, length)
+    assert direct is not None
+    phased = _ring_power(nodes, q, spread, length)
+    assert abs(direct.value - phased) <= direct.slack + phased * RELATIVE_ERROR
+    assert figure.value == pytest.approx(phased, rel=2 * RELATIVE_ERROR)
