@@ -49,11 +49,13 @@ matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matri
 ``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes); then, for figures that
 are neither tiny nor nearly 1, one phase alone (the fine moves, C(L−1, m−1) + C(L−1, m)
 states, a third of the phased chains'), its trace subtracted from 1 with the float error
-stated. A ring is left without a figure (``ValueError``) only past all of these, where L
-is wide and nodes are down a third of the time or more — measured
-(benchmarks/ring_availability.py, 15 of 300 rings): at 10,000 nodes spread 3–5 at 10%
-load with q = 0.6 and spread 4–5 at 30% load with q = 0.3; at 100 nodes, where N < 4L
-rules out declumping, spread 3 at 10% load and 4–5 at 10–30% load with q ≥ 0.3.
+stated (N·states·2⁻⁵², so only figures above about N·states·2⁻³² are given this way).
+A ring is left without a figure (``ValueError``) only past all of these, where L is wide
+and N·w is neither tiny nor large — measured (benchmarks/ring_availability.py, 17 of 300
+rings): at 10,000 nodes spread 2 at 10% load with q = 0.3, spread 3–5 at 10% load
+with q = 0.6, spread 4–5 at 30% load with q = 0.3 and spread 5 at half load with q = 1%;
+at 100 nodes, where N < 4L rules out declumping, spread 3 at 10% load and 4–5 at 10–30%
+load with q ≥ 0.3.
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
@@ -80,8 +82,9 @@ from functools import lru_cache
 MINUTES_PER_YEAR = 525_960
 
 #: Bound on |float − exact| / exact for the float sums here. lgamma at a million nodes is
-#: good to ~1e-8 relative after cancellation; matrix powers of non-negative matrices add
-#: ~states·log2(N)·2⁻⁵³. One part in a million covers both with room.
+#: good to ~1e-8 relative after cancellation; a power of a non-negative matrix is good to
+#: N·states·2⁻⁵³ relative (each squaring adds its factors' errors): at most 4e-8 within
+#: the state limits below. One part in a million covers both with room.
 RELATIVE_ERROR = 1e-6
 
 #: Tails below this are reported as 0 (with the bound as slack): 1 − 2⁻⁶⁰ is 1.0 in floats.
@@ -619,9 +622,9 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int
     argument of the module docstring, one phase): a third of the states of the exact
     chains, so a 27th of the work per squaring. Only states recording m − 1 or m ups have
     a fine move (fewer leave the next window at most m − 1 up). The subtraction loses the
-    float error of the trace, at most (2·log2 N + 2)·states·2⁻⁵³ of it (non-negative
-    products); used only where that is within RELATIVE_ERROR of the figure, which is the
-    middle band the shortcuts leave: figures neither tiny nor nearly 1.
+    float error of the trace, at most N·(states + 1)·2⁻⁵² of it (squarings add their
+    factors' relative errors, so the bound grows with N, not log N); used only where that
+    is within RELATIVE_ERROR of the figure: the upper middle band the shortcuts leave.
     """
     import numpy as np
 
@@ -636,8 +639,10 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int
     trace = float(np.trace(np.linalg.matrix_power(fine, nodes)))
     few = _tail_float(nodes, q, nodes - m + 1)
     value = 1.0 - few - trace
-    slack = (2 * nodes.bit_length() + 2) * len(live) * 2.0**-53 * trace \
-        + few * RELATIVE_ERROR + 2.0**-52
+    # Each squaring adds its factors' relative errors plus one product's (states · 2⁻⁵³
+    # for non-negative terms), so N steps end within N·states·2⁻⁵³ of the trace, and
+    # the rounded weights q, 1 − q add N·2⁻⁵³ more; doubled for the rounding on top.
+    slack = nodes * (len(live) + 1) * 2.0**-52 * trace + few * RELATIVE_ERROR + 2.0**-52
     if value <= 0 or slack > RELATIVE_ERROR * value:
         return None
     return Unavailability(value, slack)
