@@ -252,10 +252,14 @@ def failover(
                                     zone_failures, every, spelling=FAILOVER_OPTIONS)
         loaded = _load(file)
         with _question_errors(), _planning(loaded):
-            document = api.failover(loaded.topology, tier, fail=_names(fail),
-                                    fail_zones=_names(fail_zone), failures=failures,
-                                    zone_failures=zone_failures, nodes=nodes,
-                                    every=every).to_dict()
+            result = api.failover(loaded.topology, tier, fail=_names(fail),
+                                  fail_zones=_names(fail_zone), failures=failures,
+                                  zone_failures=zone_failures, nodes=nodes, every=every)
+        from capplan.failover import Failover, failover_document
+
+        # The one-row-per-node list stays lazy: rendered row by row (a million nodes).
+        document = failover_document(result) if isinstance(result, Failover) \
+            else result.to_dict()
         table = _table("ranking_table" if every else "failover_table")
         _emit(_render(document, output_format, table=table), output, inputs=[file])
 

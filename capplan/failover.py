@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from itertools import combinations
 from typing import Any
 
@@ -21,7 +22,7 @@ from capplan.errors import InvalidArgument
 from capplan.errors import TooManySets as TooManySets  # noqa: PLC0414
 from capplan.errors import UnknownName as UnknownName  # noqa: PLC0414
 from capplan.model import Topology
-from capplan.results import Document, number
+from capplan.results import Document, Rows, number
 from capplan.schemes import (
     ActivePassive,
     MixedPool,
@@ -62,7 +63,7 @@ class Failover:
         """``web-3`` for node 3 of tier web."""
         return f"{self.tier}-{node}"
 
-    @property
+    @cached_property
     def worst_utilization(self) -> Fraction:
         """The busiest survivor's utilization (0 when nothing survives)."""
         if self.capacities is not None:
@@ -79,7 +80,9 @@ class Failover:
 
     def to_dict(self) -> dict[str, Any]:
         """The document ``capplan failover --format json`` prints, as plain data."""
-        return failover_document(self)
+        document = failover_document(self)
+        document["loads"] = list(document["loads"])
+        return document
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,12 @@ def _zone_number(text: str, zones: int) -> int:
 
 
 def failover_document(view: Failover) -> Document:
-    """The ``failover`` document: SPEC §3's keys, then the scenario and its verdict."""
+    """The ``failover`` document: SPEC §3's keys, then the scenario and its verdict.
+
+    ``loads`` is :class:`~capplan.results.Rows`, one row per node made as it is read, so a
+    renderer writes a million nodes without holding a million dicts (``to_dict()`` turns
+    it into the plain list).
+    """
     return {
         "tier": view.tier,
         "redundancy": view.redundancy,
@@ -295,21 +303,26 @@ def failover_document(view: Failover) -> Document:
     }
 
 
-def _loads(view: Failover) -> list[Document]:
+def _loads(view: Failover) -> Rows:
     """Every node's entry; each distinct load is converted once (big tiers share one)."""
-    figures: dict[tuple[int, int], tuple[float | None, float | None]] = {}
-    entries = []
-    for entry in view.loads:
-        capacity = view.capacity_of(entry.node)
+    figures: dict[tuple[int, int], tuple[str, float | None, float | None]] = {}
+    tier, loads, alike = view.tier, view.loads, view.capacities is None
+
+    def values(index: int) -> tuple[str, str, float | None, float | None]:
+        entry = loads[index]
+        capacity = view.capacity if alike else view.capacity_of(entry.node)
         # Identities: the loads and capacities live in *view*, and hashing a Fraction per
         # node was most of a million-node document.
         key = (id(entry.load), id(capacity))
         figure = figures.get(key)
         if figure is None:
-            figure = figures[key] = (number(entry.load), number(entry.load / capacity))
-        entries.append({"node": view.node_name(entry.node), "state": entry.state,
-                        "load_rps": figure[0], "utilization": figure[1]})
-    return entries
+            figure = figures[key] = (entry.state, number(entry.load),
+                                     number(entry.load / capacity))
+        elif figure[0] != entry.state:
+            figure = (entry.state, figure[1], figure[2])
+        return (f"{tier}-{entry.node}", *figure)
+
+    return Rows(len(loads), ("node", "state", "load_rps", "utilization"), values)
 
 
 def ranking_document(ranking: Ranking) -> Document:

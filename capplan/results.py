@@ -11,9 +11,10 @@ always agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from capplan.units import count_noun
 
@@ -21,6 +22,55 @@ if TYPE_CHECKING:
     from capplan.schemes import Worst
 
 Document = dict[str, Any]
+
+
+class Rows(Sequence[Document]):
+    """A long list of flat rows with the same keys, each made on demand.
+
+    A failover of a million nodes lists a million rows: held as dicts they took 1.3 GB,
+    and YAML's emitter a minute. *values* gives row i's values (str, number, bool or None)
+    in the order of *keys*; the renderers (:mod:`capplan.render.data`) write each row as it
+    is made, and anything else reads the list of dicts it stands for.
+    """
+
+    def __init__(self, count: int, keys: tuple[str, ...],
+                 values: Callable[[int], tuple[Any, ...]]) -> None:
+        self._count = count
+        self.keys = keys
+        self.values = values
+
+    def _row(self, index: int) -> Document:
+        return dict(zip(self.keys, self.values(index), strict=True))
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Document: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Document]: ...
+
+    def __getitem__(self, index: int | slice) -> Document | list[Document]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(self._count))]
+        if not -self._count <= index < self._count:
+            raise IndexError("row index out of range")
+        return self._row(index % self._count)
+
+    def __iter__(self) -> Iterator[Document]:
+        return map(self._row, range(self._count))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == self._count and all(
+                a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable as they are
+
+    def __repr__(self) -> str:
+        return f"Rows({self._count} rows)"
 
 
 #: The limits a tier must meet, in the order a tie between them is reported.

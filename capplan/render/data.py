@@ -1,14 +1,26 @@
-"""Machine formats: JSON and YAML of the same document, byte-for-byte stable."""
+"""Machine formats: JSON and YAML of the same document, byte-for-byte stable.
+
+A document may hold :class:`~capplan.results.Rows` (a failover's million nodes): each is
+rendered row by row into exactly the text the whole list would give, without the list.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from capplan.results import Rows
 
 
 def to_json(document: Any) -> str:
     """Pretty JSON; NaN and infinities are bugs upstream, so refuse rather than emit them."""
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    def dump(value: Any) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+
+    return _with_rows(document, dump, _json_rows) + "\n"
 
 
 def to_yaml(document: Any) -> str:
@@ -16,8 +28,194 @@ def to_yaml(document: Any) -> str:
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump(
-        document, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
-        width=100,
-    )
-    return text
+
+    def dump(value: Any) -> str:
+        text: str = yaml.dump(value, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                              default_flow_style=False, width=100)
+        return text
+
+    return _with_rows(document, dump, _yaml_rows(dump))
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+#: Stands in for a Rows value while the rest of the document is dumped; a plain scalar in
+#: both formats, so its line shows where (and how deep) the rows go.
+_MARKER = "capplan-rows-{}-e4b1c9"
+
+RowsWriter = Callable[[Rows, str, str], Iterable[str]]
+
+
+def _with_rows(document: Any, dump: Callable[[Any], str], write: RowsWriter) -> str:
+    """*dump* of *document*, its Rows written in place by *write* (key, indent, rows)."""
+    found: list[Rows] = []
+    stand_in = _stand_in(document, found)
+    if not found:
+        return dump(document)
+    text = dump(stand_in)
+    pieces: list[str] = []
+    for number, rows in enumerate(found):
+        marker = _MARKER.format(number)
+        before, separator, text = text.partition(marker)
+        if not separator or marker in text:
+            return dump(_materialized(document))  # a marker in the data itself: play safe
+        line_start = before.rfind("\n") + 1
+        pieces.append(before[:line_start])
+        try:
+            pieces.extend(write(rows, before[line_start:], text))
+        except _NotSimple:
+            return dump(_materialized(document))
+        # A JSON marker is quoted; the writer took its closing quote with the line's head.
+        text = text.removeprefix('"')
+    pieces.append(text)
+    return "".join(pieces)
+
+
+class _NotSimple(Exception):
+    """A row holds a scalar whose YAML depends on where it stands (line breaks, wrapping)."""
+
+
+def _stand_in(value: Any, found: list[Rows]) -> Any:
+    if isinstance(value, Rows):
+        found.append(value)
+        return _MARKER.format(len(found) - 1)
+    if isinstance(value, dict):
+        return {key: _stand_in(item, found) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stand_in(item, found) for item in value]
+    return value
+
+
+def _materialized(value: Any) -> Any:
+    if isinstance(value, Rows):
+        return list(value)
+    if isinstance(value, dict):
+        return {key: _materialized(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_materialized(item) for item in value]
+    return value
+
+
+def _json_rows(rows: Rows, head: str, after: str) -> Iterable[str]:
+    """`    "loads": [ …rows… ]`, as json.dumps(indent=2) writes the list in that place."""
+    from json.encoder import encode_basestring
+
+    key = head.removesuffix('"')
+    if not rows:
+        yield f"{key}[]"
+        return
+    indent = " " * (len(key) - len(key.lstrip(" ")))
+    outer, inner = indent + "  ", indent + "    "
+    names = [f"{inner}{encode_basestring(name)}: " for name in rows.keys]
+    first, rest = names[0], names[1:]
+
+    def tail(values: tuple[Any, ...]) -> str:
+        return "".join(f",\n{name}{_json_scalar(value, encode_basestring)}"
+                       for name, value in zip(rest, values, strict=True))
+
+    written = _Cache(tail)
+    yield f"{key}[\n"
+    for index in range(len(rows)):
+        values = rows.values(index)
+        separator = ",\n" if index else ""
+        yield (f"{separator}{outer}{{\n{first}{_json_scalar(values[0], encode_basestring)}"
+               f"{written(values[1:])}\n{outer}}}")
+    yield f"\n{indent}]"
+
+
+class _Cache:
+    """A function of a row's later values, remembered: big tiers repeat a few loads."""
+
+    #: Entries kept at most, so rows that never repeat cannot grow it without bound.
+    LIMIT = 4096
+
+    def __init__(self, function: Callable[[tuple[Any, ...]], str]) -> None:
+        self.function = function
+        self.known: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, values: tuple[Any, ...]) -> str:
+        # Keyed by type too: 1, 1.0 and True are equal but written differently.
+        key = (*values, *map(type, values))
+        text = self.known.get(key)
+        if text is None:
+            if len(self.known) >= self.LIMIT:
+                self.known.clear()
+            text = self.known[key] = self.function(values)
+        return text
+
+
+def _json_scalar(value: Any, encode: Callable[[str], str]) -> str:
+    if isinstance(value, str):
+        return encode(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("Out of range float values are not JSON compliant")
+        return float.__repr__(value)
+    raise TypeError(f"a row holds {type(value).__name__}, not a scalar")
+
+
+#: Strings YAML 1.1 reads as something else when plain (bools and nulls), besides numbers.
+_YAML_WORDS = frozenset({
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+    "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    "~"})
+
+#: Strings written plain without asking the emitter: a letter, then letters, digits, _ and -.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def _yaml_rows(dump: Callable[[Any], str]) -> RowsWriter:
+    def write(rows: Rows, head: str, after: str) -> Iterable[str]:
+        """`loads:` and one `- key: value` block per row, as the emitter writes the list."""
+        key = head.rstrip(" ")
+        if not rows:
+            yield f"{key} []"
+            return
+        indent = " " * (len(key) - len(key.lstrip(" ")))
+        scalars: dict[Any, str] = {}
+        if not all(_PLAIN.fullmatch(name) and name not in _YAML_WORDS for name in rows.keys):
+            raise _NotSimple  # keys the emitter may quote or write as complex keys
+        names = [f"{name}: " for name in rows.keys]
+        first, rest = f"\n{indent}- {names[0]}", [f"\n{indent}  {name}" for name in names[1:]]
+
+        def tail(values: tuple[Any, ...]) -> str:
+            return "".join(name + _yaml_scalar(value, dump, scalars)
+                           for name, value in zip(rest, values, strict=True))
+
+        written = _Cache(tail)
+        yield key
+        for index in range(len(rows)):
+            values = rows.values(index)
+            # Each row starts its own line; the marker's line break ends the last one.
+            yield f"{first}{_yaml_scalar(values[0], dump, scalars)}{written(values[1:])}"
+    return write
+
+
+def _yaml_scalar(value: Any, dump: Callable[[Any], str], asked: dict[Any, str]) -> str:
+    """How the emitter writes *value* in a block mapping; the emitter itself where unsure."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and value not in _YAML_WORDS:
+        return value
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and math.isfinite(value):
+        text = float.__repr__(value).lower()
+        return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+    key = (type(value), value)
+    written = asked.get(key)
+    if written is None:
+        written = dump({"k": value}).removeprefix("k: ").removesuffix("\n")
+        # Without a space or a line break the emitter writes it the same at any depth.
+        if "\n" in written or " " in written:
+            raise _NotSimple
+        asked[key] = written
+    return written

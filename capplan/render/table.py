@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from capplan.registry import SCHEMES
@@ -245,12 +246,12 @@ BAR_WIDTH = 32
 def failover_table(document: Document) -> str:
     """Every node's load after the failure set, with a bar against max_utilization."""
     ceiling = document["max_utilization"]
-    loads = document["loads"]
-    scale = max([1.0, ceiling] + [entry["utilization"] for entry in loads])
+    runs, busiest = _runs(document["loads"])
+    scale = max(1.0, ceiling, busiest)
     rows = [
         [name, entry["state"], rate(entry["load_rps"]), percent(entry["utilization"]),
          _bar(entry["utilization"], ceiling, scale) if entry["state"] != "failed" else ""]
-        for name, entry in _runs(loads)
+        for name, entry in runs
     ]
     table = _tabulate(rows, ["node", "state", "rps", "util", f"load (| = max {percent(ceiling)})"],
                       colalign=("left", "left", "right", "right", "left"))
@@ -267,25 +268,37 @@ def failover_table(document: Document) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _runs(loads: list[Document]) -> list[tuple[str, Document]]:
-    """Fold consecutive nodes with the same state and load into one row (big tiers)."""
+def _runs(loads: Iterable[Document]) -> tuple[list[tuple[str, Document]], float]:
+    """Fold consecutive nodes with the same state and load into one row (big tiers).
+
+    One pass, each entry read once (a failover's loads are made as they are read); also
+    the highest utilization of any entry, for the bars' scale.
+    """
     rows: list[tuple[str, Document]] = []
-    start = 0
-    for index in range(1, len(loads) + 1):
-        if index < len(loads) and (loads[index]["state"], loads[index]["load_rps"]) == (
-                loads[start]["state"], loads[start]["load_rps"]):
+    busiest = 0.0
+    run: list[Document] = []  # the first and the last entry of the current run
+    length = 0
+
+    def close() -> None:
+        if length == 1:
+            rows.append((run[0]["node"], run[0]))
+        elif length == 2:
+            rows.extend([(run[0]["node"], run[0]), (run[-1]["node"], run[0])])
+        elif length:
+            rows.append((f"{run[0]['node']}…{run[-1]['node'].rsplit('-', 1)[1]} ({length})",
+                         run[0]))
+
+    for entry in loads:
+        busiest = max(busiest, entry["utilization"])
+        if length and (entry["state"], entry["load_rps"]) == (run[0]["state"],
+                                                             run[0]["load_rps"]):
+            run[1:] = [entry]
+            length += 1
             continue
-        first, last = loads[start]["node"], loads[index - 1]["node"]
-        if index - start == 1:
-            name = first
-        elif index - start == 2:
-            rows.append((first, loads[start]))
-            name = last
-        else:
-            name = f"{first}…{last.rsplit('-', 1)[1]} ({index - start})"
-        rows.append((name, loads[start]))
-        start = index
-    return rows
+        close()
+        run, length = [entry], 1
+    close()
+    return rows, busiest
 
 
 def _position(utilization: float, scale: float) -> int:
