@@ -436,13 +436,18 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
         return _certain(0)  # m survivors leave at most N − m failed nodes in all the gaps
     length = budget + m
     down = float(q)
+    # 1 − q rounded once from the exact q: 1.0 − float(q) loses q/(1 − q) ulps near 1.
+    up = float(1 - q)
     bound = _window_bound(nodes, down, m, budget)
     if bound < NEGLIGIBLE:
-        return Unavailability(0.0, bound)
+        # 0 within the bound, which may itself underflow; a target met exactly still
+        # needs the exact figure, so it stays at hand.
+        return Unavailability(0.0, max(bound, 2.0**-1060),
+                              lambda: _ring_exact(nodes, q, m, length))
     sizes = _chain_sizes(length, m)
     count = math.ceil(sum(size**3 for size in sizes) ** (1 / 3))
     if count <= SMALL_CHAIN:
-        value = _ring_power(nodes, down, m, length)
+        value = _ring_power(nodes, down, m, length, up)
         return Unavailability(value, value * RELATIVE_ERROR,
                               lambda: _ring_exact(nodes, q, m, length))
     # The two bounded shortcuts cost microseconds: try them before a large matrix.
@@ -454,11 +459,11 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
     # Squarings cost states³ each and a ring of N nodes takes log2 N of them.
     limit = math.floor((MAX_RING_STATES**3 * 14 / nodes.bit_length()) ** (1 / 3))
     if count <= limit:
-        value = _ring_power(nodes, down, m, length)
+        value = _ring_power(nodes, down, m, length, up)
         return Unavailability(value, value * RELATIVE_ERROR,
                               lambda: _ring_exact(nodes, q, m, length))
     if _fine_states(length, m) <= limit:
-        figure = _all_fine_complement(nodes, down, m, length)
+        figure = _all_fine_complement(nodes, down, m, length, up)
         if figure is not None:
             return Unavailability(figure.value, figure.slack,
                                   lambda: _ring_exact(nodes, q, m, length))
@@ -573,9 +578,11 @@ def _chain_sizes(length: int, m: int) -> tuple[int, int]:
     return 2 * full + sparse, sparse * (m + 1)
 
 
-def _ring_power(nodes: int, q: float, m: int, length: int) -> float:
-    """Both traces of the module docstring, by float matrix powers."""
+def _ring_power(nodes: int, q: float, m: int, length: int, up: float | None = None) -> float:
+    """Both traces of the module docstring, by float matrix powers (*up*: 1 − q)."""
     import numpy as np
+
+    up_weight = 1.0 - q if up is None else up
 
     states, moves = _window_automaton(length, m)
     n = len(states)
@@ -588,7 +595,7 @@ def _ring_power(nodes: int, q: float, m: int, length: int) -> float:
     counted = np.zeros((f * (m + 1), f * (m + 1)))
     for here, row in enumerate(moves):
         for there, kind, bad in row:
-            weight = 1.0 - q if kind else q
+            weight = up_weight if kind else q
             step[n + here, n + there] += weight
             if bad:
                 step[here, n + there] += weight
@@ -614,8 +621,8 @@ def _fine_states(length: int, m: int) -> int:
     return math.comb(length - 1, m - 1) + math.comb(length - 1, m)
 
 
-def _all_fine_complement(nodes: int, q: float, m: int, length: int
-                         ) -> Unavailability | None:
+def _all_fine_complement(nodes: int, q: float, m: int, length: int,
+                         up: float | None = None) -> Unavailability | None:
     """1 − P(fewer than m up) − P(every window fine), by one phase of the automaton.
 
     P(every window fine) is Σ_s [Fᴺ]ₛₛ, F the automaton's fine moves alone (the trace
@@ -628,6 +635,8 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int
     """
     import numpy as np
 
+    up_weight = 1.0 - q if up is None else up
+
     states, moves = _window_automaton(length, m)
     live = [i for i, state in enumerate(states) if len(state) >= m - 1]
     slot = {state: k for k, state in enumerate(live)}
@@ -635,7 +644,7 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int
     for here in live:
         for there, kind, bad in moves[here]:
             if not bad and there in slot:
-                fine[slot[here], slot[there]] += 1.0 - q if kind else q
+                fine[slot[here], slot[there]] += up_weight if kind else q
     trace = float(np.trace(np.linalg.matrix_power(fine, nodes)))
     few = _tail_float(nodes, q, nodes - m + 1)
     value = 1.0 - few - trace

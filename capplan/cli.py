@@ -95,10 +95,11 @@ app = typer.Typer(
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+# A string, not a Path: Path("./-") is "-", and only "-" itself means standard output.
 OutputOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option("--output", "-o", help="Write here (atomically) instead of standard output "
-                                        "('-': standard output).", dir_okay=False),
+                                        "('-': standard output).", show_default=False),
 ]
 
 
@@ -716,11 +717,11 @@ def _question_errors() -> Iterator[None]:
         raise _UsageError(message) from None
 
 
-def _emit(text: str, output: Path | None, inputs: list[str | None]) -> None:
+def _emit(text: str, output: str | None, inputs: list[str | None]) -> None:
     from capplan.output import write_atomically, write_standard_output
 
     # '-' is standard output, as for every input that takes '-' (and as in kubectl, jq).
-    if output is None or str(output) == "-":
+    if output is None or output == "-":
         write_standard_output(text)
         return
     write_atomically(output, text, [name for name in inputs if name])
@@ -754,7 +755,8 @@ def _stray_output_to_stderr() -> Iterator[None]:
     (closed, or not real files), nothing changes.
     """
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when the shell closed descriptor 1 (1>&-)
+            sys.stdout.flush()
         saved = os.dup(1)
     except (OSError, ValueError):
         yield
@@ -795,8 +797,9 @@ def _may_have_printed_in_c(loaded_before: set[str]) -> bool:
 
 def _flush_standard_output(*, c_stdio: bool) -> None:
     """Flush Python's sys.stdout and, with *c_stdio*, every C stdio stream (fflush(NULL))."""
-    with suppress(OSError, ValueError):
-        sys.stdout.flush()
+    if sys.stdout is not None:
+        with suppress(OSError, ValueError):
+            sys.stdout.flush()
     if not c_stdio:
         return
     try:

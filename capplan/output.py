@@ -90,6 +90,8 @@ def write_standard_output(text: str) -> None:
     A reader that left (BrokenPipeError) is not an error of ours: it propagates as it is.
     """
     stream = sys.stdout
+    if stream is None:  # the shell closed descriptor 1 (1>&-) before capplan started
+        raise OutputError("cannot write standard output: it is closed (use -o FILE)")
     try:
         stream.write(text)
         stream.flush()

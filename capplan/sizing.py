@@ -371,7 +371,7 @@ class TierShape:
                                                                    self.failures)
                 if why is not None:
                     raise Unattainable(why)
-        self._refuse_certain_availability(demand)
+        self.refuse_certain_availability(demand)
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
             monotone.append(partial(self._carries_cascade, cascade))
@@ -508,7 +508,7 @@ class TierShape:
             count = count if top is None else min(count, top)
         return cascade <= self.sized.carried(count, self.capacity) * self.max_utilization
 
-    def _refuse_certain_availability(self, demand: Fraction) -> None:
+    def refuse_certain_availability(self, demand: Fraction) -> None:
         """A target of 100% on nodes that fail: no count meets it, so say so at the key.
 
         Every node is down at once some of the time (qᴺ > 0), and that sheds any demand,
@@ -521,9 +521,10 @@ class TierShape:
             return
         key: tuple[str | int, ...] = (*self.path, "availability") \
             if self.tier.availability is not None else ("policy", "availability")
-        raise Unattainable(f"availability 100% is out of reach: each node is down "
-                           f"{nines(float(q))} of the time, so all of them are down at once "
-                           "some of the time; set availability below 100%", path=key)
+        # Not "each node is down q": a typed tier's types may differ in q.
+        raise Unattainable("availability 100% is out of reach: nodes that fail (mtbf_hours, "
+                           "mttr_hours) are all down at once some of the time; set "
+                           "availability below 100%", path=key)
 
     def _all_down_may_hold(self, count: int) -> bool:
         """A floor for a ring's availability walk, any spread: qᴺ ≤ 1 − target.
@@ -1014,6 +1015,10 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     if only is not None:
         demands, cascades = [demands[only]], [cascades[only]]
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
+        # Said once for the tier, not as "more than 1,000,000 nodes" in every draw.
+        if bool((demand > 0).any()):
+            _searched(shape, partial(shape.refuse_certain_availability, Fraction(1)),
+                      topology, now=True)
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                          horizon, confidence), topology, now=False)
         # Without growth the horizon is today: the same draws at the same factor.

@@ -7,7 +7,7 @@ import math
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capplan.availability import (
@@ -410,29 +410,51 @@ def test_a_tiny_allowed_share_below_the_floats_is_not_decided_by_floats() -> Non
     """1 − target under the smallest normal float: the spread-1 bounds stay out of it."""
     q, capacity, demand = F(1, 2), F(1000), F(1100)
     # 2,200 nodes: runs of 2,000 failed nodes shed, and N·p underflows to 0.0 as well.
-    assert ring_meets_quickly(2200, q, demand, capacity, F(1) - F(1, 10**400)) is not True
+    assert ring_meets_quickly(2200, q, demand, capacity, F(1) - F(1, 10**400)) is None
 
 
-@settings(deadline=None, max_examples=150)
-@given(st.integers(4, 11), st.integers(1, 4), st.sampled_from([F(1, 10), F(3, 10), F(6, 10),
-                                                               F(95, 100)]),
-       st.sampled_from([F(1, 10), F(1, 5), F(3, 10), F(1, 2), F(7, 10)]))
-def test_all_fine_complement_matches_brute_force(n: int, spread: int, q: F, load: F) -> None:
-    """One phase of the automaton, subtracted from 1: within its slack of all 2^n sets."""
+def test_a_negligible_ring_figure_keeps_its_exact_value_for_a_target_met_exactly() -> None:
+    """A target equal to a negligible ring figure's exact availability is met.
+
+    Reviewer's find: 12 nodes at 160 rps on 100-rps nodes, down 1/1000 of the time; it
+    was 'not met' (the figure 0 with a bound 1.2e-20 had no exact fallback). A hair
+    above it is not met.
+    """
+    q, demand, capacity = F(1, 1000), F(160), F(100)
+    exact = exact_brute(Spec("ring"), 12, q, demand, capacity)
+    figure = ring(12, q, demand, capacity, 1)
+    assert figure.meets(1 - exact)
+    assert not figure.meets(1 - exact + F(1, 10**60))
+
+
+def test_all_fine_complement_matches_brute_force() -> None:
+    """One phase of the automaton, subtracted from 1: within its slack of all 2^n sets.
+
+    A grid, so that the comparisons that happen are counted: where the figure is too
+    small for the subtraction the function declines (None), and that must stay rare here.
+    """
     from capplan.availability import _all_fine_complement
 
-    m = min(spread, n)
-    budget = math.floor(m * (1 - load) / load)
-    length = budget + m
-    assume(length <= n - 1)
-    figure = _all_fine_complement(n, float(q), m, length)
-    # _ring_windows' part: at least m up and some window bad; below m up is _exactly's.
-    want = exact_brute(Spec("ring", spread=spread), n, q, load * n, F(1)) \
-        - sum((math.comb(n, up) * (1 - q) ** up * q ** (n - up) for up in range(m)
-               if up == 0 or load * n / up > 1), F(0))
-    if figure is None:
-        return
-    assert abs(F(figure.value) - want) <= F(figure.slack)
+    compared = declined = 0
+    for n, spread, q, load in itertools.product(
+            range(4, 11), range(1, 5), [F(1, 10), F(3, 10), F(6, 10), F(95, 100)],
+            [F(1, 10), F(1, 5), F(3, 10), F(1, 2), F(7, 10)]):
+        m = min(spread, n)
+        length = math.floor(m * (1 - load) / load) + m
+        if length > n - 1:
+            continue
+        figure = _all_fine_complement(n, float(q), m, length, float(1 - q))
+        if figure is None:
+            declined += 1
+            continue
+        # _ring_windows' part: at least m up and some window bad; below m up is _exactly's.
+        want = exact_brute(Spec("ring", spread=spread), n, q, load * n, F(1)) \
+            - sum((math.comb(n, up) * (1 - q) ** up * q ** (n - up) for up in range(m)
+                   if up == 0 or load * n / up > 1), F(0))
+        assert abs(F(figure.value) - want) <= F(figure.slack), (n, spread, q, load)
+        compared += 1
+    assert compared >= 150
+    assert declined <= compared // 2
 
 
 @pytest.mark.parametrize(("nodes", "spread", "q", "load"),

@@ -85,6 +85,35 @@ def test_output_dash_is_standard_output_not_a_file_named_dash(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_output_dot_slash_dash_is_a_file_named_dash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only '-' itself is standard output: './-' names a file, as in every shell tool."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke("plan", str(BLUEPRINT), "-f", "json", "-o", "./-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert json.loads((tmp_path / "-").read_text())["site"] == "zope-cluster"
+
+
+@pytest.mark.parametrize(("options", "code"), [(["-f", "json"], ExitCode.INVALID),
+                                               (["-f", "json", "-o", "plan.json"], 0)])
+def test_a_closed_standard_output_is_a_located_error_not_a_traceback(
+        tmp_path: Path, options: list[str], code: int) -> None:
+    """Reviewer's find: 1>&- gave 'internal error: AttributeError'; -o FILE still works."""
+    import shlex
+    import subprocess
+
+    command = shlex.join([sys.executable, "-m", "capplan", "plan", str(BLUEPRINT), *options])
+    done = subprocess.run(["sh", "-c", f"{command} 1>&-"], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert "internal error" not in done.stderr
+    if code:
+        assert "cannot write standard output" in done.stderr
+    else:
+        assert json.loads((tmp_path / "plan.json").read_text())["site"] == "zope-cluster"
+
+
 def test_plan_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
     """Naming the input as the output is exit 2 and leaves the input untouched."""
     source = tmp_path / "site.yaml"
