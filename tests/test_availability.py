@@ -477,3 +477,22 @@ def test_middle_band_rings_have_a_figure_that_agrees_with_the_exact_chains(
     phased = _ring_power(nodes, q, spread, length)
     assert abs(direct.value - phased) <= direct.slack + phased * RELATIVE_ERROR
     assert figure.value == pytest.approx(phased, rel=2 * RELATIVE_ERROR)
+
+
+@pytest.mark.parametrize("spread", [200, 1000])
+@pytest.mark.parametrize("q", [F(1, 100), F(1, 2)])
+def test_rings_of_very_wide_spread_answer_or_decline_at_once(spread: int, q: F) -> None:
+    """A spread of 1,000: a figure, or the state-limit refusal, at once.
+
+    The slow fuzz run's find: the state count overflowed a float, and the declumped walk
+    (L·m³ steps) then ran for minutes.
+    """
+    for load in (F(1, 10), F(1, 2), F(9, 10)):
+        refusals: list[str] = []
+        try:
+            figure = ring(5_000, q, load * 5_000, F(1), spread)
+        except ValueError as error:
+            refusals.append(str(error))
+        else:
+            assert 0 <= figure.value <= 1
+        assert all("states" in refusal for refusal in refusals)
