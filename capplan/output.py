@@ -25,6 +25,7 @@ from capplan.errors import OutputError as OutputError  # noqa: PLC0414
 #: Compiled on first use (by re's cache), as only ``-o`` needs it: start-up pays nothing.
 _DESCRIPTOR_FOLDER = r"/proc/(?P<pid>\d+)(?:/task/\d+)?/fd|/dev/fd"
 _MAX_LINKS = 40  # the kernel's own limit on links followed in one lookup
+_SLICE = 1 << 20  # characters written to standard output at a time
 
 
 def write_atomically(target: str | os.PathLike[str], text: str,
@@ -93,7 +94,9 @@ def write_standard_output(text: str) -> None:
     if stream is None:  # the shell closed descriptor 1 (1>&-) before capplan started
         raise OutputError("cannot write standard output: it is closed (use -o FILE)")
     try:
-        stream.write(text)
+        # A slice at a time: the encoder holds one slice's bytes, not a whole failover's.
+        for start in range(0, len(text), _SLICE):
+            stream.write(text[start:start + _SLICE])
         stream.flush()
     except BrokenPipeError:
         raise

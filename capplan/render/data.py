@@ -62,13 +62,24 @@ def _with_rows(document: Any, dump: Callable[[Any], str], write: RowsWriter) -> 
         line_start = before.rfind("\n") + 1
         pieces.append(before[:line_start])
         try:
-            pieces.extend(write(rows, before[line_start:], text))
+            pieces.extend(_batched(write(rows, before[line_start:], text)))
         except _NotSimple:
             return dump(_materialized(document))
         # A JSON marker is quoted; the writer took its closing quote with the line's head.
         text = text.removeprefix('"')
     pieces.append(text)
     return "".join(pieces)
+
+
+def _batched(chunks: Iterable[str], size: int = 4096) -> Iterable[str]:
+    """*chunks* joined *size* at a time: a million small strings cost 50 bytes each more."""
+    batch: list[str] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) == size:
+            yield "".join(batch)
+            batch.clear()
+    yield "".join(batch)
 
 
 class _NotSimple(Exception):
