@@ -143,7 +143,9 @@ def commands(path: str, document: object, *, every: bool = True) -> list[tuple[s
     forms = FORMATS if every else (FORMATS[pick % len(FORMATS)],)
     targets = TARGETS if every else (TARGETS[pick % len(TARGETS)],)
     result: list[tuple[str, ...]] = [("plan", path, "-f", form) for form in forms]
-    result += [("check", path), ("compare", path), ("failover", path, "--tier", first)]
+    result += [("check", path), ("compare", path)]
+    # failover's documents list every node: its formats differ in cost, not only in looks.
+    result += [("failover", path, "--tier", first, "-f", form) for form in forms]
     result += [("export", path, "--to", target) for target in targets]
     return result
 
