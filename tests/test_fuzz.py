@@ -1,8 +1,8 @@
 """Fuzz every command with generated topologies: exit 0, 1 or 2, quickly, never a crash.
 
 Each generated document (see :mod:`tests.strategies`) is written to a file and goes through
-``plan`` (table, json, yaml), ``check``, ``compare``, ``failover --tier <first tier>`` and
-``export --to`` each target, in-process through Typer's runner. A command fails the
+``plan`` and ``failover --tier <first tier>`` (table, json, yaml), ``check``, ``compare``
+and ``export --to`` each target, in-process through Typer's runner. A command fails the
 property when it raises anything but ``SystemExit`` (``capplan.cli.main`` would print
 that as "internal error"), exits with another code, prints a traceback or an internal
 error, or takes more time or memory than :data:`TIME_LIMIT_S` / :data:`MEMORY_LIMIT_BYTES`.
