@@ -676,6 +676,91 @@ def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float,
     return low
 
 
+def nodes_for_up(up: int, q: Fraction | float, target: Fraction | float, limit: int,
+                 below: tuple[int, int] | None = None,
+                 above: tuple[int, int] | None = None) -> int:
+    """The fewest nodes n with P(fewer than *up* of n up) ≤ 1 − *target*, exactly.
+
+    That is binomial_tail(n, q, n − up + 1).meets(target), the test :func:`pool` puts to
+    a pool needing *up* nodes, and, with S(n) = :func:`standbys_for`, exactly the fewest
+    n with n − S(n) ≥ *up* (S(n) ≤ n − up says the tail at n − up + 1 meets). Adding a
+    node never lowers the number up (couple n + 1 nodes with n), so the test is monotone
+    in n and a gallop then bisection finds the boundary. *limit* + 1 means none up to
+    *limit*. *below* = (u₀, n₀) and *above* = (u₁, n₁), answers for u₀ < *up* < u₁,
+    bracket it (an n₁ past *limit* says nothing): n₀ + (up − u₀) ≤ n ≤ n₁ − (u₁ − up),
+    because one node fewer is at most one fewer up (Bin(n − 1) ≥ Bin(n) − 1), so
+    whenever n nodes pass the test for u + 1, n − 1 nodes pass it for u.
+
+    The gallop starts from an approximation: only its speed depends on that.
+    """
+    if up <= 0:
+        return 0
+    goal = Fraction(target)
+
+    def holds(nodes: int) -> bool:
+        return binomial_tail(nodes, q, nodes - up + 1).meets(goal)
+
+    low, high = up, limit + 1  # fewer than up nodes never have up of them up
+    if below is not None and below[0] < up:
+        low = max(low, below[1] + up - below[0])
+    if above is not None and above[0] > up and above[1] <= limit:
+        high = min(high, above[1] - (above[0] - up))
+    if low >= high:
+        return high
+    guess = min(max(low, _up_guess(up, float(q), float(goal), below, above)), high - 1)
+    return _first_holding(low, high, guess, holds)
+
+
+def _first_holding(low: int, high: int, guess: int, holds: Callable[[int], bool]) -> int:
+    """The smallest count in [*low*, *high*] where the monotone *holds* is true.
+
+    Every count below *low* fails and *high* holds (it is never tried: it may stand for
+    "none up to a limit"). Gallops from *guess* (low ≤ guess < high), then bisects.
+    """
+    step = 1
+    if holds(guess):
+        high = guess
+        while high - step >= low:
+            if not holds(high - step):
+                low = high - step + 1
+                break
+            high, step = high - step, step * 2
+    else:
+        low = guess + 1
+        while low + step - 1 < high:
+            if holds(low + step - 1):
+                high = low + step - 1
+                break
+            low, step = low + step, step * 2
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _up_guess(up: int, q: float, target: float, below: tuple[int, int] | None,
+              above: tuple[int, int] | None) -> int:
+    """About :func:`nodes_for_up`'s answer: where its search starts."""
+    p, allowed = 1.0 - q, 1.0 - target
+    if below is not None and above is not None and below[0] < up < above[0]:
+        # Between two answers the count is nearly linear in up.
+        return below[1] + round((up - below[0]) * (above[1] - below[1]) / (above[0] - below[0]))
+    if not (0 < p < 1 and 0 < allowed < 1):
+        return up
+    from statistics import NormalDist
+
+    # Cornish-Fisher: the allowed quantile of the number up is about
+    # n·p − z·√(n·p·(1 − p)) + (z² − 1)·(1 − 2p)/6; set it to up − ½ (a quadratic in √n).
+    z = NormalDist().inv_cdf(1.0 - allowed)
+    wanted = max(0.0, up - 0.5 - (z * z - 1) * (1 - 2 * p) / 6)
+    spread = z * math.sqrt(p * (1 - p))
+    root = (spread + math.sqrt(spread * spread + 4 * p * wanted)) / (2 * p)
+    return round(min(root * root, 2.0**62))
+
+
 def downtime_minutes_per_year(availability: float) -> float:
     """(1 − availability) × 525,960 minutes."""
     return (1 - availability) * MINUTES_PER_YEAR

@@ -169,6 +169,10 @@ class Scheme(ABC):
     #: it worse: bisected), "walk" (not monotone: walked up from a floor) or "built-in"
     #: (the scheme grows what meets it, as standbys do).
     availability_search: ClassVar[str] = "monotone"
+    #: demand → a count near the answer that a count search may start from (set by the
+    #: planner for availability targets, which :meth:`estimate` knows nothing of). Any
+    #: count will do: searches bisect monotone checks, so only their speed depends on it.
+    count_hint: Callable[[Fraction], int] | None = None
 
     def __init__(self, zones: Zones = NO_ZONES) -> None:
         self.zones = zones
@@ -931,6 +935,14 @@ class ActivePassive(Scheme):
             # cover often binds, and each round would cost the floor's binomial tails).
             whole, extra = divmod(active, zones.count - zones.failures)
             count = max(count, whole * zones.count + (zones.failures + extra if extra else 0))
+        inverse = getattr(self.standby_floor, "nodes_for_actives", None)
+        if inverse is not None:
+            # The floor's own inverse: the fewest n with n − floor(n) ≥ active. Each of the
+            # three parts of standbys(n) must leave `active` actives, so the answer is at
+            # least each part's fewest count: still never past it.
+            count = max(count, inverse(active, MAX_NODES))
+            if count > MAX_NODES:
+                raise TooMany(f"more than {MAX_NODES:,} nodes")
         for _ in range(8):
             following = active + self.standbys(count)
             if following <= count or following > MAX_NODES:
@@ -1197,7 +1209,8 @@ def nodes_required(
     *within* = (low, high) says the answer lies there (high None: anywhere above low), as
     when the counts of a smaller and a larger demand are known: the search for the floor
     then starts from the estimate brought into that range and never goes below *low*.
-    Ignored with *not_monotone*, whose walk is bounded from the floor.
+    With *not_monotone*, whose walk is bounded from the floor, it only spares the
+    non-monotone check below *low*.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -1209,12 +1222,16 @@ def nodes_required(
         return held and (also is None or also(count))
 
     failed_not_monotone: set[int] = set()
+    # Below *within*'s low end nothing holds; a count there that passes every other check
+    # must fail the non-monotone one, which is then not asked (a ring's availability, the
+    # costliest check). The walk still tries and skips exactly the counts it did.
+    below = 0 if within is None else within[0]
 
     def holds(count: int) -> bool:
         held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
         if not (held and necessary(count)):
             return False
-        if not_monotone is not None and not not_monotone(count):
+        if not_monotone is not None and (count < below or not not_monotone(count)):
             failed_not_monotone.add(count)
             return False
         return True
@@ -1227,6 +1244,8 @@ def nodes_required(
         return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
+    if scheme.count_hint is not None:
+        guess = max(guess, scheme.count_hint(demand))
     floor = None
     if within is not None and not_monotone is None:
         # Gallop from the estimate as ever, but never below *low* nor from above *high*
