@@ -14,12 +14,15 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import capplan
 from capplan.availability import (
+    _matrix_power,
+    _product,
     binomial_tail,
     nodes_for_up,
     standbys_for,
@@ -151,6 +154,18 @@ def test_ring_headroom_bisects_once_per_figure(q: tuple[int, int], target: str, 
     load = F(demand, 3)
     assert shape.availability_factor(ring, count, load) == \
         shape.availability_factor(again, count, load)
+
+
+@pytest.mark.parametrize("size", [3, 40, 105, 300])
+def test_blocked_products_and_powers(size: int) -> None:
+    generator = np.random.default_rng(size)
+    a = generator.random((size, size)) / size
+    b = generator.random((size, size + 7))
+    assert np.allclose(_product(a, b), a @ b, rtol=1e-13, atol=0)
+    for exponent in (0, 1, 2, 3, 4, 9, 1000):
+        expected = np.linalg.matrix_power(a, exponent)
+        assert np.allclose(_matrix_power(a, exponent), expected, rtol=1e-12,
+                           atol=float(np.abs(expected).max()) * 1e-13)
 
 
 def test_pool_hint_is_where_the_pool_first_holds() -> None:
