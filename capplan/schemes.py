@@ -227,6 +227,14 @@ class Scheme(ABC):
             worst = worst.combine(self.zone_worst(nodes, demand, capacity))
         return worst
 
+    def holds_at(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int,
+                 max_utilization: Fraction) -> bool:
+        """``worst(…).holds(max_utilization)``: what a count search asks of each count.
+
+        A scheme may answer it without working out how much a failing count sheds.
+        """
+        return self.worst(nodes, demand, capacity, failures).holds(max_utilization)
+
     @abstractmethod
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                    failures: int) -> Worst:
@@ -700,6 +708,26 @@ class Ring(Scheme):
                         for got, count in received), ZERO)
                    for takers, received in profile.rows())
         return Worst(share / capacity, worst_utilization, _ratio(shed, demand))
+
+    def holds_at(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int,
+                 max_utilization: Fraction) -> bool:
+        """:meth:`zone_worst` without its sheds: a survivor past capacity sheds something.
+
+        Past capacity, the busiest survivor s·most is one of the loads the shed sums over
+        (``most`` is the largest 1 + g/m of a survivor that exists), so the shed is above
+        zero and the count fails whatever its size; a stranded zone loss sheds everything.
+        """
+        if not self.node_worst(nodes, demand, capacity, failures).holds(max_utilization):
+            return False
+        if not self.zones.matter:
+            return True
+        if type(self).zone_worst is not Ring.zone_worst:
+            return self.zone_worst(nodes, demand, capacity).holds(max_utilization)
+        profile = self._zone_profile(nodes)
+        if profile.stranded:
+            return False
+        busiest = ZERO if profile.most is None else demand / nodes * profile.most
+        return busiest <= capacity and busiest / capacity <= max_utilization
 
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
@@ -1228,7 +1256,7 @@ def nodes_required(
     below = 0 if within is None else within[0]
 
     def holds(count: int) -> bool:
-        held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
+        held = scheme.holds_at(count, demand, capacity, failures, max_utilization)
         if not (held and necessary(count)):
             return False
         if not_monotone is not None and (count < below or not not_monotone(count)):

@@ -174,3 +174,30 @@ def test_pool_hint_is_where_the_pool_first_holds() -> None:
     assert hint is not None
     needed = math.ceil(F(1000) / 100)
     assert hint(F(1000)) == fewest_by_scan(needed, F(1, 2), F(99, 100), 500)
+
+
+@settings(max_examples=150, deadline=None)
+@given(nodes=st.integers(1, 400), zones=st.integers(2, 20), lost=st.integers(1, 3),
+       spread=st.integers(1, 60), demand=st.integers(0, 50_000), failures=st.integers(0, 3),
+       ceiling=st.sampled_from([F(1), F(4, 5), F(1, 1000)]))
+def test_ring_holds_at_is_worst_holds(nodes: int, zones: int, lost: int, spread: int,
+                                      demand: int, failures: int, ceiling: Fraction) -> None:
+    """A ring decides a count without its zone sheds, and decides it the same."""
+    from capplan.schemes import Zones
+
+    ring = Ring(spread, Zones(zones, min(lost, zones - 1)))
+    load, capacity = F(demand, 7), F(100)
+    assert ring.holds_at(nodes, load, capacity, failures, ceiling) == \
+        ring.worst(nodes, load, capacity, failures).holds(ceiling)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 51, 333, 2001])
+def test_half_tails_at_the_middle_are_one_half(n: int) -> None:
+    """With q = ½, P(X ≥ (n + 1)/2) = ½ exactly, as the sum of its terms says."""
+    from capplan.availability import _tail_exact
+
+    low = (n + 1) // 2
+    terms = sum(math.comb(n, k) for k in range(low, n + 1))
+    assert F(terms, 2**n) == _tail_exact(n, F(1, 2), low) == F(1, 2)
+    # Its neighbours still take the sum.
+    assert _tail_exact(n, F(1, 2), low + 1) == F(terms - math.comb(n, low), 2**n)
