@@ -201,3 +201,17 @@ def test_half_tails_at_the_middle_are_one_half(n: int) -> None:
     assert F(terms, 2**n) == _tail_exact(n, F(1, 2), low) == F(1, 2)
     # Its neighbours still take the sum.
     assert _tail_exact(n, F(1, 2), low + 1) == F(terms - math.comb(n, low), 2**n)
+
+
+def test_remembered_tails_are_the_tails() -> None:
+    """binomial_tail is remembered by (n, q, low): a float q and its Fraction agree."""
+    from capplan.availability import _tail_exact
+
+    q = F(1, 1024)
+    for n, low in ((968, 3), (2000, 40), (31, 30)):
+        first, again = binomial_tail(n, q, low), binomial_tail(n, float(q), low)
+        assert first is again
+        exact = first.exact() if first.exact is not None else None
+        assert exact == _tail_exact(n, q, low)
+        assert exact is not None
+        assert abs(first.value - float(exact)) <= first.slack
