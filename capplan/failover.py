@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from itertools import combinations
 from typing import Any
 
@@ -28,6 +29,7 @@ from capplan.schemes import (
     NodeLoad,
     Scheme,
     Zones,
+    _collector_paused,
     distinct_loads,
     make_scheme,
 )
@@ -62,9 +64,13 @@ class Failover:
         """``web-3`` for node 3 of tier web."""
         return f"{self.tier}-{node}"
 
-    @property
+    @cached_property
     def worst_utilization(self) -> Fraction:
-        """The busiest survivor's utilization (0 when nothing survives)."""
+        """The busiest survivor's utilization (0 when nothing survives).
+
+        Worked out once: ``holds`` and the document both ask, and a million-node tier
+        takes a pass over every node.
+        """
         if self.capacities is not None:
             return max((n.load / self.capacity_of(n.node) for n in self.loads
                         if n.state != "failed"), default=Fraction(0))
@@ -299,16 +305,18 @@ def _loads(view: Failover) -> list[Document]:
     """Every node's entry; each distinct load is converted once (big tiers share one)."""
     figures: dict[tuple[int, int], tuple[float | None, float | None]] = {}
     entries = []
-    for entry in view.loads:
-        capacity = view.capacity_of(entry.node)
-        # Identities: the loads and capacities live in *view*, and hashing a Fraction per
-        # node was most of a million-node document.
-        key = (id(entry.load), id(capacity))
-        figure = figures.get(key)
-        if figure is None:
-            figure = figures[key] = (number(entry.load), number(entry.load / capacity))
-        entries.append({"node": view.node_name(entry.node), "state": entry.state,
-                        "load_rps": figure[0], "utilization": figure[1]})
+    alike = view.capacities is None
+    with _collector_paused():  # a million acyclic dicts
+        for entry in view.loads:
+            capacity = view.capacity if alike else view.capacity_of(entry.node)
+            # Identities: the loads and capacities live in *view*, and hashing a Fraction
+            # per node was most of a million-node document.
+            key = (id(entry.load), id(capacity))
+            figure = figures.get(key)
+            if figure is None:
+                figure = figures[key] = (number(entry.load), number(entry.load / capacity))
+            entries.append({"node": view.node_name(entry.node), "state": entry.state,
+                            "load_rps": figure[0], "utilization": figure[1]})
     return entries
 
 
