@@ -76,7 +76,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any
 
 #: Minutes in an average year of 365.25 days.
 MINUTES_PER_YEAR = 525_960
@@ -257,6 +258,11 @@ def _tail_exact(n: int, q: Fraction, low: int) -> Fraction | None:
     terms = min(upper, low)
     if max(1, n * d.bit_length()) * terms > EXACT_BUDGET or n * d.bit_length() > MAX_EXACT_BITS:
         return None
+    if a == b and upper == low:
+        # q = ½ and n = 2·low − 1: X ≥ low and X ≤ low − 1 split every outcome, and
+        # n − X has X's law, so each has probability ½ (nodes up and down alike half the
+        # time, a target of 50%: the float sits on the boundary at every odd n).
+        return Fraction(1, 2)
     if upper <= low:
         first, count = low, upper
     else:
@@ -272,8 +278,21 @@ def _tail_exact(n: int, q: Fraction, low: int) -> Fraction | None:
     return whole if upper <= low else 1 - whole
 
 
+#: The last exact tails a decision needed (each at most MAX_EXACT_BITS bits): a search asks
+#: the same boundary again, and a fraction of half a million bits takes a tenth of a
+#: second to reduce.
+_remembered_tail_exact = lru_cache(maxsize=32)(_tail_exact)
+
+
+@lru_cache(maxsize=512)
 def binomial_tail(n: int, q: Fraction | float, low: int) -> Unavailability:
-    """P(X ≥ low) for X ~ Binomial(n, q), with its error bound and an exact fallback."""
+    """P(X ≥ low) for X ~ Binomial(n, q), with its error bound and an exact fallback.
+
+    Remembered: the searches of many draws ask the same tails again (a pool of 968
+    nodes with 966 needed up, for each draw that needs 966), and an exact tail of a
+    thousand nodes down 99.7% of the time is a fraction of 17,000 bits to reduce (those
+    kept are at most EAGER_BUDGET bits each).
+    """
     if low <= 0:
         return _certain(1)
     if low > n or q <= 0:
@@ -287,7 +306,7 @@ def binomial_tail(n: int, q: Fraction | float, low: int) -> Unavailability:
             return Unavailability(float(known), 0.0, lambda: known, known)
     value = _tail_float(n, float(q), low)
     return Unavailability(value, value * RELATIVE_ERROR + 2.0**-1060,
-                          lambda: _tail_exact(n, exact_q, low))
+                          partial(_remembered_tail_exact, n, exact_q, low))
 
 
 # --- tiers ----------------------------------------------------------------------------------
@@ -616,9 +635,9 @@ def _ring_power(nodes: int, q: float, m: int, length: int, up: float | None = No
                 first[here, there] += weight
                 if here in slot:
                     step[2 * n + slot[here], n + there] += weight
-    rest = np.linalg.matrix_power(step, nodes - 1)
+    rest = _matrix_power(step, nodes - 1)
     mixed = math.fsum(float(first[s] @ rest[:, n + s]) for s in range(n))
-    power = np.linalg.matrix_power(counted, nodes)
+    power = _matrix_power(counted, nodes)
     crowded = math.fsum(float(power[k * (m + 1), k * (m + 1) + m]) for k in range(f))
     return mixed + crowded
 
@@ -652,7 +671,7 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int,
         for there, kind, bad in moves[here]:
             if not bad and there in slot:
                 fine[slot[here], slot[there]] += up_weight if kind else q
-    trace = float(np.trace(np.linalg.matrix_power(fine, nodes)))
+    trace = float(np.trace(_matrix_power(fine, nodes)))
     few = _tail_float(nodes, q, nodes - m + 1)
     value = 1.0 - few - trace
     # Each squaring adds its factors' relative errors plus one product's (states · 2⁻⁵³
@@ -662,6 +681,56 @@ def _all_fine_complement(nodes: int, q: float, m: int, length: int,
     if value <= 0 or slack > RELATIVE_ERROR * value:
         return None
     return Unavailability(value, slack)
+
+
+#: Multiply-adds per BLAS call below which OpenBLAS keeps a product on the calling thread
+#: (its SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD, 65,536 × 4).
+SERIAL_PRODUCT = 2**18
+
+
+def _product(a: Any, b: Any) -> Any:
+    """The product a @ b, in blocks each small enough to run on the calling thread.
+
+    A threaded product waits for threads a neighbour's load may have descheduled: on a
+    shared two-core machine a 105-state product cost its caller 8 ms of processor time
+    in spin-waits against 0.05 ms on one thread. Every entry is still the dot product of a
+    whole row with a whole column, so blocking changes no figure's error bound.
+    """
+    import numpy as np
+
+    rows, inner = a.shape
+    columns = b.shape[1]
+    if rows * inner * columns <= SERIAL_PRODUCT:
+        return a @ b
+    side = max(1, math.isqrt(SERIAL_PRODUCT // inner))
+    result = np.empty((rows, columns))
+    for top in range(0, rows, side):
+        for left in range(0, columns, side):
+            np.matmul(a[top:top + side], b[:, left:left + side],
+                      out=result[top:top + side, left:left + side])
+    return result
+
+
+def _matrix_power(matrix: Any, exponent: int) -> Any:
+    """numpy.linalg.matrix_power's squarings, with :func:`_product`."""
+    import numpy as np
+
+    if exponent == 0:
+        return np.eye(matrix.shape[0])
+    if exponent == 1:
+        return matrix
+    if exponent == 2:
+        return _product(matrix, matrix)
+    if exponent == 3:
+        return _product(_product(matrix, matrix), matrix)
+    square: Any = None
+    result: Any = None
+    while exponent > 0:
+        square = matrix if square is None else _product(square, square)
+        exponent, bit = divmod(exponent, 2)
+        if bit:
+            result = square if result is None else _product(result, square)
+    return result
 
 
 def _ring_exact(nodes: int, q: Fraction, m: int, length: int) -> Fraction | None:
@@ -748,6 +817,91 @@ def standbys_for(nodes: int, q: Fraction | float, target: Fraction | float,
         else:
             low = middle + 1
     return low
+
+
+def nodes_for_up(up: int, q: Fraction | float, target: Fraction | float, limit: int,
+                 below: tuple[int, int] | None = None,
+                 above: tuple[int, int] | None = None) -> int:
+    """The fewest nodes n with P(fewer than *up* of n up) ≤ 1 − *target*, exactly.
+
+    That is binomial_tail(n, q, n − up + 1).meets(target), the test :func:`pool` puts to
+    a pool needing *up* nodes, and, with S(n) = :func:`standbys_for`, exactly the fewest
+    n with n − S(n) ≥ *up* (S(n) ≤ n − up says the tail at n − up + 1 meets). Adding a
+    node never lowers the number up (couple n + 1 nodes with n), so the test is monotone
+    in n and a gallop then bisection finds the boundary. *limit* + 1 means none up to
+    *limit*. *below* = (u₀, n₀) and *above* = (u₁, n₁), answers for u₀ < *up* < u₁,
+    bracket it (an n₁ past *limit* says nothing): n₀ + (up − u₀) ≤ n ≤ n₁ − (u₁ − up),
+    because one node fewer is at most one fewer up (Bin(n − 1) ≥ Bin(n) − 1), so
+    whenever n nodes pass the test for u + 1, n − 1 nodes pass it for u.
+
+    The gallop starts from an approximation: only its speed depends on that.
+    """
+    if up <= 0:
+        return 0
+    goal = Fraction(target)
+
+    def holds(nodes: int) -> bool:
+        return binomial_tail(nodes, q, nodes - up + 1).meets(goal)
+
+    low, high = up, limit + 1  # fewer than up nodes never have up of them up
+    if below is not None and below[0] < up:
+        low = max(low, below[1] + up - below[0])
+    if above is not None and above[0] > up and above[1] <= limit:
+        high = min(high, above[1] - (above[0] - up))
+    if low >= high:
+        return high
+    guess = min(max(low, _up_guess(up, float(q), float(goal), below, above)), high - 1)
+    return _first_holding(low, high, guess, holds)
+
+
+def _first_holding(low: int, high: int, guess: int, holds: Callable[[int], bool]) -> int:
+    """The smallest count in [*low*, *high*] where the monotone *holds* is true.
+
+    Every count below *low* fails and *high* holds (it is never tried: it may stand for
+    "none up to a limit"). Gallops from *guess* (low ≤ guess < high), then bisects.
+    """
+    step = 1
+    if holds(guess):
+        high = guess
+        while high - step >= low:
+            if not holds(high - step):
+                low = high - step + 1
+                break
+            high, step = high - step, step * 2
+    else:
+        low = guess + 1
+        while low + step - 1 < high:
+            if holds(low + step - 1):
+                high = low + step - 1
+                break
+            low, step = low + step, step * 2
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _up_guess(up: int, q: float, target: float, below: tuple[int, int] | None,
+              above: tuple[int, int] | None) -> int:
+    """About :func:`nodes_for_up`'s answer: where its search starts."""
+    p, allowed = 1.0 - q, 1.0 - target
+    if below is not None and above is not None and below[0] < up < above[0]:
+        # Between two answers the count is nearly linear in up.
+        return below[1] + round((up - below[0]) * (above[1] - below[1]) / (above[0] - below[0]))
+    if not (0 < p < 1 and 0 < allowed < 1):
+        return up
+    from statistics import NormalDist
+
+    # Cornish-Fisher: the allowed quantile of the number up is about
+    # n·p − z·√(n·p·(1 − p)) + (z² − 1)·(1 − 2p)/6; set it to up − ½ (a quadratic in √n).
+    z = NormalDist().inv_cdf(1.0 - allowed)
+    wanted = max(0.0, up - 0.5 - (z * z - 1) * (1 - 2 * p) / 6)
+    spread = z * math.sqrt(p * (1 - p))
+    root = (spread + math.sqrt(spread * spread + 4 * p * wanted)) / (2 * p)
+    return round(min(root * root, 2.0**62))
 
 
 def downtime_minutes_per_year(availability: float) -> float:

@@ -65,7 +65,11 @@ class Failover:
 
     @cached_property
     def worst_utilization(self) -> Fraction:
-        """The busiest survivor's utilization (0 when nothing survives)."""
+        """The busiest survivor's utilization (0 when nothing survives).
+
+        Worked out once: ``holds`` and the document both ask, and a million-node tier
+        takes a pass over every node.
+        """
         if self.capacities is not None:
             return max((n.load / self.capacity_of(n.node) for n in self.loads
                         if n.state != "failed"), default=Fraction(0))

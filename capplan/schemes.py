@@ -169,6 +169,10 @@ class Scheme(ABC):
     #: it worse: bisected), "walk" (not monotone: walked up from a floor) or "built-in"
     #: (the scheme grows what meets it, as standbys do).
     availability_search: ClassVar[str] = "monotone"
+    #: demand → a count near the answer that a count search may start from (set by the
+    #: planner for availability targets, which :meth:`estimate` knows nothing of). Any
+    #: count will do: searches bisect monotone checks, so only their speed depends on it.
+    count_hint: Callable[[Fraction], int] | None = None
 
     def __init__(self, zones: Zones = NO_ZONES) -> None:
         self.zones = zones
@@ -222,6 +226,14 @@ class Scheme(ABC):
         if self.zones.matter:
             worst = worst.combine(self.zone_worst(nodes, demand, capacity))
         return worst
+
+    def holds_at(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int,
+                 max_utilization: Fraction) -> bool:
+        """``worst(…).holds(max_utilization)``: what a count search asks of each count.
+
+        A scheme may answer it without working out how much a failing count sheds.
+        """
+        return self.worst(nodes, demand, capacity, failures).holds(max_utilization)
 
     @abstractmethod
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
@@ -313,11 +325,16 @@ class Pool(Scheme):
         """Each survivor carries demand / survivors."""
         survivors = nodes - len(failed)
         share = demand / survivors if survivors else ZERO
-        loads = tuple(
-            NodeLoad(i, "failed", ZERO) if i in failed else NodeLoad(i, "up", share)
-            for i in range(1, nodes + 1)
-        )
-        return Distribution(loads, ZERO if survivors else demand)
+        # One state and one load object per kind of node, laid out in lists: a million
+        # nodes in a generator of conditionals took a second.
+        states: list[State] = ["up"] * nodes
+        loads = [share] * nodes
+        for lost in failed:
+            if 1 <= lost <= nodes:
+                states[lost - 1], loads[lost - 1] = "failed", ZERO
+        with _collector_paused():
+            return Distribution(tuple(map(NodeLoad, range(1, nodes + 1), states, loads)),
+                                ZERO if survivors else demand)
 
     def node_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                    failures: int) -> Worst:
@@ -697,6 +714,26 @@ class Ring(Scheme):
                    for takers, received in profile.rows())
         return Worst(share / capacity, worst_utilization, _ratio(shed, demand))
 
+    def holds_at(self, nodes: int, demand: Fraction, capacity: Fraction, failures: int,
+                 max_utilization: Fraction) -> bool:
+        """:meth:`zone_worst` without its sheds: a survivor past capacity sheds something.
+
+        Past capacity, the busiest survivor s·most is one of the loads the shed sums over
+        (``most`` is the largest 1 + g/m of a survivor that exists), so the shed is above
+        zero and the count fails whatever its size; a stranded zone loss sheds everything.
+        """
+        if not self.node_worst(nodes, demand, capacity, failures).holds(max_utilization):
+            return False
+        if not self.zones.matter:
+            return True
+        if type(self).zone_worst is not Ring.zone_worst:
+            return self.zone_worst(nodes, demand, capacity).holds(max_utilization)
+        profile = self._zone_profile(nodes)
+        if profile.stranded:
+            return False
+        busiest = ZERO if profile.most is None else demand / nodes * profile.most
+        return busiest <= capacity and busiest / capacity <= max_utilization
+
     def floor_worst(self, nodes: int, demand: Fraction, capacity: Fraction,
                     failures: int) -> Worst:
         """Node failures, and the largest zone loss averaged over its survivors.
@@ -931,6 +968,14 @@ class ActivePassive(Scheme):
             # cover often binds, and each round would cost the floor's binomial tails).
             whole, extra = divmod(active, zones.count - zones.failures)
             count = max(count, whole * zones.count + (zones.failures + extra if extra else 0))
+        inverse = getattr(self.standby_floor, "nodes_for_actives", None)
+        if inverse is not None:
+            # The floor's own inverse: the fewest n with n − floor(n) ≥ active. Each of the
+            # three parts of standbys(n) must leave `active` actives, so the answer is at
+            # least each part's fewest count: still never past it.
+            count = max(count, inverse(active, MAX_NODES))
+            if count > MAX_NODES:
+                raise TooMany(f"more than {MAX_NODES:,} nodes")
         for _ in range(8):
             following = active + self.standbys(count)
             if following <= count or following > MAX_NODES:
@@ -1197,7 +1242,8 @@ def nodes_required(
     *within* = (low, high) says the answer lies there (high None: anywhere above low), as
     when the counts of a smaller and a larger demand are known: the search for the floor
     then starts from the estimate brought into that range and never goes below *low*.
-    Ignored with *not_monotone*, whose walk is bounded from the floor.
+    With *not_monotone*, whose walk is bounded from the floor, it only spares the
+    non-monotone check below *low*.
     """
     lowest = scheme.minimum_nodes()
     if demand > 0 and scheme.strands(max(lowest, failures + 1), failures):
@@ -1209,12 +1255,16 @@ def nodes_required(
         return held and (also is None or also(count))
 
     failed_not_monotone: set[int] = set()
+    # Below *within*'s low end nothing holds; a count there that passes every other check
+    # must fail the non-monotone one, which is then not asked (a ring's availability, the
+    # costliest check). The walk still tries and skips exactly the counts it did.
+    below = 0 if within is None else within[0]
 
     def holds(count: int) -> bool:
-        held = scheme.worst(count, demand, capacity, failures).holds(max_utilization)
+        held = scheme.holds_at(count, demand, capacity, failures, max_utilization)
         if not (held and necessary(count)):
             return False
-        if not_monotone is not None and not not_monotone(count):
+        if not_monotone is not None and (count < below or not not_monotone(count)):
             failed_not_monotone.add(count)
             return False
         return True
@@ -1227,6 +1277,8 @@ def nodes_required(
         return scheme.candidate(count, demand, capacity, max_utilization)
 
     guess = max(lowest, scheme.estimate(demand, capacity * max_utilization, failures))
+    if scheme.count_hint is not None:
+        guess = max(guess, scheme.count_hint(demand))
     floor = None
     if within is not None and not_monotone is None:
         # Gallop from the estimate as ever, but never below *low* nor from above *high*

@@ -28,6 +28,7 @@ from capplan.results import (
 )
 from capplan.schemes import (
     ActivePassive,
+    Pool,
     Ring,
     Scheme,
     Unattainable,
@@ -159,27 +160,116 @@ def size(
                   scheme.standbys(required) if isinstance(scheme, ActivePassive) else None)
 
 
-def _standby_floor(q: Fraction, target: Fraction) -> Callable[[int], int]:
+def _standby_floor(q: Fraction, target: Fraction) -> StandbyFloor:
     """Standbys an active-passive tier of n nodes needs for *target* availability."""
-    from functools import lru_cache
+    return StandbyFloor(q, target)
 
-    from capplan.availability import standbys_for
 
-    known: list[tuple[int, int]] = []  # (nodes, standbys), sorted by nodes
+class StandbyFloor:
+    """S(n): the fewest standbys of n nodes meeting *target*, and its inverse for actives.
 
-    # Searches ask for the same sizes again and again; each answer costs O(nodes) fresh,
-    # a tail or two next to one already known (see standbys_for).
-    @lru_cache(maxsize=4096)
-    def floor(nodes: int) -> int:
-        from bisect import bisect_left, insort
+    Searches ask for the same sizes again and again; each answer costs O(nodes) fresh, a
+    tail or two next to one already known (see standbys_for). :meth:`nodes_for_actives`
+    answers the question a count search really asks, the fewest n with n − S(n) ≥ a, with
+    one search over n (availability.nodes_for_up) instead of S(n) at every count tried,
+    and tells the cache S there: at that n, S(n) = S(n − 1) = n − a.
+    """
 
+    #: Answers kept per floor (a search of many draws asks a few thousand).
+    CACHE = 4096
+
+    def __init__(self, q: Fraction, target: Fraction) -> None:
+        self.q, self.target = q, target
+        self._known: list[tuple[int, int]] = []  # (nodes, standbys), sorted by nodes
+        self._cache: dict[int, int] = {}
+        self._fewest: list[tuple[int, int]] = []  # (actives, nodes), sorted
+
+    def __call__(self, nodes: int) -> int:
+        """S(*nodes*), exactly (availability.standbys_for)."""
+        found = self._cache.get(nodes)
+        if found is not None:
+            return found
+        from bisect import bisect_left
+
+        from capplan.availability import standbys_for
+
+        known = self._known
         below = bisect_left(known, (nodes, -1))
-        answer = standbys_for(nodes, q, target, known[below - 1] if below else None,
+        answer = standbys_for(nodes, self.q, self.target, known[below - 1] if below else None,
                               known[below] if below < len(known) else None)
-        insort(known, (nodes, answer))
+        self._remember(nodes, answer)
         return answer
 
-    return floor
+    def _remember(self, nodes: int, standbys: int) -> None:
+        from bisect import bisect_left, insort
+
+        if nodes in self._cache:
+            return
+        if len(self._cache) >= self.CACHE:
+            self._cache.clear()
+        self._cache[nodes] = standbys
+        known = self._known
+        at = bisect_left(known, (nodes, -1))
+        if at == len(known) or known[at][0] != nodes:
+            insort(known, (nodes, standbys))
+
+    def nodes_for_actives(self, actives: int, limit: int) -> int:
+        """The fewest n with n − S(n) ≥ *actives* (*limit* + 1: none up to *limit*).
+
+        S never falls as n grows and the test is n ≥ nodes_for_up(actives) (see there).
+        At that n = N, S(N) ≤ N − a, and N − 1 fails it: S(N − 1) ≥ N − a; S(N − 1) ≤ S(N)
+        then makes both exactly N − a, which the cache keeps.
+        """
+        from bisect import bisect_left, insort
+
+        from capplan.availability import nodes_for_up
+
+        fewest = self._fewest
+        at = bisect_left(fewest, (actives, -1))
+        if at < len(fewest) and fewest[at][0] == actives:
+            return fewest[at][1]
+        nodes = nodes_for_up(actives, self.q, self.target, limit,
+                             fewest[at - 1] if at else None,
+                             fewest[at] if at < len(fewest) else None)
+        if nodes > limit:
+            return nodes  # not kept: another limit may reach further
+        insort(fewest, (actives, nodes))
+        self._remember(nodes, nodes - actives)
+        if nodes - 1 >= 1:
+            self._remember(nodes - 1, nodes - actives)
+        return nodes
+
+
+def _pool_availability_count(floor: StandbyFloor, capacity: Fraction,
+                             demand: Fraction) -> int:
+    """The fewest nodes of a pool meeting its availability target at *demand*.
+
+    availability.pool asks P(fewer than m = max(1, ⌈D / capacity⌉) up) ≤ 1 − target,
+    true exactly from :meth:`StandbyFloor.nodes_for_actives` (m) on: a count search that
+    starts there confirms it with two checks instead of galloping to it.
+    """
+    if demand <= 0:
+        return 0
+    needed = max(1, math.ceil(demand / capacity))
+    return floor.nodes_for_actives(needed, MAX_NODES) if needed <= MAX_NODES else needed
+
+
+def _ring_availability_count(q: float, allowed: float, capacity: Fraction,
+                             demand: Fraction) -> int:
+    """About the fewest nodes of a ring (spread 1) whose run plateau may meet the target.
+
+    The count search's floor asks that of every count (TierShape._ring_runs_may_hold):
+    a run of L failed nodes needs ⌈(L + 1)·D / capacity⌉ nodes or so. Only a start for
+    the search: it bisects that floor from here, whatever this returns.
+    """
+    if demand <= 0:
+        return 0
+    per_node = float(demand / capacity)
+    first = _first_run_plateau(per_node, q, allowed)
+    if first is None:
+        return MAX_NODES
+    count = (first + 1) * per_node
+    return math.ceil(count) if count < MAX_NODES else MAX_NODES
 
 
 @dataclass(frozen=True)
@@ -249,7 +339,7 @@ class TierShape:
             return replace(cls.of(plain, topology, index), tier=tier, declared=mixed[0],
                            sized=mixed[1])
         capacity = flow.usable_capacity(node, per_request_bytes)
-        return cls(
+        shape = cls(
             tier=tier,
             index=index,
             failures=failures,
@@ -270,6 +360,17 @@ class TierShape:
             bottleneck="rps" if capacity >= node.capacity else "bandwidth",
             resources=resources_of(tier),
         )
+        if availability is not None and node.down_probability is not None \
+                and type(shape.sized) is Pool:
+            shape.sized.count_hint = partial(
+                _pool_availability_count, floor or _standby_floor(node.down_probability,
+                                                                  availability), capacity)
+        elif availability is not None and node.down_probability is not None \
+                and type(shape.sized) is Ring and shape.sized.spread == 1:
+            shape.sized.count_hint = partial(
+                _ring_availability_count, float(node.down_probability),
+                float(1 - availability) * (1 + 1e-6), capacity)
+        return shape
 
     @classmethod
     def _scaled(cls, tier: Tier, index: int, policy: Any, failures: int, zones: Zones,
@@ -419,8 +520,6 @@ class TierShape:
         for every draw, then every draw within a part in a billion of a step is sized exactly, so
         each count equals :meth:`required`'s (the tests compare them draw by draw).
         """
-        from capplan.schemes import Pool
-
         sized = self.sized
         if sized.zones.matter or self.resources or self.latency_targets \
                 or self.availability_target is not None:
@@ -655,9 +754,26 @@ class TierShape:
         """
         if demand == 0:
             return math.inf
+        # A ring's shedding probability depends on the demand D only through what its
+        # survivors can take: with m = min(spread, N) takers, the window budget
+        # ⌊m·(capacity − s)/s⌋ = ⌊m·capacity·N/D⌋ − m (s = D/N; a share past capacity
+        # is that floor below m) and, for fewer than m survivors u, whether D/u > capacity,
+        # i.e. min(m, ⌈D/capacity⌉) (see availability.ring and ring_meets_quickly). The
+        # bisection below tries fifty factors, most with the same two figures near the
+        # boundary: each is worked out once (an exact ring figure may be a matrix power).
+        takers = min(scheme.spread, count) if type(scheme) is Ring else None
+        seen: dict[tuple[int, int], bool] = {}
 
         def holds(times: float) -> bool:
-            return self.availability_holds(scheme, count, demand * Fraction(times))
+            load = demand * Fraction(times)
+            if takers is None:
+                return self.availability_holds(scheme, count, load)
+            key = (math.floor(takers * self.capacity * count / load),
+                   min(takers, math.ceil(load / self.capacity)))
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = self.availability_holds(scheme, count, load)
+            return found
 
         if not holds(1e-9):
             return 0.0

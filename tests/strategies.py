@@ -391,11 +391,17 @@ def mutated(draw: Draw) -> Document:
 #:   ring's count search decides most counts from closed-form bounds and starts from a
 #:   second-moment floor; a yes-or-no check no longer bisects headroom; wide binomial
 #:   tails are summed in numpy blocks; actives past the node limit are refused at once.
-#:   TODO(down-most): still left out: of 80 sites from this region, none fails, but the
-#:   slowest commands take 3–5 s of processor time (compare sizing the standby and ring
-#:   variants of many draws; failover of a 10,000-node standby pair), too close to the
-#:   8 s limit on a loaded CI machine.
-KNOWN_SLOW = frozenset({"down-most"})
+#:   Then: a standby pair's count and a pool's availability are one search over n
+#:   (availability.nodes_for_up, the standby floor's inverse) per draw, not S(n) at every
+#:   count; pools and rings start from a count hint; a ring's walk skips its figure below
+#:   a smaller draw's count, and decides a zone loss without summing its sheds; its
+#:   headroom bisection works each figure out once per window budget; ring matrices are
+#:   multiplied in blocks that stay on the calling thread (OpenBLAS threads cost a loaded
+#:   two-core machine 100x in spin-waits); binomial tails are remembered, and q = ½ at
+#:   the middle is ½. Slowest seen since: compare of a 64-zone ring beside a standby pair
+#:   of nodes down half the time, 1.3 s; failover of a 1,000,000-node pool, 1.4 s (the
+#:   document has a million entries).
+KNOWN_SLOW: frozenset[str] = frozenset()
 
 
 def in_region(document: Document, region: str) -> bool:
