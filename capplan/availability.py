@@ -256,13 +256,14 @@ def _tail_exact(n: int, q: Fraction, low: int) -> Fraction | None:
     b = d - a
     upper = n - low + 1
     terms = min(upper, low)
-    if max(1, n * d.bit_length()) * terms > EXACT_BUDGET or n * d.bit_length() > MAX_EXACT_BITS:
-        return None
     if a == b and upper == low:
         # q = ½ and n = 2·low − 1: X ≥ low and X ≤ low − 1 split every outcome, and
         # n − X has X's law, so each has probability ½ (nodes up and down alike half the
-        # time, a target of 50%: the float sits on the boundary at every odd n).
+        # time, a target of 50%: the float sits on the boundary at every odd n). Known
+        # without arithmetic, so before any budget: past it the float decided wrongly.
         return Fraction(1, 2)
+    if max(1, n * d.bit_length()) * terms > EXACT_BUDGET or n * d.bit_length() > MAX_EXACT_BITS:
+        return None
     if upper <= low:
         first, count = low, upper
     else:

@@ -722,6 +722,9 @@ class Ring(Scheme):
         (``most`` is the largest 1 + g/m of a survivor that exists), so the shed is above
         zero and the count fails whatever its size; a stranded zone loss sheds everything.
         """
+        if type(self).worst is not Ring.worst or type(self).node_worst is not Ring.node_worst:
+            # A subclass with scenarios of its own: ask them all, as assess does.
+            return super().holds_at(nodes, demand, capacity, failures, max_utilization)
         if not self.node_worst(nodes, demand, capacity, failures).holds(max_utilization):
             return False
         if not self.zones.matter:
@@ -1258,7 +1261,9 @@ def nodes_required(
     # Below *within*'s low end nothing holds; a count there that passes every other check
     # must fail the non-monotone one, which is then not asked (a ring's availability, the
     # costliest check). The walk still tries and skips exactly the counts it did.
-    below = 0 if within is None else within[0]
+    # A low end past the node limit is a smaller draw whose search stopped (no proof that
+    # nothing holds), so it is no bracket for this one.
+    below = 0 if within is None or within[0] > MAX_NODES else within[0]
 
     def holds(count: int) -> bool:
         held = scheme.holds_at(count, demand, capacity, failures, max_utilization)

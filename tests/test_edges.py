@@ -456,3 +456,23 @@ def test_a_hundred_percent_target_under_ranges_is_named_once(tmp_path: Path,
     assert f"{tmp_path / 'site.yaml'}:4:17:" in result.stdout
     assert "availability 100% is out of reach" in result.stdout
     assert "1,000,000" not in result.stdout
+
+
+@pytest.mark.parametrize(("scheme", "nodes", "standby"), [("pool", 66_003, None),
+                                                          ("active-passive", 66_003, 33_001)])
+def test_half_down_nodes_at_a_fifty_percent_target_past_the_exact_budget(
+        scheme: str, nodes: int, standby: int | None) -> None:
+    """Nodes down half the time at a 50% target: the symmetric tie holds, at any size.
+
+    Reviewer's find: 33,002 needed up; at n = 2·33,002 − 1 fewer than 33,002 up has
+    probability exactly ½ by symmetry, so 66,003 holds; past the exact budget the float
+    (0.50000000002) decided, and the count came out one high.
+    """
+    site = topology(tier("web", scheme, 100, node={"mtbf_hours": 1, "mttr_hours": 1},
+                         availability="50%"),
+                    traffic={"peak_rps": 3_300_200},
+                    policy={"failures": 0, "max_utilization": "100%"})
+    planned = plan(site).tiers[0]
+    assert planned.nodes_required == nodes
+    if standby is not None:
+        assert planned.standby == standby

@@ -703,3 +703,26 @@ def test_actives_past_the_node_limit_are_refused_before_any_floor_is_asked() -> 
     with pytest.raises(TooMany):
         scheme._nodes_for_actives(MAX_NODES)  # half the nodes are standbys: 2·10⁶ needed
     assert all(nodes <= MAX_NODES for nodes in asked)
+
+
+def test_a_ring_subclass_with_a_scenario_of_its_own_is_asked_it_by_the_search() -> None:
+    """The count search asks a Ring subclass's own worst(), as assess does.
+
+    Reviewer's find: Ring.holds_at skipped it. Here the extra scenario halves what a
+    survivor carries.
+    """
+    from fractions import Fraction as F
+
+    from capplan.schemes import Ring, Worst, Zones
+
+    class HalvedRing(Ring):
+        def worst(self, nodes: int, demand: F, capacity: F, failures: int) -> Worst:
+            return super().worst(nodes, demand, capacity / 2, failures)
+
+    halved, plain = HalvedRing(spread=1, zones=Zones(2, 1)), Ring(spread=1, zones=Zones(2, 1))
+    differs = 0
+    for nodes in range(2, 30):
+        args = (nodes, F(1000), F(100), 1, F(4, 5))
+        assert halved.holds_at(*args) == halved.worst(*args[:4]).holds(args[4])
+        differs += halved.holds_at(*args) != plain.holds_at(*args)
+    assert differs > 0
