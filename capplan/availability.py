@@ -46,16 +46,15 @@ RELATIVE_ERROR of the figure: the subtraction then loses nothing the slack does 
 
 **State size.** With n·w below 2⁻⁶⁰ the figure is 0 with that bound as its error. Small
 matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matrices up to
-``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes); then, for figures that
-are neither tiny nor nearly 1, one phase alone (the fine moves, C(L−1, m−1) + C(L−1, m)
-states, a third of the phased chains'), its trace subtracted from 1 with the float error
-stated (N·states·2⁻⁵², so only figures above about N·states·2⁻³² are given this way).
-A ring is left without a figure (``ValueError``) only past all of these, where L is wide
-and N·w is neither tiny nor large — measured (benchmarks/ring_availability.py, 17 of 300
-rings): at 10,000 nodes spread 2 at 10% load with q = 0.3, spread 3–5 at 10% load
-with q = 0.6, spread 4–5 at 30% load with q = 0.3 and spread 5 at half load with q = 1%;
-at 100 nodes, where N < 4L rules out declumping, spread 3 at 10% load and 4–5 at 10–30%
-load with q ≥ 0.3.
+``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes). A ring is left without a
+figure (``ValueError``) only past all of these: a middle band where N·w is neither tiny
+nor large and L is wide — measured (benchmarks/ring_availability.py), at 10,000 nodes
+spread 2 at 10% load with q ≥ 0.3, spread 3–4 at 10% load with q = 0.6, spread 4–5 at 30%
+load with q = 0.3, spread 5 at half load with q = 1%; and at 100 nodes, where N < 4L rules
+out declumping, light loads of spread 3–5 with q ≥ 0.3. (One phase of the automaton alone,
+its trace subtracted from 1, gave three more of them a figure, but only above
+N·states·2⁻³² — a matrix power's float error grows with N — and it doubled the cost of
+count searches that walk through that band, so it is not used.)
 
 **Targets.** Each computation returns an :class:`Unavailability`: a float ``value`` with a
 proved ``slack`` (|exact − value| ≤ slack: relative float error ``RELATIVE_ERROR`` plus any
@@ -489,11 +488,6 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
         value = _ring_power(nodes, down, m, length, up)
         return Unavailability(value, value * RELATIVE_ERROR,
                               lambda: _ring_exact(nodes, q, m, length))
-    if _fine_states(length, m) <= limit:
-        figure = _all_fine_complement(nodes, down, m, length, up)
-        if figure is not None:
-            return Unavailability(figure.value, figure.slack,
-                                  lambda: _ring_exact(nodes, q, m, length))
     raise ValueError(f"a ring of {nodes:,} nodes with spread {m} whose windows of {length} "
                      f"nodes may hold {budget} failed nodes needs {count:,} states and its "
                      f"shedding probability ({bound:.3g} or less) is neither small nor close "
@@ -641,47 +635,6 @@ def _ring_power(nodes: int, q: float, m: int, length: int, up: float | None = No
     power = _matrix_power(counted, nodes)
     crowded = math.fsum(float(power[k * (m + 1), k * (m + 1) + m]) for k in range(f))
     return mixed + crowded
-
-
-def _fine_states(length: int, m: int) -> int:
-    """States of the matrix :func:`_all_fine_complement` powers: m − 1 or m ups recorded."""
-    return math.comb(length - 1, m - 1) + math.comb(length - 1, m)
-
-
-def _all_fine_complement(nodes: int, q: float, m: int, length: int,
-                         up: float | None = None) -> Unavailability | None:
-    """1 − P(fewer than m up) − P(every window fine), by one phase of the automaton.
-
-    P(every window fine) is Σ_s [Fᴺ]ₛₛ, F the automaton's fine moves alone (the trace
-    argument of the module docstring, one phase): a third of the states of the exact
-    chains, so a 27th of the work per squaring. Only states recording m − 1 or m ups have
-    a fine move (fewer leave the next window at most m − 1 up). The subtraction loses the
-    float error of the trace, at most N·(states + 1)·2⁻⁵² of it (squarings add their
-    factors' relative errors, so the bound grows with N, not log N); used only where that
-    is within RELATIVE_ERROR of the figure: the upper middle band the shortcuts leave.
-    """
-    import numpy as np
-
-    up_weight = 1.0 - q if up is None else up
-
-    states, moves = _window_automaton(length, m)
-    live = [i for i, state in enumerate(states) if len(state) >= m - 1]
-    slot = {state: k for k, state in enumerate(live)}
-    fine = np.zeros((len(live), len(live)))
-    for here in live:
-        for there, kind, bad in moves[here]:
-            if not bad and there in slot:
-                fine[slot[here], slot[there]] += up_weight if kind else q
-    trace = float(np.trace(_matrix_power(fine, nodes)))
-    few = _tail_float(nodes, q, nodes - m + 1)
-    value = 1.0 - few - trace
-    # Each squaring adds its factors' relative errors plus one product's (states · 2⁻⁵³
-    # for non-negative terms), so N steps end within N·states·2⁻⁵³ of the trace, and
-    # the rounded weights q, 1 − q add N·2⁻⁵³ more; doubled for the rounding on top.
-    slack = nodes * (len(live) + 1) * 2.0**-52 * trace + few * RELATIVE_ERROR + 2.0**-52
-    if value <= 0 or slack > RELATIVE_ERROR * value:
-        return None
-    return Unavailability(value, slack)
 
 
 #: Multiply-adds per BLAS call below which OpenBLAS keeps a product on the calling thread

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capplan.availability import (
-    RELATIVE_ERROR,
     active_passive,
     active_passive_unavailability,
     binomial_tail,
@@ -425,58 +424,6 @@ def test_a_negligible_ring_figure_keeps_its_exact_value_for_a_target_met_exactly
     figure = ring(12, q, demand, capacity, 1)
     assert figure.meets(1 - exact)
     assert not figure.meets(1 - exact + F(1, 10**60))
-
-
-def test_all_fine_complement_matches_brute_force() -> None:
-    """One phase of the automaton, subtracted from 1: within its slack of all 2^n sets.
-
-    A grid, so that the comparisons that happen are counted: where the figure is too
-    small for the subtraction the function declines (None), and that must stay rare here.
-    """
-    from capplan.availability import _all_fine_complement
-
-    compared = declined = 0
-    for n, spread, q, load in itertools.product(
-            range(4, 11), range(1, 5), [F(1, 10), F(3, 10), F(6, 10), F(95, 100)],
-            [F(1, 10), F(1, 5), F(3, 10), F(1, 2), F(7, 10)]):
-        m = min(spread, n)
-        length = math.floor(m * (1 - load) / load) + m
-        if length > n - 1:
-            continue
-        figure = _all_fine_complement(n, float(q), m, length, float(1 - q))
-        if figure is None:
-            declined += 1
-            continue
-        # _ring_windows' part: at least m up and some window bad; below m up is _exactly's.
-        want = exact_brute(Spec("ring", spread=spread), n, q, load * n, F(1)) \
-            - sum((math.comb(n, up) * (1 - q) ** up * q ** (n - up) for up in range(m)
-                   if up == 0 or load * n / up > 1), F(0))
-        assert abs(F(figure.value) - want) <= F(figure.slack), (n, spread, q, load)
-        compared += 1
-    assert compared >= 150
-    assert declined <= compared // 2
-
-
-@pytest.mark.parametrize(("nodes", "spread", "q", "load"),
-                         [(10_000, 2, 0.6, F(1, 10)), (10_000, 2, 0.45, F(1, 10)),
-                          (3_000, 2, 0.5, F(1, 10)), (400, 3, 0.3, F(3, 10))])
-def test_middle_band_rings_have_a_figure_that_agrees_with_the_exact_chains(
-        nodes: int, spread: int, q: float, load: F) -> None:
-    """Rings the phased chains decline at 10,000 nodes now have a figure.
-
-    Where the phased chains can still be powered (fewer nodes, no state limit here), the
-    two agree within their slack.
-    """
-    from capplan.availability import _all_fine_complement, _ring_power
-
-    figure = ring(nodes, F(q), load * nodes, F(1), spread)
-    budget = math.floor(spread * (1 - load) / load)
-    length = budget + spread
-    direct = _all_fine_complement(nodes, q, spread, length)
-    assert direct is not None
-    phased = _ring_power(nodes, q, spread, length)
-    assert abs(direct.value - phased) <= direct.slack + phased * RELATIVE_ERROR
-    assert figure.value == pytest.approx(phased, rel=2 * RELATIVE_ERROR)
 
 
 @pytest.mark.parametrize("spread", [200, 1000])
