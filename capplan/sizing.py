@@ -160,11 +160,6 @@ def size(
                   scheme.standbys(required) if isinstance(scheme, ActivePassive) else None)
 
 
-def _standby_floor(q: Fraction, target: Fraction) -> StandbyFloor:
-    """Standbys an active-passive tier of n nodes needs for *target* availability."""
-    return StandbyFloor(q, target)
-
-
 class StandbyFloor:
     """S(n): the fewest standbys of n nodes meeting *target*, and its inverse for actives.
 
@@ -327,7 +322,7 @@ class TierShape:
 
         if availability is not None and \
                 getattr(scheme_class(tier.redundancy), "availability_search", "") == "built-in":
-            floor = _standby_floor(node.down_probability or Fraction(0), availability)
+            floor = StandbyFloor(node.down_probability or Fraction(0), availability)
         if tier.scaling is not None:
             return cls._scaled(tier, index, policy, failures, zones, per_request_bytes,
                                latency, availability)
@@ -363,7 +358,7 @@ class TierShape:
         if availability is not None and node.down_probability is not None \
                 and type(shape.sized) is Pool:
             shape.sized.count_hint = partial(
-                _pool_availability_count, floor or _standby_floor(node.down_probability,
+                _pool_availability_count, floor or StandbyFloor(node.down_probability,
                                                                   availability), capacity)
         elif availability is not None and node.down_probability is not None \
                 and type(shape.sized) is Ring and shape.sized.spread == 1:
@@ -472,7 +467,8 @@ class TierShape:
                                                                    self.failures)
                 if why is not None:
                     raise Unattainable(why)
-        self.refuse_certain_availability(demand)
+        if demand > 0:
+            self.refuse_certain_availability()
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
             monotone.append(partial(self._carries_cascade, cascade))
@@ -607,23 +603,23 @@ class TierShape:
             count = count if top is None else min(count, top)
         return cascade <= self.sized.carried(count, self.capacity) * self.max_utilization
 
-    def refuse_certain_availability(self, demand: Fraction) -> None:
+    def refuse_certain_availability(self) -> None:
         """A target of 100% on nodes that fail: no count meets it, so say so at the key.
 
-        Every node is down at once some of the time (qᴺ > 0), and that sheds any demand,
+        Asked only where there is demand. Every node is down at once some of the time
+        (qᴺ > 0), and that sheds any demand,
         so no tier of such nodes is available 100% of the time; a search would only run to
         the node limit and blame the capacity.
         """
         q = self.tier.node.down_probability
-        if self.availability_target is None or self.availability_target < 1 or not q \
-                or demand <= 0:
+        if self.availability_target is None or self.availability_target < 1 or not q:
             return
         key: tuple[str | int, ...] = (*self.path, "availability") \
             if self.tier.availability is not None else ("policy", "availability")
         # Not "each node is down q": a typed tier's types may differ in q.
         raise Unattainable("availability 100% is out of reach: nodes that fail (mtbf_hours, "
-                           "mttr_hours) are all down at once some of the time; set "
-                           "availability below 100%", path=key)
+                           "mttr_hours) are all down at once some of the time; set a target "
+                           "below 100%, as availability: 99.99%", path=key)
 
     def _all_down_may_hold(self, count: int) -> bool:
         """A floor for a ring's availability walk, any spread: qᴺ ≤ 1 − target.
@@ -1133,8 +1129,7 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
         # Said once for the tier, not as "more than 1,000,000 nodes" in every draw.
         if bool((demand > 0).any()):
-            _searched(shape, partial(shape.refuse_certain_availability, Fraction(1)),
-                      topology, now=True)
+            _searched(shape, shape.refuse_certain_availability, topology, now=True)
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                          horizon, confidence), topology, now=False)
         # Without growth the horizon is today: the same draws at the same factor.

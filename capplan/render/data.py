@@ -43,28 +43,33 @@ def to_yaml(document: Any) -> str:
 #: both formats, so its line shows where (and how deep) the rows go.
 _MARKER = "capplan-rows-{}-e4b1c9"
 
-RowsWriter = Callable[[Rows, str, str], Iterable[str]]
+RowsWriter = Callable[[Rows, str], Iterable[str]]
 
 
 def _with_rows(document: Any, dump: Callable[[Any], str], write: RowsWriter) -> str:
-    """*dump* of *document*, its Rows written in place by *write* (key, indent, rows)."""
+    """*dump* of *document*, its Rows written in place by *write* (rows, the line's head)."""
     found: list[Rows] = []
-    stand_in = _stand_in(document, found)
+
+    def stand_in(rows: Rows) -> str:
+        found.append(rows)
+        return _MARKER.format(len(found) - 1)
+
+    standing = _replace_rows(document, stand_in)
     if not found:
-        return dump(document)
-    text = dump(stand_in)
+        return dump(document)  # as it is: values it shares stay shared (YAML anchors)
+    text = dump(standing)
     pieces: list[str] = []
     for number, rows in enumerate(found):
         marker = _MARKER.format(number)
         before, separator, text = text.partition(marker)
         if not separator or marker in text:
-            return dump(_materialized(document))  # a marker in the data itself: play safe
+            return dump(_replace_rows(document, list))  # a marker in the data: play safe
         line_start = before.rfind("\n") + 1
         pieces.append(before[:line_start])
         try:
-            pieces.extend(_batched(write(rows, before[line_start:], text)))
+            pieces.extend(_batched(write(rows, before[line_start:])))
         except _NotSimple:
-            return dump(_materialized(document))
+            return dump(_replace_rows(document, list))
         # A JSON marker is quoted; the writer took its closing quote with the line's head.
         text = text.removeprefix('"')
     pieces.append(text)
@@ -86,28 +91,30 @@ class _NotSimple(Exception):
     """A row holds a scalar whose YAML depends on where it stands (line breaks, wrapping)."""
 
 
-def _stand_in(value: Any, found: list[Rows]) -> Any:
+def _replace_rows(value: Any, replace: Callable[[Rows], Any]) -> Any:
+    """*value* with each Rows in it replaced by *replace*(rows), in document order."""
     if isinstance(value, Rows):
-        found.append(value)
-        return _MARKER.format(len(found) - 1)
+        return replace(value)
     if isinstance(value, dict):
-        return {key: _stand_in(item, found) for key, item in value.items()}
+        return {key: _replace_rows(item, replace) for key, item in value.items()}
     if isinstance(value, list):
-        return [_stand_in(item, found) for item in value]
+        return [_replace_rows(item, replace) for item in value]
     return value
 
 
-def _materialized(value: Any) -> Any:
-    if isinstance(value, Rows):
-        return list(value)
-    if isinstance(value, dict):
-        return {key: _materialized(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_materialized(item) for item in value]
-    return value
+def _each_row(rows: Rows, first: str, scalar: Callable[[Any], str],
+              tail: Callable[[tuple[Any, ...]], str], separator: str = "") -> Iterable[str]:
+    """Each row's text: *first*, its first value, then the rest, *separator* between rows.
+
+    *tail* of the later values is remembered: big tiers repeat a few loads.
+    """
+    written = _Cache(tail)
+    for index in range(len(rows)):
+        values = rows.values(index)
+        yield f"{separator if index else ''}{first}{scalar(values[0])}{written(values[1:])}"
 
 
-def _json_rows(rows: Rows, head: str, after: str) -> Iterable[str]:
+def _json_rows(rows: Rows, head: str) -> Iterable[str]:
     """`    "loads": [ …rows… ]`, as json.dumps(indent=2) writes the list in that place."""
     from json.encoder import encode_basestring
 
@@ -118,24 +125,21 @@ def _json_rows(rows: Rows, head: str, after: str) -> Iterable[str]:
     indent = " " * (len(key) - len(key.lstrip(" ")))
     outer, inner = indent + "  ", indent + "    "
     names = [f"{inner}{encode_basestring(name)}: " for name in rows.keys]
-    first, rest = names[0], names[1:]
+
+    def scalar(value: Any) -> str:
+        return _json_scalar(value, encode_basestring)
 
     def tail(values: tuple[Any, ...]) -> str:
-        return "".join(f",\n{name}{_json_scalar(value, encode_basestring)}"
-                       for name, value in zip(rest, values, strict=True))
+        return "".join(f",\n{name}{scalar(value)}"
+                       for name, value in zip(names[1:], values, strict=True)) + f"\n{outer}}}"
 
-    written = _Cache(tail)
     yield f"{key}[\n"
-    for index in range(len(rows)):
-        values = rows.values(index)
-        separator = ",\n" if index else ""
-        yield (f"{separator}{outer}{{\n{first}{_json_scalar(values[0], encode_basestring)}"
-               f"{written(values[1:])}\n{outer}}}")
+    yield from _each_row(rows, f"{outer}{{\n{names[0]}", scalar, tail, ",\n")
     yield f"\n{indent}]"
 
 
 class _Cache:
-    """A function of a row's later values, remembered: big tiers repeat a few loads."""
+    """A function of a row's later values, remembered."""
 
     #: Entries kept at most, so rows that never repeat cannot grow it without bound.
     LIMIT = 4096
@@ -184,7 +188,7 @@ _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def _yaml_rows(dump: Callable[[Any], str]) -> RowsWriter:
-    def write(rows: Rows, head: str, after: str) -> Iterable[str]:
+    def write(rows: Rows, head: str) -> Iterable[str]:
         """`loads:` and one `- key: value` block per row, as the emitter writes the list."""
         key = head.rstrip(" ")
         if not rows:
@@ -194,19 +198,18 @@ def _yaml_rows(dump: Callable[[Any], str]) -> RowsWriter:
         scalars: dict[Any, str] = {}
         if not all(_PLAIN.fullmatch(name) and name not in _YAML_WORDS for name in rows.keys):
             raise _NotSimple  # keys the emitter may quote or write as complex keys
-        names = [f"{name}: " for name in rows.keys]
-        first, rest = f"\n{indent}- {names[0]}", [f"\n{indent}  {name}" for name in names[1:]]
+        rest = [f"\n{indent}  {name}: " for name in rows.keys[1:]]
+
+        def scalar(value: Any) -> str:
+            return _yaml_scalar(value, dump, scalars)
 
         def tail(values: tuple[Any, ...]) -> str:
-            return "".join(name + _yaml_scalar(value, dump, scalars)
+            return "".join(name + scalar(value)
                            for name, value in zip(rest, values, strict=True))
 
-        written = _Cache(tail)
         yield key
-        for index in range(len(rows)):
-            values = rows.values(index)
-            # Each row starts its own line; the marker's line break ends the last one.
-            yield f"{first}{_yaml_scalar(values[0], dump, scalars)}{written(values[1:])}"
+        # Each row starts its own line; the marker's line break ends the last one.
+        yield from _each_row(rows, f"\n{indent}- {rows.keys[0]}: ", scalar, tail)
     return write
 
 
