@@ -44,6 +44,15 @@ bad, so the answer is 1 − P(S < m) − P(every window fine), and the last is a
 (1 − w)^⌊N/L⌋ (that many disjoint windows all fine). Used when half that bound is within
 RELATIVE_ERROR of the figure: the subtraction then loses nothing the slack does not state.
 
+**Spread 1.** The ring then sheds exactly when every node is down or some node is up
+and the L nodes after it are down; two such starts exclude each other or have disjoint
+stretches of L + 1 nodes. The inclusion–exclusion over starts is exact with ⌊N/(L+1)⌋
+terms and Bonferroni brackets it after any of them (:func:`_run_starts_bracket`:
+microseconds, closed to rounding unless N·(1 − q)·q^L is large). Past it, the power sum
+1 − qᴺ − tr Tᴺ of the run-length automaton (:func:`_run_power_sum`, O(L²·log N)) and
+then the matrices below. Measured in benchmarks/ring_runs.py: runs of up to 2,000 at a
+million nodes in 0.02 ms, where the matrices stopped at runs of 199 (400 states).
+
 **State size.** With n·w below 2⁻⁶⁰ the figure is 0 with that bound as its error. Small
 matrices (``SMALL_CHAIN``) are powered first; then the two shortcuts; then matrices up to
 ``MAX_RING_STATES``·∛(14 / log2 N) states (400 at 10,000 nodes). A ring is left without a
@@ -405,6 +414,10 @@ def ring_meets_quickly(nodes: int, q: Fraction | float, demand: Fraction,
     factor 1 + N·p, about 1% at a 99% target, so a count search decides almost every
     count without the exact figure (a matrix power); the figure a plan reports is still
     :func:`ring`'s.
+
+    Near a moderate target (50%: N·p ≈ 0.7) the two are a factor 2 apart, and a count
+    search would need figures at dozens of counts. There the exact inclusion–exclusion
+    over the Sᵢ decides instead (:func:`_run_starts_bracket`).
     """
     if demand <= 0:
         return True
@@ -426,7 +439,63 @@ def ring_meets_quickly(nodes: int, q: Fraction | float, demand: Fraction,
         return True
     if starts / (1 + starts) + all_down > allowed * (1 + RELATIVE_ERROR):
         return False
-    return None
+    low, high = _run_starts_bracket(nodes, exact_q, budget + 1)
+    return True if high + all_down <= allowed * (1 - RELATIVE_ERROR) \
+        else False if low + all_down > allowed * (1 + RELATIVE_ERROR) else None
+
+
+def _run_starts_figure(nodes: int, q: Fraction, run: int) -> Unavailability | None:
+    """The middle of :func:`_run_starts_bracket`, where it is within RELATIVE_ERROR.
+
+    It closes on the figure unless N·p is large (the figure is then nearly certain) or
+    the terms underflow (the figure is then tiny, and the matrix has it).
+    """
+    low, high = _run_starts_bracket(nodes, q, run)
+    middle, half = (low + high) / 2, (high - low) / 2
+    return Unavailability(middle, half) if middle > 0 and half <= RELATIVE_ERROR * middle \
+        else None
+
+
+#: Terms of the inclusion–exclusion :func:`_run_starts_bracket` adds at most.
+MOST_RUN_START_TERMS = 64
+
+
+def _run_starts_bracket(nodes: int, q: Fraction, run: int) -> tuple[float, float]:
+    """Bounds on P(some Sᵢ): a spread-1 ring with a node up sheds at *run* down in a row.
+
+    Sᵢ (node i − 1 up, i … i + run − 1 down, probability r = (1 − q)·q^run) and Sⱼ either
+    exclude each other or have disjoint stretches of run + 1 nodes, so a set of j starts
+    all happen with probability r^j exactly when their stretches are disjoint, and there
+    are C_j = (N/j)·C(N − j·run − 1, j − 1) such sets on a ring of N. By inclusion–
+    exclusion P(some Sᵢ) = Σ_j (−1)^(j+1)·C_j·r^j, and by Bonferroni each partial sum
+    ending in a term added is above it, each ending in one subtracted below: no
+    subtraction is trusted beyond the bracket. Every term is exp of a sum of logs, with
+    its error bounded from the sizes of those logs (a few units in the last place each).
+    """
+    down, up = float(q), float(1 - q)
+    log_down, log_up = math.log(down), math.log(up)
+    u = 2.0**-53
+    error = low = high = partial = 0.0
+    log_rate = log_up + run * log_down
+    for j in range(1, min(nodes // (run + 1), MOST_RUN_START_TERMS) + 1):
+        ways = math.comb(nodes - j * run - 1, j - 1)
+        log_term = math.log(nodes / j) + math.log(ways) + j * log_rate
+        if log_term > 700:
+            return 0.0, math.inf  # the terms only grow from here: no bracket
+        term = math.exp(log_term)
+        logs = abs(math.log(nodes / j)) + math.log(ways) + j * (abs(log_up) + run * abs(log_down))
+        error += term * u * (4 * logs + 2 * j * (run + 2) + 4 * MOST_RUN_START_TERMS + 16) \
+            + 2.0**-1070  # a term that underflowed
+        partial += term if j % 2 else -term
+        if j % 2:
+            high = partial
+        else:
+            low = partial
+        if j == nodes // (run + 1):
+            low = high = partial  # every term: the sum is exact
+        elif term <= error:
+            break  # the next terms cannot narrow the bracket past the rounding
+    return max(low - error, 0.0), high + error
 
 
 def _exactly(n: int, q: Fraction, k: int) -> Unavailability:
@@ -476,9 +545,15 @@ def _ring_windows(nodes: int, q: Fraction, m: int, budget: int) -> Unavailabilit
         value = _ring_power(nodes, down, m, length, up)
         return Unavailability(value, value * RELATIVE_ERROR,
                               lambda: _ring_exact(nodes, q, m, length))
-    # The two bounded shortcuts cost microseconds: try them before a large matrix.
-    for shortcut in (_declumped, _nearly_certain):
-        figure = shortcut(nodes, down, m, length)
+    # The bounded shortcuts cost microseconds (the power sum a millisecond): try them
+    # before a large matrix.
+    shortcuts = [partial(_declumped, nodes, down, m, length),
+                 partial(_nearly_certain, nodes, down, m, length)]
+    if m == 1:
+        shortcuts[:0] = [partial(_run_starts_figure, nodes, q, length),
+                         partial(_run_power_sum, nodes, down, up, length)]
+    for shortcut in shortcuts:
+        figure = shortcut()
         if figure is not None:
             return Unavailability(figure.value, figure.slack,
                                   lambda: _ring_exact(nodes, q, m, length))
@@ -555,6 +630,76 @@ def _nearly_certain(nodes: int, q: float, m: int, length: int) -> Unavailability
     few = _tail_float(nodes, q, nodes - m + 1)
     value = 1.0 - few - fine / 2
     slack = fine / 2 + 2.0**-50
+    if value <= 0 or slack > RELATIVE_ERROR * value:
+        return None
+    return Unavailability(value, slack)
+
+
+#: Longest run (L) the spread-1 power sum takes: its cost is L²·log2 N multiply-adds in
+#: numpy convolutions, about 0.1 s at L = 2,048 and a million nodes.
+LONGEST_POWER_SUM_RUN = 2048
+
+
+def _run_power_sum(nodes: int, q: float, up: float, length: int) -> Unavailability | None:
+    """Spread 1: P(some node up and a run of *length* down) = 1 − qᴺ − tr Tᴺ; None if coarse.
+
+    T is the run-length automaton (state: downs since the last up, below L): a closed walk
+    of N steps is exactly a cyclic configuration with an up and no run of L downs, so
+    tr Tᴺ = s_N, the N-th power sum of the roots of χ(x) = xᴸ − Σ_r c_r x^(L−1−r),
+    c_r = (1 − q)·q^r. Then s_N = Σ_j v_j·s_j with v = xᴺ mod χ, and for j < L no run
+    of L fits in j nodes, so s_j = 1 − q^j = (1 − q)·Σ_(i<j) q^i (s_0 = L, the roots).
+
+    v comes by repeated squaring. A product's part of degree L + k (k ≤ L − 2) folds back
+    as x^(L+k) mod χ = Σ_j x^j Σ_(i≤j) a_(k−i)·c_(L−1−j+i), where a is the series of
+    1/(1 − Σ_r c_r t^(r+1)): below L it is (1 − qt)/(1 − t), so a_0 = 1 and a_m = 1 − q.
+    Folding is then a suffix sum and one convolution; memory stays O(L).
+
+    Every term is a product of non-negative numbers, so each rounding is relative: a
+    product adds at most (3L + 3)·u to its factors' errors (u = 2⁻⁵³: two convolutions
+    of L terms and a suffix sum), xᴺ carries N − 1 of those, the c_r and s_j at most 2u
+    per node they span. The price is one subtraction from 1, so the figure is used only
+    where its absolute error is within RELATIVE_ERROR of it: moderate targets, where the
+    closed-form bounds of :func:`ring_meets_quickly` are a factor 2 apart and a count
+    search needs figures at several counts (O(L²·log N) here against the matrix's
+    (2L)³·log N).
+    """
+    import numpy as np
+
+    if length > LONGEST_POWER_SUM_RUN or not 0 < q < 1:
+        return None
+    if length == 1:
+        fine = math.pow(up, nodes)  # a single down node sheds: only "all up" is fine
+    else:
+        geometric = np.cumprod(np.concatenate(([1.0], np.full(length - 1, q))))
+        folded = (up * geometric)[::-1].copy()  # c_(L−1) … c_0
+        sums = np.concatenate(([float(length)], up * np.cumsum(geometric[:-1])))
+
+        def times(a: Any, b: Any) -> Any:
+            full = np.convolve(a, b)
+            low, high = full[:length], full[length:]
+            beyond = np.concatenate((np.cumsum(high[::-1])[::-1][1:], [0.0]))
+            return low + np.convolve(high + up * beyond, folded)[:length]
+
+        power: Any = None
+        square = np.zeros(length)
+        square[1] = 1.0
+        exponent = nodes
+        while True:
+            exponent, bit = divmod(exponent, 2)
+            if bit:
+                power = square if power is None else times(power, square)
+            if not exponent:
+                break
+            square = times(square, square)
+        fine = float(power @ sums)
+    all_down = math.pow(q, nodes)
+    value = (1.0 - all_down) - fine
+    u = 2.0**-53
+    # Twice the bound of the docstring, for the roundings it does not itemise.
+    relative = 2 * u * ((nodes - 1) * (3 * length + 3) + 2 * (nodes + length) + length + 4)
+    # Underflow adds absolute errors below 2⁻¹⁰⁷⁴, each grown at most 2L-fold per product.
+    tiny = 2.0 ** min(0.0, -1074 + nodes.bit_length() * 2 * math.log2(2 * length + 2))
+    slack = u * (2 + (nodes + 2) * all_down + abs(value)) + fine * relative + tiny
     if value <= 0 or slack > RELATIVE_ERROR * value:
         return None
     return Unavailability(value, slack)

@@ -401,11 +401,12 @@ def mutated(draw: Draw) -> Document:
 #:   the middle is ½. Slowest seen since: compare of a 64-zone ring beside a standby pair
 #:   of nodes down half the time, 1.3 s; failover of a 1,000,000-node pool, 1.4 s (the
 #:   document has a million entries).
-#:   TODO(down-most): the 10,000-site slow run (on the commit before these) found one shape
-#:   still slow: compare's spread-1 ring variant of a pool of nodes down 98% of the time at
-#:   a 50% target, over {low, high} draws, about 45 s. Near 50% the closed-form bounds of
-#:   availability.ring_meets_quickly are a factor 2 apart, so each draw's count walk asks
-#:   the exact figure (a matrix of up to 400 states, ~20 ms) at several counts.
+#:   The 10,000-site slow run then found one shape still slow: compare's spread-1 ring
+#:   variant of a pool of nodes down 98% of the time at a 50% target, over {low, high}
+#:   draws, 44 s. Near 50% those bounds are a factor 2 apart, so each draw's count walk
+#:   asked the exact figure (a 400-state matrix, ~20 ms) at dozens of counts. The exact
+#:   inclusion–exclusion over run starts, bracketed by Bonferroni, now decides them in
+#:   microseconds (availability._run_starts_bracket): 2.7 s.
 KNOWN_SLOW: frozenset[str] = frozenset()
 
 
