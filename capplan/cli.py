@@ -741,8 +741,8 @@ def _planning(loaded: "Loaded") -> Iterator[None]:
         with _stray_output_to_stderr():
             yield
     except Unattainable as error:
-        line, column = loaded.locate(error.path)
-        raise InvalidInput([Problem(loaded.filename, line, column, str(error))]) from None
+        raise InvalidInput([Problem(loaded.filename, *loaded.locate(each.path), str(each))
+                            for each in error.every()]) from None
 
 
 @contextmanager

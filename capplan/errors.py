@@ -61,12 +61,19 @@ class InvalidInput(CapplanError):
 class Unattainable(CapplanError, ValueError):
     """No tier size holds the policy (a target that more nodes never reach).
 
-    *path* is the key path of the tier in the file, once the sizing knows it.
+    *path* is the key path of the tier in the file, once the sizing knows it. A plan
+    raises the first tier's in file order; *also* holds the other tiers' (as a linter
+    reports every finding, not the first), each with its own path.
     """
 
     def __init__(self, message: str, path: KeyPath = ()) -> None:
         super().__init__(message)
         self.path = path
+        self.also: tuple[Unattainable, ...] = ()
+
+    def every(self) -> tuple[Unattainable, ...]:
+        """The first tier's refusal, then the others' (*also*), in file order."""
+        return (self, *self.also)
 
 
 class TooMany(Unattainable):

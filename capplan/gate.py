@@ -62,9 +62,9 @@ def check_topology(name: str, loaded: Loaded) -> list[Finding]:
         site = plan(topology)
         loaded = loaded._replace(topology=resolved(topology))
     except Unattainable as error:
-        line, column = loaded.locate(error.path)
         found = rule("policy-not-held")
-        return [*warnings, Finding(name, line, column, found, str(error), found.level)]
+        return [*warnings, *(Finding(name, *loaded.locate(each.path), found, str(each),
+                                     found.level) for each in error.every())]
     growth = topology.traffic.growth
     findings = [*warnings, *_horizon_warnings(name, loaded, site.tiers)]
     for index, tier in enumerate(site.tiers):

@@ -7,7 +7,7 @@ and ratios stay exact fractions here; the report turns them into numbers for out
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property, lru_cache, partial
@@ -1011,24 +1011,49 @@ def requirements_of(topology: Topology, shapes: list[TierShape], demands: list[F
     factor = flow.growth_factor(topology.traffic)
     if is_uncertain(topology):
         horizon = max(factor, Fraction(1))
-        # Whether the cascade sizes the tier is told at the medians, like every figure
-        # but the counts.
-        return [Requirement(spread.nodes_required, spread.nodes_required_now,
-                            spread.distribution,
-                            cascade is not None and _searched(
-                                shape, partial(shape.required, flow.tame(demand * horizon),
-                                               flow.tame(cascade * horizon)),
-                                topology, now=False) > _searched(
-                                shape, partial(shape.required, flow.tame(demand * horizon)),
-                                topology, now=False),
-                            spread.covered, spread.expected_regret)
-                for spread, shape, demand, cascade in zip(
-                    _spreads(topology, shapes, moved, factor, simulations, seed, only),
-                    shapes, demands, cascades, strict=True)]
-    result = []
-    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
-        result.append(_required(shape, demand, cascade, factor, topology))
-    return result
+
+        def from_spread(spread: Spread, shape: TierShape, demand: Fraction,
+                        cascade: Fraction | None) -> Requirement:
+            # Whether the cascade sizes the tier is told at the medians, like every figure
+            # but the counts.
+            by_cascade = cascade is not None and _searched(
+                shape, partial(shape.required, flow.tame(demand * horizon),
+                               flow.tame(cascade * horizon)), topology, now=False) > _searched(
+                shape, partial(shape.required, flow.tame(demand * horizon)), topology,
+                now=False)
+            return Requirement(spread.nodes_required, spread.nodes_required_now,
+                               spread.distribution, by_cascade, spread.covered,
+                               spread.expected_regret)
+
+        return every_tier(
+            partial(from_spread, spread, shape, demand, cascade)
+            for spread, shape, demand, cascade in zip(
+                _spreads(topology, shapes, moved, factor, simulations, seed, only),
+                shapes, demands, cascades, strict=True))
+    return every_tier(partial(_required, shape, demand, cascade, factor, topology)
+                      for shape, demand, cascade in zip(shapes, demands, cascades, strict=True))
+
+
+TierResult = TypeVar("TierResult")
+
+
+def every_tier(work: Iterable[Callable[[], TierResult]]) -> list[TierResult]:
+    """Each tier's result, in order; one tier no count holds does not hide the others.
+
+    Raises the first tier's :class:`Unattainable` with the later ones in its ``also``,
+    so that ``check`` reports each of them, as a linter reports every finding.
+    """
+    results: list[TierResult] = []
+    failed: list[Unattainable] = []
+    for one in work:
+        try:
+            results.append(one())
+        except Unattainable as error:
+            failed.append(error)
+    if failed:
+        failed[0].also = tuple(failed[1:])
+        raise failed[0]
+    return results
 
 
 def _required(shape: TierShape, demand: Fraction, cascade: Fraction | None, factor: Fraction,
@@ -1122,11 +1147,11 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     cause = None if traffic.growth <= 0 else (
         f"growth {float(traffic.growth):.2%} a month for {float(traffic.horizon_months):g} "
         "months")
-    result: list[Spread] = []
     demands, cascades = draws.demands, draws.cascades
     if only is not None:
         demands, cascades = [demands[only]], [cascades[only]]
-    for shape, demand, cascade in zip(shapes, demands, cascades, strict=True):
+
+    def spread_of(shape: TierShape, demand: Any, cascade: Any) -> Spread:
         # Said once for the tier, not as "more than 1,000,000 nodes" in every draw.
         if bool((demand > 0).any()):
             _searched(shape, shape.refuse_certain_availability, topology, now=True)
@@ -1137,9 +1162,8 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
             shape, partial(uncertainty.tier_counts, shape, demand, cascade, Fraction(1),
                            confidence), topology, now=True)
         if topology.policy.choose == "regret":
-            result.append(_least_regret(shape, topology, later, now, demand, cascade))
-            continue
-        result.append(Spread(
+            return _least_regret(shape, topology, later, now, demand, cascade)
+        return Spread(
             _searched(shape, partial(uncertainty.quantile_count, later, confidence,
                                      tier=shape.tier.name, cause=cause,
                                      path=("traffic", "growth") if cause else shape.path),
@@ -1149,8 +1173,10 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
                       topology, now=True),
             uncertainty.distribution(later),
             None if shape.tier.nodes is None
-            else _draws_held(shape, shape.tier.nodes, demand, cascade) >= confidence))
-    return result
+            else _draws_held(shape, shape.tier.nodes, demand, cascade) >= confidence)
+
+    return every_tier(partial(spread_of, shape, demand, cascade)
+                      for shape, demand, cascade in zip(shapes, demands, cascades, strict=True))
 
 
 def _least_regret(shape: TierShape, topology: Topology, later: Any, now: Any, demand: Any,

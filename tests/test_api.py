@@ -330,6 +330,18 @@ def test_policy_no_count_meets_is_unattainable() -> None:
         capplan.plan(topology)
     assert isinstance(info.value, capplan.CapplanError)
     assert info.value.path == ("tiers", 0)
+    assert info.value.also == ()
+
+
+def test_every_tier_no_count_holds_is_raised_in_file_order() -> None:
+    """The first tier's refusal is raised; the others ride along in ``also``."""
+    topology = capplan.Topology.model_validate(site(
+        tier("web"), tier("api"), tier("db", node={"capacity_rps": "1G"}),
+        traffic={"peak_rps": "1G"}))
+    with pytest.raises(capplan.Unattainable) as info:
+        capplan.plan(topology)
+    assert [each.path for each in info.value.every()] == [("tiers", 0), ("tiers", 1)]
+    assert "tier 'api'" in str(info.value.also[0])
 
 
 @pytest.mark.parametrize(("call", "message"), [

@@ -228,3 +228,42 @@ def test_a_short_runway_is_said_once(tmp_path: Path) -> None:
     text = HORIZON.replace("peak_rps: 150", "peak_rps: 195")
     _, lines, _ = check_text(tmp_path, text)
     assert [line.rsplit(" ", 1)[-1] for line in lines] == ["[CAP101]"]
+
+
+UNREACHABLE_TWICE = """\
+site: two
+traffic: {peak_rps: 1000}
+tiers:
+  - name: cache
+    redundancy: pool
+    node: {capacity_rps: 0.0001}
+  - name: web
+    redundancy: pool
+    node: {capacity_rps: 100}
+  - name: api
+    redundancy: ring
+    node: {capacity_rps: 0.00002}
+"""
+
+
+@pytest.mark.parametrize("ranged", [False, True])
+def test_every_tier_no_count_holds_is_a_finding(tmp_path: Path, ranged: bool) -> None:
+    """Two tiers no count holds: check reports both at their tiers, as a linter would.
+
+    It used to stop at the first ('cache') and say nothing of 'api'; with `{low, high}`
+    ranges the counts come from draws, through another path of the planner.
+    """
+    text = UNREACHABLE_TWICE if not ranged else UNREACHABLE_TWICE.replace(
+        "{peak_rps: 1000}", "{peak_rps: {low: 800, high: 1200}}")
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "CAP002" in line]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:4:5: error: tier 'cache' would need more than")
+    assert lines[1].startswith(f"{path}:10:5: error: tier 'api' would need more than")
+    planned = runner.invoke(app, ["plan", str(path)])
+    assert planned.exit_code == 2
+    assert [line.split(":")[1:3] for line in planned.stderr.splitlines()] == \
+        [["4", "5"], ["10", "5"]]
