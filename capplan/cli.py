@@ -24,6 +24,7 @@ from capplan.errors import InvalidArgument as _UsageError
 
 if TYPE_CHECKING:
     from capplan.loader import Loaded
+    from capplan.results import Plan
 
 #: Set this to see Python tracebacks instead of one-line errors (for bug reports).
 DEBUG_ENV = "CAPPLAN_DEBUG"
@@ -366,7 +367,7 @@ def diff(
             raise _UsageError("only one of OLD and NEW can read standard input")
         before, after = _each_or_every_problem(_load_revision, [old, new])
 
-        def plan(loaded: "Loaded") -> Any:
+        def plan(loaded: "Loaded") -> "Plan":
             with _planning(loaded):
                 return api.plan(loaded.topology, simulations=simulations, seed=seed)
 

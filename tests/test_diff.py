@@ -354,32 +354,40 @@ def test_without_git_the_error_says_so(repository: Path,
 
 
 def test_the_table_shows_what_changed(changed: Path) -> None:
-    """One row per changed, added or removed tier, before → after, then the totals."""
+    """One row per changed, added or removed tier, before→after, then the totals; 80 wide."""
     result = invoke("diff", str(BLUEPRINT), str(changed), "--fail-on", "nodes>+1")
     assert result.exit_code == ExitCode.POLICY_FAILED
     lines = result.stdout.splitlines()
     assert lines[0] == "5 tiers: 1 changed, 1 added, 1 removed, 2 unchanged"
+    assert lines[2].split() == ["tier", "change", "nodes", "required", "cost", "status",
+                                "spare", "runway"]
     rows = {line.split()[0]: " ".join(line.split()[1:]) for line in lines[4:8]}
     assert rows == {
-        "web": "changed 4 → 6 8 10,000 → 15,000 FAIL → ok -25% → +25% 0 → 5.7 mo",
-        "search": "added - → 2 - → 2 - → 2,000 - → ok - → +67% - → 13.0 mo",
-        "storage": "removed 2 → - 3 → - 16,000 → - ok → - +4% → - 1.0 mo → -",
-        "total": "10 → 12 15 → 14 56,000 → 47,000",
+        "web": "changed 4→6 8 10,000→15,000 FAIL→ok -25%→+25% 0→5.7 mo",
+        "search": "added 2 2 2,000 ok +67% 13.0 mo",
+        "storage": "removed 2 3 16,000 ok +4% 1.0 mo",
+        "total": "10→12 15→14 56,000→47,000",
     }
     assert lines[-2:] == ["cost of the nodes required: 74,000 → 52,000", "tripped: nodes>+1"]
+    assert max(len(line) for line in lines) <= 80
 
 
 def test_markdown_is_a_pull_request_comment(changed: Path) -> None:
-    """A heading, the tripped expressions, and a GitHub table with a row per change."""
+    """A heading, the files, the tripped expressions, a GitHub table with a row per change."""
     result = invoke("diff", str(changed), str(BLUEPRINT), "--fail-on", "status", "-f",
                     "markdown")
     assert result.exit_code == ExitCode.POLICY_FAILED
     lines = result.stdout.splitlines()
-    assert lines[0] == "### capplan diff: 5 tiers: 1 changed, 1 added, 1 removed, 2 unchanged"
-    assert lines[2] == "**Tripped:** `status`"
-    assert lines[4] == "| tier | change | nodes | required | cost | status | spare | runway |"
-    assert lines[6].startswith("| web | changed | 6 → 4 | 8 | 15,000 → 10,000 | ok → FAIL |")
-    assert lines[9].startswith("| **total** |  | 12 → 10 | 14 → 15 | 47,000 → 56,000 |")
+    assert lines[:5] == [
+        "### capplan diff: 5 tiers: 1 changed, 1 added, 1 removed, 2 unchanged", "",
+        f"`{changed}` → `{BLUEPRINT}`", "", "**Tripped:** `status`"]
+    assert lines[6:12] == [
+        "| tier | change | nodes | required | cost | status | spare | runway |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| web | changed | 6 → 4 | 8 | 15,000 → 10,000 | ok → FAIL | +25% → -25% | 5.7 mo → 0 |",
+        "| storage | added | 2 | 3 | 16,000 | ok | +4% | 1.0 mo |",
+        "| search | removed | 2 | 2 | 2,000 | ok | +67% | 13.0 mo |",
+        "| **total** |  | 12 → 10 | 14 → 15 | 47,000 → 56,000 |  |  |  |"]
 
 
 def test_github_annotates_the_tier_that_stops_holding(changed: Path) -> None:

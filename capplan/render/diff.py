@@ -1,8 +1,8 @@
 """What ``capplan diff`` prints: a table, JSON, YAML, a pull-request comment, annotations.
 
 The table and the Markdown show only the tiers that changed, each figure as
-``before → after`` (one value where it stayed), with the figures written as the plan table
-writes them; JSON and YAML are the whole document.
+``before→after`` (one value where it stayed, and for a tier added or removed), written as
+the plan table writes them; JSON and YAML are the whole document.
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ from capplan.render.fmt import money, runway, signed_percent
 from capplan.render.table import STATUS_LABELS, _tabulate
 from capplan.units import count_noun
 
-#: A side a tier does not have (before it was added, after it was removed).
-ABSENT = "-"
 #: How a tier's figure is written, column by column: header, key, format.
 COLUMNS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("nodes", "nodes", lambda value: ABSENT if value is None else str(value)),
+    ("nodes", "nodes", lambda value: "-" if value is None else str(value)),
     ("required", "nodes_required", str),
     ("cost", "cost", money),
     ("status", "ok", lambda value: STATUS_LABELS[value]),
     ("spare", "headroom", signed_percent),
     ("runway", "runway_months", runway),
 )
+#: Between before and after: tight in the terminal table, which keeps within 80 columns
+#: for a site's usual figures; spaced where there is room.
+TIGHT, SPACED = "→", " → "
 
 
 def render_json(diff: Diff) -> str:
@@ -42,27 +43,30 @@ def render_yaml(diff: Diff) -> str:
 
 def render_table(diff: Diff) -> str:
     """The changed tiers and the totals, before → after; 'no change' when nothing did."""
-    shown = _shown(diff)
+    shown = _shown(diff, TIGHT)
     if not shown:
         return f"{_summary(diff)}\n"
-    rows = [*shown, ["total", "", *_total_cells(diff)]]
+    rows = [*shown, ["total", "", *_total_cells(diff, TIGHT)]]
     table = _tabulate(rows, _headers(), colalign=("left", "left", *["right"] * len(COLUMNS)))
     tripped = [f"tripped: {', '.join(diff.tripped)}"] if diff.tripped else []
-    return "\n".join([_summary(diff), "", table, "", _cost_required(diff), *tripped]) + "\n"
+    return "\n".join([_summary(diff), "", table, "", _cost_required(diff, SPACED),
+                      *tripped]) + "\n"
 
 
 def render_markdown(diff: Diff) -> str:
     """A GitHub-flavoured pull-request comment: tripped expressions first, then the table."""
     lines = [f"### capplan diff: {_summary(diff)}", ""]
+    if diff.old_file is not None and diff.new_file is not None:
+        lines += [f"`{diff.old_file}` → `{diff.new_file}`", ""]
     tripped = ", ".join(f"`{expression}`" for expression in diff.tripped)
     if tripped:
         lines += [f"**Tripped:** {tripped}", ""]
-    shown = _shown(diff)
+    shown = _shown(diff, SPACED)
     if shown:
-        rows = [*shown, ["**total**", "", *_total_cells(diff)]]
+        rows = [*shown, ["**total**", "", *_total_cells(diff, SPACED)]]
         lines += [_markdown_row(_headers()),
                   "|" + "|".join(["---", "---", *["--:"] * len(COLUMNS)]) + "|",
-                  *(_markdown_row(row) for row in rows), "", _cost_required(diff)]
+                  *(_markdown_row(row) for row in rows), "", _cost_required(diff, SPACED)]
     return "\n".join(lines) + "\n"
 
 
@@ -96,42 +100,41 @@ def _headers() -> list[str]:
     return ["tier", "change", *(header for header, _, _ in COLUMNS)]
 
 
-def _shown(diff: Diff) -> list[list[str]]:
+def _shown(diff: Diff, arrow: str) -> list[list[str]]:
     """A row per tier that changed, was added or removed."""
-    return [[tier.name, tier.change, *(_cell(tier.before, tier.after, key, write)
+    return [[tier.name, tier.change, *(_cell(tier.before, tier.after, key, write, arrow)
                                        for _, key, write in COLUMNS)]
             for tier in diff.tiers if tier.change != "same"]
 
 
 def _cell(before: dict[str, Any] | None, after: dict[str, Any] | None, key: str,
-          write: Callable[[Any], str]) -> str:
-    """'4 → 6'; '8' where the figure stayed; '-' for the side a tier does not have."""
-    old = ABSENT if before is None else write(before[key])
-    new = ABSENT if after is None else write(after[key])
-    return new if old == new else f"{old} → {new}"
+          write: Callable[[Any], str], arrow: str) -> str:
+    """'4→6'; '8' where the figure stayed, or where the tier has one side only."""
+    values = [write(side[key]) for side in (before, after) if side is not None]
+    return values[0] if len(set(values)) == 1 else arrow.join(values)
 
 
-def _total_cells(diff: Diff) -> list[str]:
+def _total_cells(diff: Diff, arrow: str) -> list[str]:
     """The totals under the columns they add up (nodes, required, cost); blank elsewhere."""
-    return [_cell(diff.before, diff.after, key, write) if key in TOTAL_KEYS else ""
+    return [_cell(diff.before, diff.after, key, write, arrow) if key in TOTAL_KEYS else ""
             for _, key, write in COLUMNS]
 
 
-def _cost_required(diff: Diff) -> str:
+def _cost_required(diff: Diff, arrow: str) -> str:
     return (f"cost of the nodes required: "
-            f"{_cell(diff.before, diff.after, 'cost_required', money)}")
+            f"{_cell(diff.before, diff.after, 'cost_required', money, arrow)}")
 
 
 def _figures(tier: TierChange) -> str:
     """'nodes 4 → 6, required 8, …': every figure of one tier, for a one-line message."""
-    return ", ".join(f"{header} {_cell(tier.before, tier.after, key, write)}"
+    return ", ".join(f"{header} {_cell(tier.before, tier.after, key, write, SPACED)}"
                      for header, key, write in COLUMNS)
 
 
 def _totals_words(diff: Diff) -> str:
     """'nodes 10 → 12, required 15, cost 56,000 → 61,000, cost required 74,000'."""
     figures = [(header, key, write) for header, key, write in COLUMNS if key in TOTAL_KEYS]
-    return ", ".join(f"{header} {_cell(diff.before, diff.after, key, write)}"
+    return ", ".join(f"{header} {_cell(diff.before, diff.after, key, write, SPACED)}"
                      for header, key, write in [*figures, ("cost required", "cost_required",
                                                            money)])
 
