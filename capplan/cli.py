@@ -367,11 +367,12 @@ def diff(
             raise _UsageError("only one of OLD and NEW can read standard input")
         before, after = _each_or_every_problem(_load_revision, [old, new])
 
-        def plan(loaded: "Loaded") -> "Plan":
+        def planned(loaded: "Loaded") -> "Plan":
             with _planning(loaded):
                 return api.plan(loaded.topology, simulations=simulations, seed=seed)
 
-        result = api.diff(*_each_or_every_problem(plan, [before, after]), fail_on=fail_on or ())
+        result = api.diff(*_each_or_every_problem(planned, [before, after]),
+                          fail_on=fail_on or ())
         lines = {tier.name: after.locate(("tiers", index))[0]
                  for index, tier in enumerate(after.topology.tiers)}
         result = result.located(before.filename, after.filename, lines)
