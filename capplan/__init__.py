@@ -27,11 +27,14 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from capplan.api import check as check
     from capplan.api import compare as compare
+    from capplan.api import diff as diff
     from capplan.api import export as export
     from capplan.api import failover as failover
     from capplan.api import load as load
     from capplan.api import plan as plan
     from capplan.api import size as size
+    from capplan.diff import Diff as Diff
+    from capplan.diff import TierChange as TierChange
     from capplan.errors import CapplanError as CapplanError
     from capplan.errors import InvalidArgument as InvalidArgument
     from capplan.errors import InvalidInput as InvalidInput
@@ -55,8 +58,8 @@ if TYPE_CHECKING:
 
 #: Each public name, and the module that defines it.
 _HOME = {
-    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "export", "fit",
-                     "observe", "observe_prometheus"), "capplan.api"),
+    **dict.fromkeys(("load", "plan", "size", "failover", "compare", "check", "diff", "export",
+                     "fit", "observe", "observe_prometheus"), "capplan.api"),
     "Observation": "capplan.observe",
     "Fit": "capplan.fit",
     **dict.fromkeys(("CapplanError", "InvalidInput", "Problem", "InvalidArgument",
@@ -68,6 +71,7 @@ _HOME = {
                    "capplan.results"),
     **dict.fromkeys(("Failover", "Ranking"), "capplan.failover"),
     "Export": "capplan.export",
+    **dict.fromkeys(("Diff", "TierChange"), "capplan.diff"),
     **dict.fromkeys(("CheckResult", "Finding"), "capplan.findings"),
 }
 
@@ -76,6 +80,7 @@ __all__ = [
     "CheckResult",
     "Comparison",
     "Comparisons",
+    "Diff",
     "Export",
     "Failover",
     "Finding",
@@ -89,6 +94,7 @@ __all__ = [
     "Ranking",
     "Sizing",
     "SourceUnavailable",
+    "TierChange",
     "TierPlan",
     "TooMany",
     "TooManySets",
@@ -98,6 +104,7 @@ __all__ = [
     "__version__",
     "check",
     "compare",
+    "diff",
     "export",
     "failover",
     "fit",

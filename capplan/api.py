@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from capplan.errors import CapplanError, InvalidArgument
 
 if TYPE_CHECKING:
+    from capplan.diff import Diff
     from capplan.export import Export
     from capplan.failover import Failover, Ranking
     from capplan.findings import CheckResult
@@ -249,6 +250,25 @@ def check(*sources: str | os.PathLike[str], strict: bool = False) -> CheckResult
         raise InvalidArgument("check needs at least one file")
     names = list(dict.fromkeys(os.fspath(source) for source in sources))
     return gate.check(names, load_file, strict=strict)
+
+
+def diff(old: Topology | Plan, new: Topology | Plan, *, fail_on: Iterable[str] | str = (),
+         simulations: int = 10_000, seed: int = 0) -> Diff:
+    """What changes from *old* to *new*: each tier's figures before and after, the totals.
+
+    Each side is a topology (planned here with *simulations* and *seed*) or a plan already
+    made. *fail_on* holds expressions (``"cost>+5%"``, ``"nodes_required>+2"``,
+    ``"status"``); ``.tripped`` lists those the change trips and ``.return_code`` is 1 when
+    one does. A malformed expression raises InvalidArgument before anything is planned.
+    """
+    from capplan.diff import diff_plans, parse_conditions
+    from capplan.results import Plan
+
+    conditions = parse_conditions(fail_on)
+    before, after = (side if isinstance(side, Plan)
+                     else plan(side, simulations=simulations, seed=seed)
+                     for side in (old, new))
+    return diff_plans(before, after, conditions)
 
 
 def fit(source: str | os.PathLike[str], *, text: bool = False, x: str | None = None,

@@ -24,6 +24,7 @@ from capplan.errors import InvalidArgument as _UsageError
 
 if TYPE_CHECKING:
     from capplan.loader import Loaded
+    from capplan.results import Plan
 
 #: Set this to see Python tracebacks instead of one-line errors (for bug reports).
 DEBUG_ENV = "CAPPLAN_DEBUG"
@@ -37,6 +38,7 @@ STARTER = Path(__file__).parent / "data" / "starter.yaml"
 if TYPE_CHECKING:
     Format: TypeAlias = str
     CheckFormat: TypeAlias = str
+    DiffFormat: TypeAlias = str
     Target: TypeAlias = str
     Redundancy: TypeAlias = str
 else:
@@ -44,11 +46,14 @@ else:
                                         for name in registry.SCHEMES})
     Format = StrEnum("Format", {name: name for name in ("table", *render.DOCUMENT_FORMATS)})
     CheckFormat = StrEnum("CheckFormat", {name: name for name in render.CHECK_FORMATS})
+    DiffFormat = StrEnum("DiffFormat", {name: name for name in render.DIFF_FORMATS})
     Target = StrEnum("Target", {name: name for name in render.TARGETS})
 #: The default --format: the enum member Typer expects, a string to the type checker.
 TABLE: Format = Format("table")
 #: The default --redundancy, likewise.
 POOL: Redundancy = Redundancy("pool")
+#: diff's default --format, likewise.
+DIFF_TABLE: DiffFormat = DiffFormat("table")
 
 
 class DataFormat(StrEnum):
@@ -103,6 +108,13 @@ OutputOption = Annotated[
 ]
 
 
+# The draws of uncertain inputs: plan and diff plan alike, so they take the same options.
+SimulationsOption = Annotated[int, typer.Option(
+    min=100, max=1_000_000, help="Draws of uncertain inputs ({low, high} ranges).")]
+SeedOption = Annotated[int, typer.Option(
+    min=0, help="Seed for those draws: the same seed, the same plan.")]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"capplan {__version__}")
@@ -128,11 +140,8 @@ def plan(
     ] = None,
     output_format: FormatOption = TABLE,
     output: OutputOption = None,
-    simulations: Annotated[int, typer.Option(
-        min=100, max=1_000_000, help="Draws of uncertain inputs ({low, high} ranges).")]
-    = 10_000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed for those draws: the same seed, the "
-                                                  "same plan.")] = 0,
+    simulations: SimulationsOption = 10_000,
+    seed: SeedOption = 0,
 ) -> None:
     """Plan every tier: node counts for N+k at peak, utilization, headroom and runway.
 
@@ -316,6 +325,60 @@ def check(
             result = gate.check(checked, _load, strict=strict)
         _emit(render.renderer(render.CHECK_FORMATS[chosen])(result), output,
               inputs=list(checked))
+    raise typer.Exit(result.return_code)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(
+        help="The topology before: a file, '-' (standard input) or git:REF:PATH (as "
+             "'git show REF:PATH' prints it).", show_default=False)],
+    new: Annotated[str, typer.Argument(
+        help="The topology after, in the same forms.", show_default=False)],
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="Exit 1 when the change trips this (repeatable): a total's rise "
+                          "past a bound (cost>+5%, cost>+1000, nodes_required>+2; KEY is "
+                          "nodes, nodes_required, cost or cost_required), its fall (nodes<-2, "
+                          "cost<-10%), or status (a tier goes from ok to not ok).",
+        show_default=False)] = None,
+    output_format: Annotated[DiffFormat, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="table, json, yaml, markdown (a pull-request comment) or github (workflow "
+             "annotations).")] = DIFF_TABLE,
+    output: OutputOption = None,
+    simulations: SimulationsOption = 10_000,
+    seed: SeedOption = 0,
+) -> None:
+    """Compare two versions of a topology: each tier's plan before and after, and the totals.
+
+    Per tier: nodes, nodes_required, cost, ok, headroom and runway_months, as plan prints
+    them; tiers are matched by name. Exit 0, or 1 when a --fail-on expression trips (a
+    change alone fails nothing), 2 on bad input.
+
+    Example: capplan diff git:main:site.yaml site.yaml --fail-on 'cost>+5%' --fail-on status
+    """
+    from capplan import api
+    from capplan.diff import parse_conditions
+
+    with _errors_exit():
+        # A slip in an expression is refused before anything is read or planned.
+        parse_conditions(fail_on or (), option="--fail-on")
+        if old == new == "-":
+            raise _UsageError("only one of OLD and NEW can read standard input")
+        before, after = _each_or_every_problem(_load_revision, [old, new])
+
+        def planned(loaded: "Loaded") -> "Plan":
+            with _planning(loaded):
+                return api.plan(loaded.topology, simulations=simulations, seed=seed)
+
+        result = api.diff(*_each_or_every_problem(planned, [before, after]),
+                          fail_on=fail_on or ())
+        lines = {tier.name: after.locate(("tiers", index))[0]
+                 for index, tier in enumerate(after.topology.tiers)}
+        result = result.located(before.filename, after.filename, lines)
+        text = render.renderer(render.DIFF_FORMATS[str(output_format)])(result)
+        _emit(text, output, inputs=[name for name in (old, new)
+                                    if name != "-" and not name.startswith(GIT_PREFIX)])
     raise typer.Exit(result.return_code)
 
 
@@ -672,6 +735,72 @@ def _load(file: str | None) -> "Loaded":
     if file == "-":
         return load_text(sys.stdin.buffer.read(), "<stdin>")
     return load_file(file)
+
+
+#: How ``diff`` names a file as it stands in a git revision: git:REF:PATH.
+GIT_PREFIX = "git:"
+
+
+def _load_revision(name: str) -> "Loaded":
+    """A topology as _load reads it or, for git:REF:PATH, as git shows it at REF."""
+    if not name.startswith(GIT_PREFIX):
+        return _load(name)
+    from capplan.loader import load_text
+
+    return load_text(_git_show(name), name)
+
+
+def _git_show(name: str) -> bytes:
+    """The bytes of git:REF:PATH, from ``git show REF:PATH`` run here; a refusal names it."""
+    import subprocess
+
+    from capplan.errors import SourceUnavailable
+    from capplan.loader import MAX_FILE_BYTES, InvalidInput, Problem
+
+    ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")
+    if not ref or not path:
+        raise _UsageError(f"{name}: expected git:REF:PATH, e.g. git:main:site.yaml")
+    # --end-of-options: a REF spelt like an option (--output=…) stays a revision.
+    command = ["git", "--no-pager", "show", "--end-of-options", f"{ref}:{path}"]
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+    except OSError as error:
+        raise SourceUnavailable(f"{name}: cannot run git ({error.strerror}): install git, "
+                                "or give the file itself") from None
+    with process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        # Read no more than a topology file may hold: a huge blob costs no memory.
+        data = process.stdout.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            process.kill()
+            raise InvalidInput([Problem(name, 1, 1, f"file larger than "
+                                        f"{MAX_FILE_BYTES // 2**20} MiB: not a topology file")])
+        complaint = process.stderr.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        said = [line.removeprefix("fatal: ") for line in complaint.splitlines() if line.strip()]
+        reason = said[-1] if said else f"git exited with status {process.returncode}"
+        raise InvalidInput([Problem(name, 1, 1, f"git show {ref}:{path}: {reason}")])
+    return data
+
+
+def _each_or_every_problem(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """*function* of each item; where some raise InvalidInput, every problem raised at once.
+
+    ``diff`` reads and plans two files: both files' problems are worth saying in one run.
+    """
+    from capplan.errors import InvalidInput
+
+    results, problems = [], []
+    for item in items:
+        try:
+            results.append(function(item))
+        except InvalidInput as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InvalidInput(problems)
+    return results
 
 
 def _render(document: dict[str, object], output_format: Format,

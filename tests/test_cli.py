@@ -201,8 +201,8 @@ COMMANDS = sorted(command.name or command.callback.__name__  # type: ignore[unio
 
 def test_every_command_is_registered_here() -> None:
     """The list the documentation tests walk is every command the app has."""
-    assert COMMANDS == ["check", "compare", "export", "failover", "fit", "init", "observe",
-                        "plan", "schema", "size"]
+    assert COMMANDS == ["check", "compare", "diff", "export", "failover", "fit", "init",
+                        "observe", "plan", "schema", "size"]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -213,7 +213,15 @@ def test_every_command_help_ends_with_an_example(name: str) -> None:
     assert "Example: capplan " + name in " ".join(result.stdout.split())
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+#: Commands whose README section the lead writes when merging their branch; strict, so
+#: the mark fails once the section is there and must go.
+README_PENDING = {"diff"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(
+        reason="README section pending (written by the lead)", strict=True))
+    if name in README_PENDING else name for name in COMMANDS])
 def test_every_command_is_in_the_readme(name: str) -> None:
     """The README has a section for each command."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Renderers: a document in, text out. One module per output family.
 
 The registries below are where the command line takes its choices from: a new output
-format, check format or export target is one module plus one line here. Entries name
+format, check or diff format, or export target is one module plus one line here. Entries name
 ``module:function`` and are imported only when chosen, so start-up pays for none of them.
 """
 
@@ -24,6 +24,16 @@ CHECK_FORMATS: dict[str, str] = {
     "json": "capplan.render.ci:render_json",
     "github": "capplan.render.ci:render_github",
     "sarif": "capplan.render.ci:render_sarif",
+}
+
+#: ``diff --format``: a function from a Diff to text (``table`` included: the diff draws
+#: its table from the changes, not from the document alone).
+DIFF_FORMATS: dict[str, str] = {
+    "table": "capplan.render.diff:render_table",
+    "json": "capplan.render.diff:render_json",
+    "yaml": "capplan.render.diff:render_yaml",
+    "markdown": "capplan.render.diff:render_markdown",
+    "github": "capplan.render.diff:render_github",
 }
 
 #: ``export --to``: a function from the site's name and its export rows to text
