@@ -213,15 +213,7 @@ def test_every_command_help_ends_with_an_example(name: str) -> None:
     assert "Example: capplan " + name in " ".join(result.stdout.split())
 
 
-#: Commands whose README section the lead writes when merging their branch; strict, so
-#: the mark fails once the section is there and must go.
-README_PENDING = {"diff"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        reason="README section pending (written by the lead)", strict=True))
-    if name in README_PENDING else name for name in COMMANDS])
+@pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_is_in_the_readme(name: str) -> None:
     """The README has a section for each command."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

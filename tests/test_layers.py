@@ -158,19 +158,7 @@ def late_bound(module: str) -> tuple[list[str], list[str]]:
     return targets, resolvers
 
 
-#: Modules added on a branch whose README row the lead writes when merging: each with the
-#: row it belongs to. Empty once the README's table lists them.
-NOT_YET_IN_README = {"diff": "commands", "render.diff": "renderers"}
-
-
-def _with_pending(rows: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
-    listed = {module for _, modules in rows for module in modules}
-    return [(layer, [*modules, *(module for module, row in NOT_YET_IN_README.items()
-                                 if row == layer and module not in listed)])
-            for layer, modules in rows]
-
-
-ROWS = _with_pending(layers())
+ROWS = layers()
 RANK = {module: rank for rank, (_, modules) in enumerate(ROWS) for module in modules}
 
 

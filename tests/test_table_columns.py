@@ -38,7 +38,7 @@ def test_columns_are_tabulates_simple_table(case: Case) -> None:
                                      disable_numparse=True, colalign=aligns)
     finally:
         tabulate.MIN_PADDING = saved
-    assert table._tabulate(rows, headers, aligns) == expected
+    assert table.tabulated(rows, headers, aligns) == expected
 
 
 def test_size_table_is_tabulates_plain_table() -> None:

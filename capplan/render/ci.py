@@ -53,22 +53,28 @@ def render_json(result: CheckResult) -> str:
 
 def render_github(result: CheckResult) -> str:
     """GitHub Actions workflow commands: one annotation per finding, then the summary."""
-    lines = [
-        f"::{f.level} file={_property(f.file)},line={f.line},col={f.column},"
-        f"title={_property(f'capplan {f.rule.id} {f.rule.name}')}::{_data(f.message)}"
-        for f in result.ordered()
-    ]
+    lines = [workflow_command(f.level, f.file, f.line, f"capplan {f.rule.id} {f.rule.name}",
+                              f.message, column=f.column)
+             for f in result.ordered()]
     return "\n".join([*lines, summary(result)]) + "\n"
 
 
-def _data(text: str) -> str:
+def workflow_command(level: str, file: str, line: int, title: str, message: str, *,
+                     column: int | None = None) -> str:
+    """One GitHub Actions annotation: ``::error file=…,line=…,title=…::message``."""
+    at = f"file={annotation_property(file)},line={line}" + \
+        ("" if column is None else f",col={column}")
+    return f"::{level} {at},title={annotation_property(title)}::{annotation_data(message)}"
+
+
+def annotation_data(text: str) -> str:
     """Escape a workflow command's message, as the Actions runner unescapes it."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _property(text: str) -> str:
+def annotation_property(text: str) -> str:
     """Escape a workflow command property: as data, plus ':' and ','."""
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    return annotation_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

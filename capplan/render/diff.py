@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from capplan.diff import TOTAL_KEYS, Change, Diff, TierChange
-from capplan.render.ci import _data, _property
+from capplan.render.ci import workflow_command
 from capplan.render.data import to_json, to_yaml
 from capplan.render.fmt import money, runway, signed_percent
-from capplan.render.table import STATUS_LABELS, _tabulate
+from capplan.render.table import STATUS_LABELS, tabulated
 from capplan.units import count_noun
 
 #: How a tier's figure is written, column by column: header, key, format.
@@ -47,7 +47,7 @@ def render_table(diff: Diff) -> str:
     if not shown:
         return f"{_summary(diff)}\n"
     rows = [*shown, ["total", "", *_total_cells(diff, TIGHT)]]
-    table = _tabulate(rows, _headers(), colalign=("left", "left", *["right"] * len(COLUMNS)))
+    table = tabulated(rows, _headers(), colalign=("left", "left", *["right"] * len(COLUMNS)))
     tripped = [f"tripped: {', '.join(diff.tripped)}"] if diff.tripped else []
     return "\n".join([_summary(diff), "", table, "", _cost_required(diff, SPACED),
                       *tripped]) + "\n"
@@ -76,7 +76,7 @@ def render_github(diff: Diff) -> str:
     An error at the line of each tier of NEW that no longer holds (as ``status`` counts
     them), and one at NEW's line 1 for each tripped expression.
     """
-    new_file = _property(diff.new_file or "NEW")
+    new_file = diff.new_file or "NEW"
     lines = []
     for tier in diff.tiers:
         if tier.newly_failing and tier.after is not None:
@@ -84,12 +84,12 @@ def render_github(diff: Diff) -> str:
                 else f"was {STATUS_LABELS[tier.before['ok']]}"
             message = (f"tier '{tier.name}' is {STATUS_LABELS[tier.after['ok']]} ({was}): "
                        f"{_figures(tier)}")
-            lines.append(f"::error file={new_file},line={diff.new_lines.get(tier.name, 1)},"
-                         f"title={_property('capplan diff status')}::{_data(message)}")
+            lines.append(workflow_command("error", new_file, diff.new_lines.get(tier.name, 1),
+                                          "capplan diff status", message))
     for expression in diff.tripped:
         message = f"--fail-on {expression} tripped: {_totals_words(diff)}"
-        lines.append(f"::error file={new_file},line=1,"
-                     f"title={_property(f'capplan diff {expression}')}::{_data(message)}")
+        lines.append(workflow_command("error", new_file, 1, f"capplan diff {expression}",
+                                      message))
     return "\n".join([*lines, _summary(diff)]) + "\n"
 
 

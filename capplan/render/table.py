@@ -30,7 +30,7 @@ def scheme_label(name: str) -> str:
 STATUS_LABELS = {True: "ok", False: "FAIL", None: "sized"}
 
 
-def _tabulate(rows: list[list[Any]], headers: list[str], colalign: tuple[str, ...]) -> str:
+def tabulated(rows: list[list[Any]], headers: list[str], colalign: tuple[str, ...]) -> str:
     """Columns under dashed headers: tabulate's 'simple' table, minus its header padding.
 
     Written out because importing and running tabulate cost a one-tier ``plan`` about 9 ms
@@ -75,7 +75,7 @@ def plan_table(document: Document) -> str:
     horizon = _horizon(document)
     headers = ["tier", "scheme", "rps", "nodes", f"need/{horizon}", "util", "worst",
                "spare", "runway", "status"]
-    table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
+    table = tabulated(rows, headers, colalign=("left", "left", *["right"] * 7, "left"))
     lines = [_title(document), "", table, "", _totals(document)]
     if any(tier["sized_by_cascade"] for tier in tiers):
         lines.append("* sized by the cascade of misses when an upstream cache runs cold")
@@ -110,7 +110,7 @@ def _service_table(tiers: list[Document]) -> list[str]:
             else f"≥{_target(tier['availability_target'])}",
             downtime(tier["downtime_minutes_per_year"]),
         ])
-    table = _tabulate(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "target", "available",
+    table = tabulated(rows, ["tier", "p50 ms", "p95 ms", "p99 ms", "target", "available",
                              "target", "down/yr"],
                       colalign=("left", "right", "right", "right", "left", "right", "left",
                                 "right"))
@@ -175,7 +175,7 @@ def size_table(document: Document) -> str:
         ["utilization, all up", percent(document["utilization"])],
         ["utilization, worst failure", percent(document["worst_utilization"])],
     ]
-    # tabulate's 'plain' table, as _tabulate is its 'simple' one: two left-aligned columns.
+    # tabulate's 'plain' table, as tabulated is its 'simple' one: two left-aligned columns.
     cells = [[str(value).strip() for value in row] for row in rows]
     width = max(len(label) for label, _ in cells)
     return "".join(f"{label:<{width}}  {value}".rstrip() + "\n" for label, value in cells)
@@ -253,7 +253,7 @@ def failover_table(document: Document) -> str:
          _bar(entry["utilization"], ceiling, scale) if entry["state"] != "failed" else ""]
         for name, entry in runs
     ]
-    table = _tabulate(rows, ["node", "state", "rps", "util", f"load (| = max {percent(ceiling)})"],
+    table = tabulated(rows, ["node", "state", "rps", "util", f"load (| = max {percent(ceiling)})"],
                       colalign=("left", "left", "right", "right", "left"))
     failed = ", ".join(document["failed"]) or "none"
     lines = [
@@ -337,7 +337,7 @@ def ranking_table(document: Document) -> str:
          percent(entry["shed_fraction"]), "yes" if entry["holds"] else "NO"]
         for rank, entry in enumerate(document["failure_sets"], start=1)
     ]
-    table = _tabulate(rows, ["#", "failed", "busiest", "shed", "holds"],
+    table = tabulated(rows, ["#", "failed", "busiest", "shed", "holds"],
                       colalign=("right", "left", "right", "right", "left"))
     held = sum(1 for entry in document["failure_sets"] if entry["holds"])
     title = (f"{document['tier']} ({document['redundancy']}, "
@@ -367,6 +367,6 @@ def compare_table(document: Document) -> str:
     totals = document["totals"]
     rows.append(["total", "", *[cell(totals, name, document["cheapest"]) for name in schemes]])
     headers = ["tier", "now", *[scheme_label(name) for name in schemes]]
-    table = _tabulate(rows, headers, colalign=("left", "left", *["right"] * len(schemes)))
+    table = tabulated(rows, headers, colalign=("left", "left", *["right"] * len(schemes)))
     lines = [table, "", "nodes required at the planning peak (cost); * the cheapest"]
     return "\n".join(lines) + "\n"
