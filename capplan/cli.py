@@ -751,38 +751,62 @@ def _load_revision(name: str) -> "Loaded":
 
 
 def _git_show(name: str) -> bytes:
-    """The bytes of git:REF:PATH, from ``git show REF:PATH`` run here; a refusal names it."""
-    import subprocess
+    """The bytes of git:REF:PATH as ``git show REF:PATH`` names them; a refusal names it.
 
-    from capplan.errors import SourceUnavailable
+    Read with ``git cat-file --follow-symlinks``: a topology kept as a symbolic link (as
+    examples/blueprint.yaml is) is a blob holding the link's target, which ``git show``
+    prints as it is. REF and PATH go on standard input, so neither is ever an option.
+    """
     from capplan.loader import MAX_FILE_BYTES, InvalidInput, Problem
 
     ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")
     if not ref or not path:
         raise _UsageError(f"{name}: expected git:REF:PATH, e.g. git:main:site.yaml")
-    # --end-of-options: a REF spelt like an option (--output=…) stays a revision.
-    command = ["git", "--no-pager", "show", "--end-of-options", f"{ref}:{path}"]
+    spec = f"{ref}:{path}"
+
+    def refused(reason: str) -> InvalidInput:
+        return InvalidInput([Problem(name, 1, 1, f"git show {spec}: {reason}")])
+
+    header = _git(name, ["cat-file", "--batch-check", "--follow-symlinks"], spec, refused)
+    kind, _, rest = header.decode("utf-8", "replace").rstrip("\n").partition(" ")
+    if rest.startswith("blob "):
+        if int(rest.split()[-1]) > MAX_FILE_BYTES:
+            raise refused(f"file larger than {MAX_FILE_BYTES // 2**20} MiB: not a topology "
+                          "file")
+        shown = _git(name, ["cat-file", "--batch", "--follow-symlinks"], spec, refused)
+        return shown.partition(b"\n")[2].removesuffix(b"\n")
+    if rest.startswith("tree "):
+        raise refused("a folder, not a file")
+    if kind in ("symlink", "dangling", "loop", "notdir"):
+        raise refused({"symlink": "a symbolic link out of the repository",
+                       "dangling": "a symbolic link to nothing",
+                       "loop": "symbolic links in a loop",
+                       "notdir": "a symbolic link through a file"}[kind])
+    # Missing or ambiguous: git show says which part it could not find, in its own words.
+    _git(name, ["show", "--end-of-options", spec], None, refused)
+    raise refused("not found")
+
+
+def _git(name: str, arguments: list[str], request: str | None,
+         refused: Callable[[str], Exception]) -> bytes:
+    """The standard output of git *arguments* (*request* on its standard input), run here."""
+    import subprocess
+
+    from capplan.errors import SourceUnavailable
+
     try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.run(["git", "--no-pager", *arguments], capture_output=True,
+                                 input=None if request is None else f"{request}\n".encode(),
+                                 stdin=subprocess.DEVNULL if request is None else None,
+                                 check=False)
     except OSError as error:
         raise SourceUnavailable(f"{name}: cannot run git ({error.strerror}): install git, "
                                 "or give the file itself") from None
-    with process:
-        assert process.stdout is not None
-        assert process.stderr is not None
-        # Read no more than a topology file may hold: a huge blob costs no memory.
-        data = process.stdout.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            process.kill()
-            raise InvalidInput([Problem(name, 1, 1, f"file larger than "
-                                        f"{MAX_FILE_BYTES // 2**20} MiB: not a topology file")])
-        complaint = process.stderr.read().decode("utf-8", "replace")
     if process.returncode != 0:
+        complaint = process.stderr.decode("utf-8", "replace")
         said = [line.removeprefix("fatal: ") for line in complaint.splitlines() if line.strip()]
-        reason = said[-1] if said else f"git exited with status {process.returncode}"
-        raise InvalidInput([Problem(name, 1, 1, f"git show {ref}:{path}: {reason}")])
-    return data
+        raise refused(said[-1] if said else f"git exited with status {process.returncode}")
+    return process.stdout
 
 
 def _each_or_every_problem(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:

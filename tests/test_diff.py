@@ -341,6 +341,26 @@ def test_an_unknown_revision_is_one_line(repository: Path, name: str, said: str)
     assert not (repository / "x").exists()
 
 
+def test_a_symbolic_link_is_followed_inside_the_repository(repository: Path,
+                                                           changed: Path) -> None:
+    """A topology kept as a link (examples/blueprint.yaml is one) is read where it points.
+
+    git stores a link as a blob holding its target, which `git show` prints as it is:
+    the diff then refused the file as "expected a mapping".
+    """
+    (repository / "sites").mkdir()
+    (repository / "sites" / "current.yaml").symlink_to("../site.yaml")
+    (repository / "outside.yaml").symlink_to("/etc/hostname")
+    git(repository, "add", "sites/current.yaml", "outside.yaml")
+    git(repository, "commit", "-q", "-m", "links")
+    assert diff_json("git:HEAD:sites/current.yaml", "site.yaml") == \
+        diff_json(str(BLUEPRINT), str(changed))
+    result = invoke("diff", "git:HEAD:outside.yaml", "site.yaml")
+    assert result.exit_code == ExitCode.INVALID
+    assert result.stderr == ("git:HEAD:outside.yaml:1:1: git show HEAD:outside.yaml: a "
+                             "symbolic link out of the repository\n")
+
+
 def test_without_git_the_error_says_so(repository: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """No git on PATH: one line saying git could not run."""
