@@ -7,7 +7,8 @@ and ratios stay exact fractions here; the report turns them into numbers for out
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property, lru_cache, partial
@@ -31,6 +32,7 @@ from capplan.schemes import (
     Pool,
     Ring,
     Scheme,
+    TooMany,
     Unattainable,
     Zones,
     boundary,
@@ -474,6 +476,7 @@ class TierShape:
             monotone.append(partial(self._carries_cascade, cascade))
         if self.resources:
             monotone.append(self._stores)
+        without_availability = list(monotone)
         # Each scheme says how its availability may be searched (see Scheme).
         search = self.sized.availability_search
         ring_availability = self.availability_target is not None and search == "walk"
@@ -494,11 +497,12 @@ class TierShape:
             return self.availability_holds(self.sized, count, demand)
 
         plateaus = ring_runs
-        count = nodes_required(self.sized, demand, self.capacity, self.ceiling, self.failures,
-                               also=also if monotone else None,
-                               not_monotone=availability if ring_availability else None,
-                               not_monotone_next=partial(self._next_run_plateau, demand)
-                               if plateaus else None, within=within)
+        with self._availability_blamed(demand, without_availability):
+            count = nodes_required(self.sized, demand, self.capacity, self.ceiling,
+                                   self.failures, also=also if monotone else None,
+                                   not_monotone=availability if ring_availability else None,
+                                   not_monotone_next=partial(self._next_run_plateau, demand)
+                                   if plateaus else None, within=within)
         if scaled is not None and cascade is not None \
                 and scaled.carried(count) * self.max_utilization < cascade:
             # Past the USL peak a larger pool carries less, and every smaller count failed.
@@ -620,6 +624,48 @@ class TierShape:
         raise Unattainable("availability 100% is out of reach: nodes that fail (mtbf_hours, "
                            "mttr_hours) are all down at once some of the time; set a target "
                            "below 100%, as availability: 99.99%", path=key)
+
+    @contextmanager
+    def _availability_blamed(self, demand: Fraction,
+                             others: list[Callable[[int], bool]]) -> Iterator[None]:
+        """A search past the node limit because of the availability target: said at its key.
+
+        If the tier's other limits alone hold within MAX_NODES, the target is what binds,
+        and "raise node.capacity_rps" would be advice that cannot help: nodes that are
+        down most of the time need more of them for availability however much each
+        carries.
+        """
+        try:
+            yield
+        except TooMany:
+            if self.availability_target is not None and demand > 0:
+                self._refuse_unreachable_availability(demand, others)
+            raise
+
+    def _refuse_unreachable_availability(self, demand: Fraction,
+                                         others: list[Callable[[int], bool]]) -> None:
+        import copy
+
+        plain = self.sized
+        if getattr(plain, "standby_floor", None) is not None:
+            # Standbys added for the target are the target's doing: count without them.
+            plain = copy.copy(plain)
+            plain.standby_floor = None  # type: ignore[attr-defined]
+        try:
+            nodes_required(plain, demand, self.capacity, self.ceiling, self.failures,
+                           also=(lambda count: all(check(count) for check in others))
+                           if others else None)
+        except Unattainable:
+            return  # the other limits need too many nodes themselves: their message stands
+        key: tuple[str | int, ...] = (*self.path, "availability") \
+            if self.tier.availability is not None else ("policy", "availability")
+        q = self.tier.node.down_probability
+        down = "" if q is None else f", its nodes down {float(q) * 100:.6g}% of the time"
+        raise AvailabilityOutOfReach(
+            f"tier '{self.tier.name}' would need more than {MAX_NODES:,} nodes for "
+            f"availability {nines(float(self.availability_target or 0))}{down}; lower "
+            "availability, or use nodes that fail less often or recover sooner "
+            "(mtbf_hours, mttr_hours)", path=key)
 
     def _all_down_may_hold(self, count: int) -> bool:
         """A floor for a ring's availability walk, any spread: qᴺ ≤ 1 − target.
@@ -1069,14 +1115,19 @@ def _required(shape: TierShape, demand: Fraction, cascade: Fraction | None, fact
     return Requirement(max(later, now), now, None, by_cascade)
 
 
+class AvailabilityOutOfReach(TooMany):
+    """More than MAX_NODES for the availability target alone: the message says so, whole."""
+
+
 def _searched(shape: TierShape, search: Callable[[], Found], topology: Topology, *,
                now: bool) -> Found:
     """Run a count search; a count no tier may have becomes a message about its cause."""
     from capplan.errors import SearchStopped
-    from capplan.schemes import TooMany
 
     try:
         return search()
+    except AvailabilityOutOfReach:
+        raise
     except TooMany:
         traffic = topology.traffic
         if not now and traffic.growth > 0:

@@ -267,3 +267,41 @@ def test_every_tier_no_count_holds_is_a_finding(tmp_path: Path, ranged: bool) ->
     assert planned.exit_code == 2
     assert [line.split(":")[1:3] for line in planned.stderr.splitlines()] == \
         [["4", "5"], ["10", "5"]]
+
+
+NODES_NEARLY_ALWAYS_DOWN = """\
+site: flaky
+traffic: {peak_rps: 100}
+policy: {failures: 0}
+tiers:
+  - name: web
+    redundancy: REDUNDANCY
+    nodes: 5
+    availability: 50%
+    node: {capacity_rps: 1000, mtbf_hours: MTBF, mttr_hours: 1e10}
+"""
+
+
+@pytest.mark.parametrize("redundancy", ["pool", "ring", "active-passive"])
+def test_a_target_past_the_node_limit_blames_the_target(tmp_path: Path,
+                                                         redundancy: str) -> None:
+    """Nodes down all but 1e-20 of the time: availability, not capacity, needs 10¹⁹ nodes.
+
+    The message said "for N+0 at 100%; raise node.capacity_rps", advice that cannot help;
+    it now names the target, at its key. With capacity the binding limit as well (a tiny
+    node), the capacity message stands.
+    """
+    path = tmp_path / "flaky.yaml"
+    path.write_text(NODES_NEARLY_ALWAYS_DOWN.replace("REDUNDANCY", redundancy)
+                    .replace("MTBF", "1e-10"), encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"{path}:8:19: error: tier 'web' would need more than 1,000,000 nodes for "
+        "availability 50%, its nodes down 100% of the time; lower availability, or use "
+        "nodes that fail less often or recover sooner (mtbf_hours, mttr_hours) [CAP002]")
+    path.write_text(path.read_text(encoding="utf-8").replace("capacity_rps: 1000",
+                                                             "capacity_rps: 0.00001"),
+                    encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert "raise node.capacity_rps" in result.output
