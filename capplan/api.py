@@ -252,7 +252,8 @@ def check(*sources: str | os.PathLike[str], strict: bool = False) -> CheckResult
     return gate.check(names, load_file, strict=strict)
 
 
-def diff(old: Topology | Plan, new: Topology | Plan, *, fail_on: Iterable[str] | str = (),
+def diff(old: Topology | Plan, new: Topology | Plan, *,
+         fail_on: Iterable[str] | str | None = (),
          simulations: int = 10_000, seed: int = 0) -> Diff:
     """What changes from *old* to *new*: each tier's figures before and after, the totals.
 

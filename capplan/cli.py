@@ -351,14 +351,12 @@ def diff(
 ) -> None:
     """Compare two versions of a topology: each tier's plan before and after, and the totals.
 
-    Per tier: nodes, nodes_required, cost, ok, headroom and runway_months, as plan prints
-    them; tiers are matched by name. Exit 0, or 1 when a --fail-on expression trips (a
-    change alone fails nothing), 2 on bad input.
+    Exit 0, or 1 when a --fail-on expression trips (a change alone fails nothing), 2 on bad input.
 
     Example: capplan diff git:main:site.yaml site.yaml --fail-on 'cost>+5%' --fail-on status
     """
     from capplan import api
-    from capplan.diff import parse_conditions
+    from capplan.diff import GIT_PREFIX, parse_conditions
 
     with _errors_exit():
         # A slip in an expression is refused before anything is read or planned.
@@ -737,12 +735,10 @@ def _load(file: str | None) -> "Loaded":
     return load_file(file)
 
 
-#: How ``diff`` names a file as it stands in a git revision: git:REF:PATH.
-GIT_PREFIX = "git:"
-
-
 def _load_revision(name: str) -> "Loaded":
     """A topology as _load reads it or, for git:REF:PATH, as git shows it at REF."""
+    from capplan.diff import GIT_PREFIX
+
     if not name.startswith(GIT_PREFIX):
         return _load(name)
     from capplan.loader import load_text
@@ -757,6 +753,7 @@ def _git_show(name: str) -> bytes:
     examples/blueprint.yaml is) is a blob holding the link's target, which ``git show``
     prints as it is. REF and PATH go on standard input, so neither is ever an option.
     """
+    from capplan.diff import GIT_PREFIX
     from capplan.loader import MAX_FILE_BYTES, InvalidInput, Problem
 
     ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")

@@ -24,6 +24,8 @@ from capplan.results import Document, Plan
 TIER_KEYS = ("nodes", "nodes_required", "cost", "ok", "headroom", "runway_months")
 #: The site's totals compared, as the plan document's ``totals``; the keys --fail-on bounds.
 TOTAL_KEYS = ("nodes", "nodes_required", "cost", "cost_required")
+#: How ``diff`` names a file as it stands in a git revision: git:REF:PATH.
+GIT_PREFIX = "git:"
 #: The --fail-on word for "some tier no longer holds its policy".
 STATUS = "status"
 #: What --fail-on accepts, for the message that refuses anything else.
@@ -48,14 +50,14 @@ class TierChange:
 
     @property
     def newly_failing(self) -> bool:
-        """Went from ok to not ok, or arrived not ok: what ``status`` trips on.
+        """Went from ok to not ok (SPEC §9): what ``status`` trips on.
 
         Not ok is what ``check`` fails: a count that does not hold (False) or no declared
-        count at all (None).
+        count at all (None). A tier added or removed has no "before" or "after" to go
+        from or to: matched by name, a renamed tier that already failed is not news.
         """
-        if self.after is None or self.after["ok"] is True:
-            return False
-        return self.before is None or self.before["ok"] is True
+        return self.before is not None and self.after is not None \
+            and self.before["ok"] is True and self.after["ok"] is not True
 
     def to_dict(self) -> Document:
         """The tier's entry in the ``diff`` document."""
@@ -92,16 +94,23 @@ class Condition:
         return change * 100 > self.bound * old
 
 
-def parse_conditions(expressions: Iterable[str] | str, *,
+def parse_conditions(expressions: Iterable[str] | str | None, *,
                      option: str = "fail_on") -> tuple[Condition, ...]:
     """The conditions in *expressions*, each once, in the order given.
 
     A malformed one raises InvalidArgument naming it (as *option* is spelt, ``--fail-on``
     on the command line), the accepted forms, and the nearest key for a misspelt one.
     """
+    if expressions is None:
+        return ()
     if isinstance(expressions, str):
         expressions = [expressions]
-    return tuple(_condition(text, option) for text in dict.fromkeys(expressions))
+    # 'cost>+5%' and 'cost > +5%' are one condition: counted and reported once, as first
+    # spelled.
+    first: dict[str, str] = {}
+    for text in expressions:
+        first.setdefault("".join(str(text).split()), text)
+    return tuple(_condition(text, option) for text in first.values())
 
 
 def _condition(text: str, option: str) -> Condition:
@@ -114,12 +123,14 @@ def _condition(text: str, option: str) -> Condition:
     if expression == STATUS:
         return Condition(expression, STATUS)
     refused = f"{option} '{text}': expected {FAIL_ON_FORMS}"
+    if ">=" in expression or "<=" in expression:
+        raise InvalidArgument(f"{refused} (the bounds are strict: '>' and '<', not '>=')")
     found = _BOUND.fullmatch(expression)
     if found is None:
         raise InvalidArgument(refused + _nearest(expression, (STATUS,)))
     key = found["key"]
     if key not in TOTAL_KEYS:
-        raise InvalidArgument(refused + _nearest(key, TOTAL_KEYS))
+        raise InvalidArgument(refused + _nearest(key.lower(), TOTAL_KEYS))
     rising = found["op"] == ">"
     if found["sign"] != ("+" if rising else "-"):
         # '>5%' and '>-5%' read two ways (grows by 5%, or falls by less): say which.
@@ -166,6 +177,18 @@ class Diff:
     def return_code(self) -> int:
         """Exit 1 when some expression trips, else 0 (a change alone fails nothing)."""
         return int(ExitCode.POLICY_FAILED if self.tripped else ExitCode.OK)
+
+    @property
+    def unchanged(self) -> bool:
+        """Every tier the same and the totals too: an empty diff."""
+        return self.before == self.after and all(tier.change == "same" for tier in self.tiers)
+
+    @property
+    def new_path(self) -> str | None:
+        """The path NEW names, for annotations: PATH of git:REF:PATH, else the file's name."""
+        if self.new_file is None or not self.new_file.startswith(GIT_PREFIX):
+            return self.new_file
+        return self.new_file.removeprefix(GIT_PREFIX).partition(":")[2]
 
     def counts(self) -> dict[Change, int]:
         """How many tiers each kind of change has, in the document's words."""

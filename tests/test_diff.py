@@ -213,15 +213,56 @@ def test_status_trips_when_a_tier_stops_holding(changed: Path) -> None:
 
 
 @pytest.mark.parametrize("added", [{"nodes": 1}, {}], ids=["failing", "no-count"])
-def test_status_trips_on_a_tier_added_not_ok(added: dict[str, Any]) -> None:
-    """An added tier that fails, or declares no count (check fails both), trips status."""
+def test_status_is_a_tier_going_from_ok_to_not_ok(added: dict[str, Any]) -> None:
+    """SPEC §9: a tier goes from ok to not ok. One added not ok, or renamed, went from nothing.
+
+    Tiers are matched by name, so a renamed tier that failed before is added and removed:
+    it tripped status as if the pull request had broken it. Losing a tier's count (ok →
+    no count, which check fails) does trip it.
+    """
     web = tier("web", capacity=100, nodes=12)
     before = topology(web)
     after = topology(web, tier("api", capacity=100, **added))
     result = capplan.diff(before, after, fail_on=["status"])
     assert result.tiers[1].change == "added"
-    assert result.tripped == ("status",)
-    assert result.return_code == ExitCode.POLICY_FAILED
+    assert result.tripped == ()
+    failing = topology(tier("web", capacity=100, nodes=1))
+    renamed = topology(tier("webapp", capacity=100, nodes=1))
+    assert capplan.diff(failing, renamed, fail_on="status").tripped == ()
+    uncounted = topology(tier("web", capacity=100))
+    assert capplan.diff(before, uncounted, fail_on="status").tripped == ("status",)
+
+
+def test_totals_that_change_under_tiers_that_do_not_are_shown() -> None:
+    """Reviewer's find: a cost of the nodes required moved, no tier's six figures did.
+
+    The table said "no change" and the job exited 1 without saying what tripped.
+    """
+    from capplan.render.diff import render_markdown, render_table
+
+    def site(small_cost: int) -> capplan.Topology:
+        return capplan.Topology.model_validate({
+            "site": "mix", "traffic": {"peak_rps": 1600},
+            "node_types": {"small": {"capacity_rps": 500, "cost": small_cost},
+                           "large": {"capacity_rps": 1000, "cost": 9000}},
+            "tiers": [{"name": "web", "redundancy": "pool", "node_types": ["small", "large"],
+                       "nodes": {"large": 3}}]})
+
+    cheap, dearer = site(4000), site(4100)
+    result = capplan.diff(cheap, dearer, fail_on="cost_required>+1%")
+    assert [t.change for t in result.tiers] == ["same"]
+    assert result.before["cost_required"] < result.after["cost_required"]
+    assert result.tripped == ("cost_required>+1%",)
+    table = render_table(result)
+    assert table.startswith("1 tier the same; the totals changed\n")
+    assert "tripped: cost_required>+1%" in table
+    assert "no change" not in render_markdown(result)
+
+
+def test_the_library_takes_no_conditions_as_none() -> None:
+    """fail_on=None is no condition (it was a TypeError from deep inside)."""
+    site = capplan.load(BLUEPRINT)
+    assert capplan.diff(site, site, fail_on=None).tripped == ()
 
 
 @pytest.mark.parametrize(("expression", "said"), [
@@ -232,6 +273,8 @@ def test_status_trips_on_a_tier_added_not_ok(added: dict[str, Any]) -> None:
     ("cost>+", "'' is not a number"),
     ("cost>+abc", "cost>+abc"),
     ("cost=+5", "KEY>+N, KEY>+N%, KEY<-N, KEY<-N%"),
+    ("cost>=+5%", "the bounds are strict: '>' and '<', not '>='"),
+    ("COST>+5%", "did you mean 'cost'?"),
 ])
 def test_a_malformed_expression_is_a_usage_error(expression: str, said: str) -> None:
     """Exit 2 with one line naming the expression and the accepted forms, before reading."""
@@ -245,7 +288,7 @@ def test_a_malformed_expression_is_a_usage_error(expression: str, said: str) -> 
 
 def test_the_library_parses_what_the_command_line_does() -> None:
     """Conditions in the library's words; a bad one is an InvalidArgument."""
-    assert parse_conditions(["cost > +5 %", "status", "status"]) == (
+    assert parse_conditions(["cost > +5 %", "status", "status", "cost>+5%"]) == (
         Condition("cost > +5 %", "cost", True, Fraction(5), True), Condition("status", "status"))
     with pytest.raises(capplan.InvalidArgument, match="fail_on 'nodes>>1'"):
         capplan.diff(capplan.load(BLUEPRINT), capplan.load(BLUEPRINT), fail_on=["nodes>>1"])
@@ -411,7 +454,7 @@ def test_markdown_is_a_pull_request_comment(changed: Path) -> None:
 
 
 def test_github_annotates_the_tier_that_stops_holding(changed: Path) -> None:
-    """An error at the line of NEW where web starts, and one at line 1 per tripped test."""
+    """An error at the line of NEW where web starts, and one at line 1 per other tripped test."""
     result = invoke("diff", str(changed), str(BLUEPRINT), "--fail-on", "status",
                     "--fail-on", "cost>+1000", "-f", "github")
     assert result.exit_code == ExitCode.POLICY_FAILED
@@ -421,10 +464,23 @@ def test_github_annotates_the_tier_that_stops_holding(changed: Path) -> None:
     assert annotations[0].startswith(
         f"::error file={name},line={line},title=capplan diff status::tier 'web' is FAIL "
         "(was ok): nodes 6 → 4, ")
-    assert [a.split("::")[1] for a in annotations[1:3]] == [
-        f"error file={name},line=1,title=capplan diff status",
+    assert [a.split("::")[1] for a in annotations[1:2]] == [
         f"error file={name},line=1,title=capplan diff cost>+1000"]
-    assert annotations[3] == "5 tiers: 1 changed, 1 added, 1 removed, 2 unchanged"
+    assert annotations[2] == "5 tiers: 1 changed, 1 added, 1 removed, 2 unchanged"
+
+
+def test_github_warns_of_a_failing_tier_the_gate_does_not_fail_on(changed: Path) -> None:
+    """Without --fail-on status a job that passes shows a warning, not a red error."""
+    result = invoke("diff", str(changed), str(BLUEPRINT), "-f", "github")
+    assert result.exit_code == ExitCode.OK
+    assert result.stdout.startswith("::warning file=")
+    assert "::error" not in result.stdout
+
+
+def test_github_names_the_path_of_a_git_revision(repository: Path) -> None:
+    """Annotations land on the file in the pull request: PATH of git:REF:PATH."""
+    result = invoke("diff", "site.yaml", "git:HEAD:site.yaml", "-f", "github")
+    assert result.stdout.startswith("::warning file=site.yaml,line=")
 
 
 def test_output_file_is_written_whole_and_never_over_an_input(changed: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from capplan.diff import TOTAL_KEYS, Change, Diff, TierChange
+from capplan.diff import STATUS, TOTAL_KEYS, Change, Diff, TierChange
 from capplan.render.ci import workflow_command
 from capplan.render.data import to_json, to_yaml
 from capplan.render.fmt import money, runway, signed_percent
@@ -26,8 +26,8 @@ COLUMNS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("spare", "headroom", signed_percent),
     ("runway", "runway_months", runway),
 )
-#: Between before and after: tight in the terminal table, which keeps within 80 columns
-#: for a site's usual figures; spaced where there is room.
+#: Between before and after: tight in the terminal table, nine columns of figures wide
+#: already; spaced in the Markdown and in messages, where there is room.
 TIGHT, SPACED = "→", " → "
 
 
@@ -43,10 +43,9 @@ def render_yaml(diff: Diff) -> str:
 
 def render_table(diff: Diff) -> str:
     """The changed tiers and the totals, before → after; 'no change' when nothing did."""
-    shown = _shown(diff, TIGHT)
-    if not shown:
+    if diff.unchanged:
         return f"{_summary(diff)}\n"
-    rows = [*shown, ["total", "", *_total_cells(diff, TIGHT)]]
+    rows = [*_shown(diff, TIGHT), ["total", "", *_total_cells(diff, TIGHT)]]
     table = tabulated(rows, _headers(), colalign=("left", "left", *["right"] * len(COLUMNS)))
     tripped = [f"tripped: {', '.join(diff.tripped)}"] if diff.tripped else []
     return "\n".join([_summary(diff), "", table, "", _cost_required(diff, SPACED),
@@ -61,9 +60,8 @@ def render_markdown(diff: Diff) -> str:
     tripped = ", ".join(f"`{expression}`" for expression in diff.tripped)
     if tripped:
         lines += [f"**Tripped:** {tripped}", ""]
-    shown = _shown(diff, SPACED)
-    if shown:
-        rows = [*shown, ["**total**", "", *_total_cells(diff, SPACED)]]
+    if not diff.unchanged:
+        rows = [*_shown(diff, SPACED), ["**total**", "", *_total_cells(diff, SPACED)]]
         lines += [_markdown_row(_headers()),
                   "|" + "|".join(["---", "---", *["--:"] * len(COLUMNS)]) + "|",
                   *(_markdown_row(row) for row in rows), "", _cost_required(diff, SPACED)]
@@ -73,20 +71,26 @@ def render_markdown(diff: Diff) -> str:
 def render_github(diff: Diff) -> str:
     """GitHub Actions workflow commands, then the summary.
 
-    An error at the line of each tier of NEW that no longer holds (as ``status`` counts
-    them), and one at NEW's line 1 for each tripped expression.
+    At the line of each tier of NEW that goes from ok to not ok: an error when
+    ``--fail-on status`` makes that fail the job, else a warning (a red mark on a job
+    that passes would cry wolf). At NEW's line 1, an error for each other tripped
+    expression. Annotations name PATH of git:REF:PATH, the file in the pull request.
     """
-    new_file = diff.new_file or "NEW"
+    new_file = diff.new_path or "NEW"
+    level = "error" if any(condition.key == STATUS for condition in diff.conditions) \
+        else "warning"
     lines = []
     for tier in diff.tiers:
-        if tier.newly_failing and tier.after is not None:
-            was = "was not there" if tier.before is None \
-                else f"was {STATUS_LABELS[tier.before['ok']]}"
-            message = (f"tier '{tier.name}' is {STATUS_LABELS[tier.after['ok']]} ({was}): "
-                       f"{_figures(tier)}")
-            lines.append(workflow_command("error", new_file, diff.new_lines.get(tier.name, 1),
+        if tier.newly_failing and tier.before is not None and tier.after is not None:
+            now = "declares no node count" if tier.after["ok"] is None \
+                else STATUS_LABELS[tier.after["ok"]]
+            message = f"tier '{tier.name}' is {now} (was {STATUS_LABELS[tier.before['ok']]}): " \
+                f"{_figures(tier)}"
+            lines.append(workflow_command(level, new_file, diff.new_lines.get(tier.name, 1),
                                           "capplan diff status", message))
     for expression in diff.tripped:
+        if expression == STATUS:
+            continue  # said at each tier above
         message = f"--fail-on {expression} tripped: {_totals_words(diff)}"
         lines.append(workflow_command("error", new_file, 1, f"capplan diff {expression}",
                                       message))
@@ -142,16 +146,14 @@ def _totals_words(diff: Diff) -> str:
 def _summary(diff: Diff) -> str:
     """'4 tiers: 1 changed, 1 added, 2 unchanged'; 'no change: …' when nothing did."""
     counts = diff.counts()
+    if diff.unchanged:
+        return f"no change: {count_noun(len(diff.tiers), 'tier')} the same before and after"
     if counts["same"] == len(diff.tiers):
-        return f"no change: {_tiers(diff)}"
+        return f"{count_noun(len(diff.tiers), 'tier')} the same; the totals changed"
     words: dict[Change, str] = {"changed": "changed", "added": "added", "removed": "removed",
                                 "same": "unchanged"}
     parts = ", ".join(f"{counts[kind]} {word}" for kind, word in words.items() if counts[kind])
     return f"{count_noun(len(diff.tiers), 'tier')}: {parts}"
-
-
-def _tiers(diff: Diff) -> str:
-    return f"{count_noun(len(diff.tiers), 'tier')} the same before and after"
 
 
 def _markdown_row(cells: list[str]) -> str:
