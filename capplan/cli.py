@@ -356,14 +356,15 @@ def diff(
     Example: capplan diff git:main:site.yaml site.yaml --fail-on 'cost>+5%' --fail-on status
     """
     from capplan import api
-    from capplan.diff import GIT_PREFIX, parse_conditions
+    from capplan.diff import parse_conditions
+    from capplan.revisions import is_revision
 
     with _errors_exit():
         # A slip in an expression is refused before anything is read or planned.
         parse_conditions(fail_on or (), option="--fail-on")
         if old == new == "-":
             raise _UsageError("only one of OLD and NEW can read standard input")
-        before, after = _each_or_every_problem(_load_revision, [old, new])
+        before, after = _each_or_every_problem(_load, [old, new])
 
         def planned(loaded: "Loaded") -> "Plan":
             with _planning(loaded):
@@ -376,7 +377,7 @@ def diff(
         result = result.located(before.filename, after.filename, lines)
         text = render.renderer(render.DIFF_FORMATS[str(output_format)])(result)
         _emit(text, output, inputs=[name for name in (old, new)
-                                    if name != "-" and not name.startswith(GIT_PREFIX)])
+                                    if name != "-" and not is_revision(name)])
     raise typer.Exit(result.return_code)
 
 
@@ -733,77 +734,6 @@ def _load(file: str | None) -> "Loaded":
     if file == "-":
         return load_text(sys.stdin.buffer.read(), "<stdin>")
     return load_file(file)
-
-
-def _load_revision(name: str) -> "Loaded":
-    """A topology as _load reads it or, for git:REF:PATH, as git shows it at REF."""
-    from capplan.diff import GIT_PREFIX
-
-    if not name.startswith(GIT_PREFIX):
-        return _load(name)
-    from capplan.loader import load_text
-
-    return load_text(_git_show(name), name)
-
-
-def _git_show(name: str) -> bytes:
-    """The bytes of git:REF:PATH as ``git show REF:PATH`` names them; a refusal names it.
-
-    Read with ``git cat-file --follow-symlinks``: a topology kept as a symbolic link (as
-    examples/blueprint.yaml is) is a blob holding the link's target, which ``git show``
-    prints as it is. REF and PATH go on standard input, so neither is ever an option.
-    """
-    from capplan.diff import GIT_PREFIX
-    from capplan.loader import MAX_FILE_BYTES, InvalidInput, Problem
-
-    ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")
-    if not ref or not path:
-        raise _UsageError(f"{name}: expected git:REF:PATH, e.g. git:main:site.yaml")
-    spec = f"{ref}:{path}"
-
-    def refused(reason: str) -> InvalidInput:
-        return InvalidInput([Problem(name, 1, 1, f"git show {spec}: {reason}")])
-
-    header = _git(name, ["cat-file", "--batch-check", "--follow-symlinks"], spec, refused)
-    kind, _, rest = header.decode("utf-8", "replace").rstrip("\n").partition(" ")
-    if rest.startswith("blob "):
-        if int(rest.split()[-1]) > MAX_FILE_BYTES:
-            raise refused(f"file larger than {MAX_FILE_BYTES // 2**20} MiB: not a topology "
-                          "file")
-        shown = _git(name, ["cat-file", "--batch", "--follow-symlinks"], spec, refused)
-        return shown.partition(b"\n")[2].removesuffix(b"\n")
-    if rest.startswith("tree "):
-        raise refused("a folder, not a file")
-    if kind in ("symlink", "dangling", "loop", "notdir"):
-        raise refused({"symlink": "a symbolic link out of the repository",
-                       "dangling": "a symbolic link to nothing",
-                       "loop": "symbolic links in a loop",
-                       "notdir": "a symbolic link through a file"}[kind])
-    # Missing or ambiguous: git show says which part it could not find, in its own words.
-    _git(name, ["show", "--end-of-options", spec], None, refused)
-    raise refused("not found")
-
-
-def _git(name: str, arguments: list[str], request: str | None,
-         refused: Callable[[str], Exception]) -> bytes:
-    """The standard output of git *arguments* (*request* on its standard input), run here."""
-    import subprocess
-
-    from capplan.errors import SourceUnavailable
-
-    try:
-        process = subprocess.run(["git", "--no-pager", *arguments], capture_output=True,
-                                 input=None if request is None else f"{request}\n".encode(),
-                                 stdin=subprocess.DEVNULL if request is None else None,
-                                 check=False)
-    except OSError as error:
-        raise SourceUnavailable(f"{name}: cannot run git ({error.strerror}): install git, "
-                                "or give the file itself") from None
-    if process.returncode != 0:
-        complaint = process.stderr.decode("utf-8", "replace")
-        said = [line.removeprefix("fatal: ") for line in complaint.splitlines() if line.strip()]
-        raise refused(said[-1] if said else f"git exited with status {process.returncode}")
-    return process.stdout
 
 
 def _each_or_every_problem(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:

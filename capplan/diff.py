@@ -24,8 +24,6 @@ from capplan.results import Document, Plan
 TIER_KEYS = ("nodes", "nodes_required", "cost", "ok", "headroom", "runway_months")
 #: The site's totals compared, as the plan document's ``totals``; the keys --fail-on bounds.
 TOTAL_KEYS = ("nodes", "nodes_required", "cost", "cost_required")
-#: How ``diff`` names a file as it stands in a git revision: git:REF:PATH.
-GIT_PREFIX = "git:"
 #: The --fail-on word for "some tier no longer holds its policy".
 STATUS = "status"
 #: What --fail-on accepts, for the message that refuses anything else.
@@ -186,9 +184,9 @@ class Diff:
     @property
     def new_path(self) -> str | None:
         """The path NEW names, for annotations: PATH of git:REF:PATH, else the file's name."""
-        if self.new_file is None or not self.new_file.startswith(GIT_PREFIX):
-            return self.new_file
-        return self.new_file.removeprefix(GIT_PREFIX).partition(":")[2]
+        from capplan.revisions import path_of
+
+        return None if self.new_file is None else path_of(self.new_file)
 
     def counts(self) -> dict[Change, int]:
         """How many tiers each kind of change has, in the document's words."""

@@ -258,8 +258,15 @@ def load_file(path: str | os.PathLike[str]) -> Loaded:
 
 
 def read_bytes(name: str) -> bytes:
-    """A topology file's bytes, refusing oversized, missing or odd files (located)."""
+    """A topology file's bytes, refusing oversized, missing or odd files (located).
+
+    git:REF:PATH is the file as it stands in that revision (capplan.revisions).
+    """
     from capplan.errors import reading
+    from capplan.revisions import is_revision, read_revision
+
+    if is_revision(name):
+        return read_revision(name)
 
     with reading(name, "a topology file"), open(name, "rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)

@@ -495,3 +495,14 @@ def test_output_file_is_written_whole_and_never_over_an_input(changed: Path) -> 
     assert refused.exit_code == ExitCode.INVALID
     assert "refusing to overwrite the input file" in refused.stderr
     assert changed.read_bytes() == before
+
+
+def test_every_command_and_the_library_read_a_revision(repository: Path) -> None:
+    """git:REF:PATH is read by the loader, so plan, check and capplan.load take it too."""
+    planned = invoke("plan", "git:HEAD:site.yaml", "-f", "json")
+    assert planned.exit_code == ExitCode.OK
+    assert json.loads(planned.stdout) == json.loads(
+        invoke("plan", str(BLUEPRINT), "-f", "json").stdout)
+    assert capplan.load("git:HEAD:site.yaml") == capplan.load(BLUEPRINT)
+    checked = invoke("check", "git:HEAD:site.yaml")
+    assert checked.stdout.startswith("git:HEAD:site.yaml:")

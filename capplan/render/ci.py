@@ -53,8 +53,11 @@ def render_json(result: CheckResult) -> str:
 
 def render_github(result: CheckResult) -> str:
     """GitHub Actions workflow commands: one annotation per finding, then the summary."""
-    lines = [workflow_command(f.level, f.file, f.line, f"capplan {f.rule.id} {f.rule.name}",
-                              f.message, column=f.column)
+    from capplan.revisions import path_of
+
+    # A file read at a revision (git:REF:PATH) is annotated where the pull request shows it.
+    lines = [workflow_command(f.level, path_of(f.file), f.line,
+                              f"capplan {f.rule.id} {f.rule.name}", f.message, column=f.column)
              for f in result.ordered()]
     return "\n".join([*lines, summary(result)]) + "\n"
 
