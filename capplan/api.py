@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Literal, overload
 
-from capplan.errors import CapplanError, InvalidArgument
+from capplan.errors import CapplanError, InvalidArgument, did_you_mean
 
 if TYPE_CHECKING:
     from capplan.diff import Diff
@@ -88,7 +88,7 @@ def size(
 
     if redundancy not in SCHEMES:
         raise InvalidArgument(f"redundancy: '{redundancy}' is not one of "
-                              f"{', '.join(SCHEMES)}{_did_you_mean(redundancy, list(SCHEMES))}")
+                              f"{', '.join(SCHEMES)}{did_you_mean(redundancy, list(SCHEMES))}")
     _whole("failures", failures, low=0)
     if spread is not None:
         _whole("spread", spread, low=1)
@@ -224,7 +224,7 @@ def export(topology: Topology, to: str, *, counts: Literal["required", "declared
     if to not in render.TARGETS:
         raise InvalidArgument(f"unknown export target '{to}': use one of "
                               f"{', '.join(render.TARGETS)}"
-                              f"{_did_you_mean(to, list(render.TARGETS))}")
+                              f"{did_you_mean(to, list(render.TARGETS))}")
     if metric is not None and to != "prometheus":
         raise InvalidArgument("--metric applies only to --to prometheus")
     chosen, fallback = default_counts(to) if counts is None else (counts, False)
@@ -370,10 +370,3 @@ def _names(value: Iterable[int | str] | str | None) -> list[str] | None:
         return None
     parts = value.split(",") if isinstance(value, str) else [str(part) for part in value]
     return [part.strip() for part in parts if part.strip()]
-
-
-def _did_you_mean(typed: str, choices: list[str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(typed, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""

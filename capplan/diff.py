@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Literal
 
-from capplan.errors import ExitCode, InvalidArgument
+from capplan.errors import ExitCode, InvalidArgument, did_you_mean
 from capplan.results import Document, Plan
 
 #: A tier's figures compared, with the keys and values of the plan document.
@@ -125,10 +125,10 @@ def _condition(text: str, option: str) -> Condition:
         raise InvalidArgument(f"{refused} (the bounds are strict: '>' and '<', not '>=')")
     found = _BOUND.fullmatch(expression)
     if found is None:
-        raise InvalidArgument(refused + _nearest(expression, (STATUS,)))
+        raise InvalidArgument(refused + did_you_mean(expression, (STATUS,)))
     key = found["key"]
     if key not in TOTAL_KEYS:
-        raise InvalidArgument(refused + _nearest(key.lower(), TOTAL_KEYS))
+        raise InvalidArgument(refused + did_you_mean(key.lower(), TOTAL_KEYS))
     rising = found["op"] == ">"
     if found["sign"] != ("+" if rising else "-"):
         # '>5%' and '>-5%' read two ways (grows by 5%, or falls by less): say which.
@@ -140,13 +140,6 @@ def _condition(text: str, option: str) -> Condition:
     if bound < 0:
         raise InvalidArgument(refused)
     return Condition(expression, key, rising, bound, bool(found["percent"]))
-
-
-def _nearest(typed: str, choices: Iterable[str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(typed, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass(frozen=True)

@@ -164,13 +164,12 @@ def _tier_nodes(text: _Text, index: int, tier: str) -> tuple[yaml.MappingNode,
 
 def tier_index(topology: Topology, name: str, filename: str = "<string>") -> int:
     """Index of the tier called *name*; UnknownName with a did-you-mean (or the list) if none."""
-    from difflib import get_close_matches
+    from capplan.errors import did_you_mean
 
     names = [tier.name for tier in topology.tiers]
     if name in names:
         return names.index(name)
-    close = get_close_matches(name, names, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else f" (its tiers: {', '.join(names)})"
+    hint = did_you_mean(name, names) or f" (its tiers: {', '.join(names)})"
     raise UnknownName(f"--tier: no tier '{name}' in {filename}{hint}")
 
 

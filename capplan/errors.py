@@ -9,7 +9,7 @@ a ``LookupError``), so code written against those keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from typing import NamedTuple
@@ -128,3 +128,15 @@ def reading(name: str, kind: str) -> Iterator[None]:
         raise InvalidInput([Problem(name, 1, 1, "no such file")]) from None
     except OSError as error:
         raise InvalidInput([Problem(name, 1, 1, f"cannot read: {error.strerror}")]) from None
+
+
+def did_you_mean(typed: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'cost'?)" for the choice closest to *typed*, or "" if none is close.
+
+    The one wording of a suggestion in messages about names (keys, schemes, targets,
+    tiers, expressions), so they all read alike.
+    """
+    from difflib import get_close_matches
+
+    close = get_close_matches(typed, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

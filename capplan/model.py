@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from capplan.errors import NO_FILE, InvalidInput, Problem
+from capplan.errors import NO_FILE, InvalidInput, Problem, did_you_mean
 from capplan.units import MAX_MAGNITUDE, NumberError, parse_count, parse_number
 
 #: Largest node count a file may declare; beyond it capplan refuses rather than guess.
@@ -970,12 +970,12 @@ def _check_type_names(tier: Tier, here: Path, catalogue: dict[str, Node]
     for position, name in enumerate(tier.node_types or []):
         if name not in catalogue:
             problems.append(((*here, "node_types", position), f"unknown node type '{name}'"
-                             f"{_suggest(name, list(catalogue))}"))
+                             f"{did_you_mean(name, list(catalogue))}"))
     for name in tier.mix or {}:
         if name not in catalogue or name not in allowed:
             problems.append(((*here, "nodes"), f"the mix names '{name}', which is not "
                              f"{'a node type' if name not in catalogue else 'in node_types'}"
-                             f"{_suggest(name, allowed)}"))
+                             f"{did_you_mean(name, allowed)}"))
     return problems
 
 
@@ -1039,7 +1039,7 @@ def _check_upstreams(tiers: list[Tier], names: dict[str, int]) -> list[tuple[Pat
                 problems.append((where, f"tier '{tier.name}' lists itself in from"))
             elif upstream not in names:
                 problems.append((where, f"unknown upstream tier '{upstream}'"
-                                 f"{_suggest(upstream, names)}"))
+                                 f"{did_you_mean(upstream, names)}"))
             elif tier.from_ is not None and tier.from_.index(upstream) != position:
                 problems.append((where, f"upstream '{upstream}' is listed twice"))
     if problems:
@@ -1091,13 +1091,6 @@ def find_cycle(upstreams: list[list[int]]) -> list[int]:
             state[upstream] = 1
             stack.append((upstream, 0))
     return []
-
-
-def _suggest(word: str, candidates: dict[str, int] | list[str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(word, list(candidates), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # --- validation, and its problems as located lines -------------------------------------------
