@@ -261,6 +261,10 @@ def _ring_availability_count(q: float, allowed: float, capacity: Fraction,
     """
     if demand <= 0:
         return 0
+    if demand > capacity * MAX_NODES:
+        # Past what any allowed count carries (and perhaps past the floats: growth of
+        # 1000% a month for 1000 months): the search refuses the tier from here.
+        return MAX_NODES
     per_node = float(demand / capacity)
     first = _first_run_plateau(per_node, q, allowed)
     if first is None:

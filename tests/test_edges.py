@@ -476,3 +476,20 @@ def test_half_down_nodes_at_a_fifty_percent_target_past_the_exact_budget(
     assert planned.nodes_required == nodes
     if standby is not None:
         assert planned.standby == standby
+
+
+def test_a_ring_count_hint_past_the_floats_is_no_internal_error() -> None:
+    """The 10,000-site run's find: growth 1000% a month for 1000 months at 50% availability.
+
+    compare's ring variant started its search from a hint that took float(demand /
+    capacity), 11¹⁰⁰⁰ rps: "internal error: OverflowError". Every command refuses the tier
+    (or leaves its variant blank) instead.
+    """
+    document = topology(
+        tier("lb", capacity=1, failures=0, node={"mtbf_hours": 0.001, "mttr_hours": 1}),
+        traffic={"peak_rps": 1, "growth": "1000%", "horizon_months": 1000},
+        policy={"failures": 0, "availability": 0.5})
+    with pytest.raises(Unattainable, match=r"growth 1000\.00% a month for 1000 months"):
+        plan(document)
+    assert [variant.nodes_required for variant in
+            compare(document)[0].schemes.values()] == [None, None, None]
