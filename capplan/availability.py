@@ -430,10 +430,10 @@ def ring_meets_quickly(nodes: int, q: Fraction | float, demand: Fraction,
         # Every node down at once (qᴺ > 0) sheds, so nothing meets 100%; a share of
         # the time below the floats' normal range is left to the exact figures.
         return False if target >= 1 else None
-    down = float(exact_q)
-    log_start = math.log1p(-down) + (budget + 1) * math.log(down)
+    log_down, log_up = _logs(exact_q)
+    log_start = log_up + (budget + 1) * log_down
     starts = math.exp(min(log_start + math.log(nodes), 700.0))
-    all_down = math.exp(nodes * math.log(down))
+    all_down = math.exp(nodes * log_down)
     # A part in a million either side: the float sums above are good to far better.
     if starts + all_down <= allowed * (1 - RELATIVE_ERROR):
         return True
@@ -456,6 +456,27 @@ def _run_starts_figure(nodes: int, q: Fraction, run: int) -> Unavailability | No
         else None
 
 
+def _logs(q: Fraction) -> tuple[float, float]:
+    """(log q, log(1 − q)), each good to a few ulps for any q in (0, 1).
+
+    float(q) is 1.0 for q within 2⁻⁵⁴ of 1 (nodes down all but 1e-30 of the time), where
+    log1p(−float(q)) fails; the side nearer 0 is the one rounded once, and log1p takes
+    the other from it.
+    """
+    if q <= Fraction(1, 2):
+        down = float(q)
+        return _log(q, down), math.log1p(-down)
+    up = float(1 - q)
+    return math.log1p(-up), _log(1 - q, up)
+
+
+def _log(exact: Fraction, rounded: float) -> float:
+    """The natural log of a probability, from its fraction where the float underflowed."""
+    if rounded >= SMALLEST_NORMAL:
+        return math.log(rounded)
+    return math.log(exact.numerator) - math.log(exact.denominator)
+
+
 #: Terms of the inclusion–exclusion :func:`_run_starts_bracket` adds at most.
 MOST_RUN_START_TERMS = 64
 
@@ -472,8 +493,7 @@ def _run_starts_bracket(nodes: int, q: Fraction, run: int) -> tuple[float, float
     subtraction is trusted beyond the bracket. Every term is exp of a sum of logs, with
     its error bounded from the sizes of those logs (a few units in the last place each).
     """
-    down, up = float(q), float(1 - q)
-    log_down, log_up = math.log(down), math.log(up)
+    log_down, log_up = _logs(q)
     u = 2.0**-53
     error = low = high = partial = 0.0
     log_rate = log_up + run * log_down
@@ -500,7 +520,13 @@ def _run_starts_bracket(nodes: int, q: Fraction, run: int) -> tuple[float, float
 
 def _exactly(n: int, q: Fraction, k: int) -> Unavailability:
     """P(X = k) for X ~ Binomial(n, q)."""
-    value = math.exp(_log_pmf(n, float(q), k)) if 0 < q < 1 else float(q ** k)
+    if 0 < q < 1:
+        log_down, log_up = _logs(q)  # float(q) may be 1.0 for nodes down nearly always
+        value = math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                         + k * log_down + (n - k) * log_up)
+    else:
+        value = float(q ** k)
+
     def exact() -> Fraction | None:
         if n * q.denominator.bit_length() > MAX_EXACT_BITS:
             return None

@@ -137,3 +137,27 @@ def test_a_spread_one_ring_past_the_matrix_limit_has_a_figure() -> None:
     summed = _run_power_sum(10_000, 0.99, 0.01, 500)
     assert summed is not None
     assert abs(summed.value - (figure.value - 0.99**10_000)) <= summed.slack + figure.slack
+
+
+@pytest.mark.parametrize("q", [F(1, 10**400), 1 - F(1, 10**400), 1 - F(1, 10**20),
+                               F(1, 10**20)])
+def test_probabilities_the_floats_round_to_0_or_1(q: F) -> None:
+    """Reviewer's find: float(q) of 0.0 or 1.0 ended in "math domain error".
+
+    Nodes down all but 1e-20 of the time (mtbf_hours 1e-10, mttr_hours 1e10) make
+    float(q) 1.0; the logs now come from the side nearer 0, or from the fraction.
+    """
+    _, runs = shed_by_enumeration(12, q, 3)
+    low, high = _run_starts_bracket(12, q, 3)
+    assert F(low) <= runs <= F(high)
+    for nodes in (40, 3_000):
+        # Runs of 4 shed (⌊capacity·N/D⌋ = 5): the exact sum over run starts decides.
+        verdict = ring_meets_quickly(nodes, q, F(nodes, 5), F(1), F(1, 2))
+        low, high = _run_starts_bracket(nodes, q, 5)
+        all_down = float(q) ** nodes
+        if verdict is True:
+            assert low + all_down <= 0.5
+        if verdict is False:
+            assert high + all_down > 0.5
+        figure = ring(nodes, q, F(nodes, 5), F(1), 1)
+        assert low + all_down - figure.slack <= figure.value <= high + all_down + figure.slack
