@@ -24,6 +24,7 @@ import os
 import resource
 import shutil
 import signal
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -42,7 +43,7 @@ import pytest
 import typer
 import typer.testing
 import yaml
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from typer.testing import CliRunner
 
 from capplan.cli import app
@@ -220,6 +221,23 @@ _in_roomy_stack: Callable[[Callable[[], Any]], Any] = types.FunctionType(
 def run(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
     """Run one command in-process, timed and under the memory cap.
 
+    A command over the time limit that ended otherwise well is timed once more, and the
+    lesser time counts: on a shared two-core machine a neighbour's million-node failover
+    took one of capplan's from 2.4 s to over 8 s of its own processor time (memory
+    bandwidth and caches are shared too), and the 10,000-site run failed on that alone.
+    A command slow in itself is slow twice.
+    """
+    outcome = _run_once(command, trace_memory=trace_memory)
+    if outcome.seconds > TIME_LIMIT_S and outcome.error is None:
+        again = _run_once(command, trace_memory=trace_memory)
+        if again.seconds < outcome.seconds:
+            outcome = again
+    return outcome
+
+
+def _run_once(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
+    """One timed run of *command*.
+
     *trace_memory* also records the peak of Python's own allocations (tracemalloc: exact,
     but it slows allocation-heavy commands several times over; for triage).
     """
@@ -265,6 +283,9 @@ def problems(document: Document, *, every: bool = True) -> list[str]:
 
 
 SETTINGS: dict[str, Any] = {
+    # Not Phase.explain: once an example fails, it traces every later one (sys.settrace),
+    # 5-8 times slower, so one failure made the rest of a shard fail its time limit too.
+    "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     "deadline": None,
     "derandomize": True,
     "print_blob": True,
@@ -389,3 +410,16 @@ def test_commands_run_clear_of_data_stack_chunk_boundaries() -> None:
     """
     faults = _in_roomy_stack(lambda: _calls_at_every_depth(200, 2000))
     assert faults < 1000, f"{faults} page faults: the roomy chunk did not hold the calls"
+
+
+def test_a_time_over_the_limit_is_measured_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A neighbour's load makes one slow run; a command slow in itself is slow twice."""
+    times = iter([9.0, 3.0, 9.0, 9.5, 1.0])
+
+    def timed(command: tuple[str, ...], *, trace_memory: bool = False) -> Outcome:
+        return Outcome(command, 0, next(times), 0, "", None)
+
+    monkeypatch.setattr(sys.modules[__name__], "_run_once", timed)
+    assert run(("plan",)).problem is None  # 9 s, then 3 s: the neighbour's
+    assert run(("plan",)).problem == "took 9.0 s"  # 9 s and 9.5 s: its own
+    assert run(("plan",)).seconds == 1.0  # under the limit: measured once
