@@ -684,10 +684,10 @@ def _run_power_sum(nodes: int, q: float, up: float, length: int) -> Unavailabili
     product adds at most (3L + 3)·u to its factors' errors (u = 2⁻⁵³: two convolutions
     of L terms and a suffix sum), xᴺ carries N − 1 of those, the c_r and s_j at most 2u
     per node they span. The price is one subtraction from 1, so the figure is used only
-    where its absolute error is within RELATIVE_ERROR of it: moderate targets, where the
-    closed-form bounds of :func:`ring_meets_quickly` are a factor 2 apart and a count
-    search needs figures at several counts (O(L²·log N) here against the matrix's
-    (2L)³·log N).
+    where its absolute error is within RELATIVE_ERROR of it, and after the run-start
+    bracket (:func:`_run_starts_figure`), which closes on most figures in microseconds
+    but not where N·(1 − q)·q^L is large and its terms cancel: O(L²·log N) here
+    against the matrix's (2L)³·log N.
     """
     import numpy as np
 
