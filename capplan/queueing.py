@@ -88,7 +88,11 @@ def _log_poisson_at_mean_gap(workers: int, offered: float) -> float:
     w = float(workers)
     gap = offered - w
     stirling = 1 / (12 * w) - 1 / (360 * w**3) + 1 / (1260 * w**5)
-    return w * math.log1p(gap / w) - gap - 0.5 * math.log(2 * math.pi * w) - stirling
+    # Far below w, 1 + gap/w rounds to 0 (a/w < 2⁻⁵³: a trickle on 100,000 workers), and
+    # ln(a/w) is exact there where log1p is not needed.
+    ratio = offered / w
+    log_ratio = math.log(ratio) if ratio < 0.5 else math.log1p(gap / w)
+    return w * log_ratio - gap - 0.5 * math.log(2 * math.pi * w) - stirling
 
 
 def erlang_c(workers: int, offered: float) -> float:

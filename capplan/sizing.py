@@ -474,7 +474,7 @@ class TierShape:
                 if why is not None:
                     raise Unattainable(why)
         if demand > 0:
-            self.refuse_certain_availability()
+            self.refuse_unreachable_targets()
         monotone: list[Callable[[int], bool]] = []
         if cascade is not None:
             monotone.append(partial(self._carries_cascade, cascade))
@@ -611,6 +611,15 @@ class TierShape:
             count = count if top is None else min(count, top)
         return cascade <= self.sized.carried(count, self.capacity) * self.max_utilization
 
+    def refuse_unreachable_targets(self) -> None:
+        """Targets no count of these nodes meets at any demand: refused at their keys.
+
+        Asked once per tier where there is demand, before any count search (with ranges,
+        before the draws: said once, not as "more than 1,000,000 nodes" in every draw).
+        """
+        self.refuse_certain_availability()
+        self._refuse_unreachable_latency()
+
     def refuse_certain_availability(self) -> None:
         """A target of 100% on nodes that fail: no count meets it, so say so at the key.
 
@@ -645,6 +654,22 @@ class TierShape:
             if self.availability_target is not None and demand > 0:
                 self._refuse_unreachable_availability(demand, others)
             raise
+
+    def _refuse_unreachable_latency(self) -> None:
+        """Latency targets that hold only below 2⁻⁵² of a node's capacity: said at their key.
+
+        The file refuses a target under the service time itself; one a hair above it (or
+        a capacity_rps far beyond what workers and service_ms serve) leaves a ceiling the
+        bisection cannot tell from 0, and no count of such nodes carries any demand.
+        """
+        if self.latency_ceiling != 0:
+            return
+        key: tuple[str | int, ...] = (*self.path, "latency_ms") \
+            if self.tier.latency_ms is not None else ("policy", "latency_ms")
+        raise Unattainable(
+            "latency_ms holds only with nodes all but idle (below "
+            "2⁻⁵² of node.capacity_rps); raise the targets well above what service alone "
+            "takes, or set capacity_rps to what node.workers serve at service_ms", path=key)
 
     def _refuse_unreachable_availability(self, demand: Fraction,
                                          others: list[Callable[[int], bool]]) -> None:
@@ -1209,7 +1234,7 @@ def _spreads(topology: Topology, shapes: list[TierShape], moved: list[Fraction |
     def spread_of(shape: TierShape, demand: Any, cascade: Any) -> Spread:
         # Said once for the tier, not as "more than 1,000,000 nodes" in every draw.
         if bool((demand > 0).any()):
-            _searched(shape, shape.refuse_certain_availability, topology, now=True)
+            _searched(shape, shape.refuse_unreachable_targets, topology, now=True)
         later = _searched(shape, partial(uncertainty.tier_counts, shape, demand, cascade,
                                          horizon, confidence), topology, now=False)
         # Without growth the horizon is today: the same draws at the same factor.

@@ -493,3 +493,37 @@ def test_a_ring_count_hint_past_the_floats_is_no_internal_error() -> None:
         plan(document)
     assert [variant.nodes_required for variant in
             compare(document)[0].schemes.values()] == [None, None, None]
+
+
+@pytest.mark.parametrize("hit_ratio", ["0.5", "{low: 0.4, high: 0.6}"])
+def test_a_latency_target_a_hair_above_the_service_time_is_refused_at_its_key(
+        tmp_path: Path, hit_ratio: str) -> None:
+    """The 10,000-site run's find: p50 0.69329 ms on 1 ms service (floor 0.69315 ms).
+
+    With capacity_rps far beyond what one worker serves, the ceiling that target allows
+    is below the floats' resolution: it read as 0, and the count search divided by it
+    ("internal error: ZeroDivisionError"). With ranges, each draw said "more than
+    1,000,000 nodes". It is refused once, at the target.
+    """
+    path = tmp_path / "hair.yaml"
+    path.write_text(f"""\
+site: hair
+traffic: {{peak_rps: 1}}
+tiers:
+  - name: lb
+    redundancy: pool
+    failures: 0
+    hit_ratio: {hit_ratio}
+    node: {{capacity_rps: 1}}
+  - name: cache
+    redundancy: pool
+    failures: 0
+    latency_ms: {{p50: 0.6932853216}}
+    node: {{workers: 1, service_ms: 1, capacity_rps: 1e15}}
+""", encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"{path}:12:17: error: tier 'cache' cannot meet its policy at any size: latency_ms "
+        "holds only with nodes all but idle")
+    assert "internal error" not in runner.invoke(app, ["plan", str(path)]).output

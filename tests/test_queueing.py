@@ -163,3 +163,21 @@ def test_percentiles_are_finite_and_bounded_at_the_extremes(workers: int, occupa
     assert math.isfinite(value)
     assert value >= -math.log(1 - share) * service * (1 - 1e-9)
     assert queue.exceeds(value) == pytest.approx(1 - share, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize(("workers", "offered"), [(1500, 1.0), (5000, 3.0), (2000, 999.0)])
+def test_erlang_b_tails_agree_with_the_recursion_far_below_the_workers(workers: int,
+                                                                       offered: float) -> None:
+    """The tail sums' ln P(X = w) from ln(a/w) where a/w is small, against the recursion."""
+    from capplan.queueing import _erlang_b_from_tails
+
+    recursion = 1.0
+    for servers in range(1, workers + 1):
+        recursion = offered * recursion / (servers + offered * recursion)
+    assert _erlang_b_from_tails(workers, offered) == pytest.approx(recursion, rel=1e-9,
+                                                                   abs=1e-300)
+
+
+def test_a_trickle_on_a_hundred_thousand_workers_waits_for_nothing() -> None:
+    """The 10,000-site run's find: a/w below 2⁻⁵³ made log1p(−1.0), "math domain error"."""
+    assert erlang_c(100_000, 1e-12) == 0.0
