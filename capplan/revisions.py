@@ -37,8 +37,11 @@ def read_revision(name: str) -> bytes:
     from capplan.loader import MAX_FILE_BYTES
 
     ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")
-    if not ref or not path:
-        raise InvalidArgument(f"{name}: expected git:REF:PATH, e.g. git:main:site.yaml")
+    if not ref or not path or "\n" in name:
+        # A line break would end the request git reads on its standard input.
+        written = name.replace("\n", "\\n")
+        raise InvalidArgument(f"{written}: expected git:REF:PATH on one line, e.g. "
+                              "git:main:site.yaml")
     spec = f"{ref}:{path}"
 
     def refused(reason: str) -> InvalidInput:

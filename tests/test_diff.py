@@ -374,6 +374,8 @@ def test_a_git_revision_with_problems_is_named_as_written(repository: Path) -> N
     ("git:--output=x:site.yaml", "git:--output=x:site.yaml:1:1: git show "
                                  "--output=x:site.yaml: "),
     ("git:HEAD", "capplan: error: git:HEAD: expected git:REF:PATH"),
+    ("git:HEAD:site.yaml\nHEAD:x", "capplan: error: git:HEAD:site.yaml\\nHEAD:x: expected "
+                                    "git:REF:PATH on one line"),
 ])
 def test_an_unknown_revision_is_one_line(repository: Path, name: str, said: str) -> None:
     """An unknown ref or path: exit 2 and one line naming it; an option is never one."""
