@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from capplan.errors import InvalidArgument, InvalidInput, Problem, SourceUnavailable
-
-#: How a file is named as it stands in a git revision: git:REF:PATH.
-GIT_PREFIX = "git:"
+from capplan.loader import GIT_PREFIX, MAX_FILE_BYTES
 
 
 def is_revision(name: str) -> bool:
@@ -34,8 +32,6 @@ def read_revision(name: str) -> bytes:
     examples/blueprint.yaml is) is a blob holding the link's target, which ``git show``
     prints as it is. REF and PATH go on standard input, so neither is ever an option.
     """
-    from capplan.loader import MAX_FILE_BYTES
-
     ref, _, path = name.removeprefix(GIT_PREFIX).partition(":")
     if not ref or not path or "\n" in name:
         # A line break would end the request git reads on its standard input.
